@@ -1,0 +1,63 @@
+# The one list of things a developer runs. See README.md.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_ARCHIVE := $(CURDIR)/var/demo-archive
+export SECRET_KEY ?= provena-test-only-key
+# Tests and the demo must never reach for a network or a model hub.
+export HF_HUB_OFFLINE := 1
+
+.PHONY: install demo serve test test-postgres integration lint format bench bench-accuracy lock clean system-deps
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip "setuptools<81" wheel
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements.lock
+	touch $(STAMP)
+
+# Debian packages the report and browser tests use (pdfsig, chromium); installs only if missing.
+system-deps:
+	@missing=""; \
+	command -v pdfsig >/dev/null || missing="$$missing poppler-utils"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing; \
+	  else echo "please install:$$missing (Debian packages)"; exit 1; fi; \
+	fi
+
+demo: install
+	mkdir -p var
+	PROVENA_DEBUG=true PROVENA_ALLOWED_ROOTS=$(DEMO_ARCHIVE) $(BIN)/python manage.py migrate --noinput
+	PROVENA_DEBUG=true PROVENA_ALLOWED_ROOTS=$(DEMO_ARCHIVE) $(BIN)/python manage.py setup_demo --archive $(DEMO_ARCHIVE)
+	@echo "Serving on http://127.0.0.1:8000/ (Ctrl-C to stop)"
+	PROVENA_DEBUG=true PROVENA_ALLOWED_ROOTS=$(DEMO_ARCHIVE) $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+test: install
+	$(BIN)/python -m pytest -q -m "not integration" $(PYTEST_ARGS)
+
+# The same suite on PostgreSQL (DATABASE_URL must point at it), plus the integration tests.
+test-postgres: install
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/provena} \
+	  $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	PROVENA_DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install
+	PROVENA_DEBUG=true $(BIN)/python bench/run.py $(BENCH_ARGS)
+
+lock:
+	$(BIN)/python -m pip freeze --all | grep -viE "^(pip|wheel)==" > requirements.lock.new
+	@echo "review requirements.lock.new, keep its header, and move it over requirements.lock"
+
+clean:
+	rm -rf var/media var/demo-archive var/bench .pytest_cache

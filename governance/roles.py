@@ -1,0 +1,72 @@
+"""The roles (auth groups) and the permissions each one holds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+COMPLIANCE_OFFICER = "compliance officer"
+LEGAL_REVIEWER = "legal reviewer"
+MANAGER = "manager"
+AUDITOR = "auditor"
+ADMINISTRATOR = "administrator"
+ROLES = (COMPLIANCE_OFFICER, LEGAL_REVIEWER, MANAGER, AUDITOR, ADMINISTRATOR)
+# Roles that see every department's sources.
+ORGANISATION_WIDE_ROLES = frozenset({AUDITOR, ADMINISTRATOR})
+
+_READ_INVENTORY = [
+    "inventory.view_source",
+    "inventory.view_scan",
+    "inventory.view_scanerror",
+    "inventory.view_copy",
+    "inventory.view_rendition",
+    "inventory.view_asset",
+    "governance.view_department",
+]
+
+# Permission codenames as "app_label.codename".
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    COMPLIANCE_OFFICER: [
+        *_READ_INVENTORY,
+        "inventory.add_source",
+        "inventory.change_source",
+        "inventory.run_scan",
+        "inventory.export_findings",
+    ],
+    LEGAL_REVIEWER: [*_READ_INVENTORY, "inventory.export_findings"],
+    MANAGER: [*_READ_INVENTORY, "inventory.export_findings"],
+    AUDITOR: [*_READ_INVENTORY, "inventory.export_findings"],
+    ADMINISTRATOR: [
+        *_READ_INVENTORY,
+        "inventory.add_source",
+        "inventory.change_source",
+        "inventory.delete_source",
+        "inventory.run_scan",
+        "inventory.export_findings",
+        "governance.add_department",
+        "governance.change_department",
+        "governance.view_user",
+        "governance.add_user",
+        "governance.change_user",
+    ],
+}
+
+
+def sync_roles(apps: Any) -> None:
+    """Create the role groups and give each exactly its permissions (for data migrations)."""
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    group_model = apps.get_model("auth", "Group")
+    permission_model = apps.get_model("auth", "Permission")
+    for role, names in ROLE_PERMISSIONS.items():
+        group, _ = group_model.objects.get_or_create(name=role)
+        permissions = []
+        for name in names:
+            app_label, codename = name.split(".")
+            permissions.append(
+                permission_model.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+        group.permissions.set(permissions)

@@ -1,0 +1,87 @@
+"""API representations of the inventory; every field listed explicitly."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from inventory.models import Copy, Rendition, Scan, ScanError, Source
+
+
+class SourceSerializer(serializers.ModelSerializer):
+    department = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Source
+        fields = ["id", "name", "root", "department", "risk_tier", "authoritative", "created_at"]
+        read_only_fields = fields
+
+
+class SourceRegisterSerializer(serializers.Serializer):
+    root = serializers.CharField(max_length=1024)
+    name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    department = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    risk_tier = serializers.ChoiceField(choices=Source.RiskTier.choices, default="internal")
+    authoritative = serializers.BooleanField(default=False)
+
+
+class ScanSerializer(serializers.ModelSerializer):
+    source = serializers.SlugRelatedField(slug_field="name", read_only=True)
+
+    class Meta:
+        model = Scan
+        fields = [
+            "id", "source", "status", "started_at", "finished_at", "heartbeat_at",
+            "software_version", "parameters", "failure_reason", "files_seen", "bytes_seen",
+            "files_to_examine", "files_examined", "files_new", "files_changed",
+            "files_unchanged", "files_moved", "files_missing", "files_skipped", "errors",
+            "duplicate_groups", "reclaimable_bytes", "timings",
+        ]
+        read_only_fields = fields
+
+
+class ScanErrorSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ScanError
+        fields = ["id", "scan", "path", "error"]
+        read_only_fields = fields
+
+
+class RenditionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Rendition
+        fields = [
+            "id", "pixel_hash", "asset", "format", "width", "height", "mode", "has_icc_profile",
+            "frame_count", "orientation", "metadata", "capture_time", "phash", "dhash",
+            "fingerprint_note",
+        ]
+        read_only_fields = fields
+
+
+class CopySerializer(serializers.ModelSerializer):
+    source = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    rendition = RenditionSerializer(read_only=True)
+
+    class Meta:
+        model = Copy
+        fields = [
+            "id", "source", "path", "size", "mtime_ns", "sha256", "state", "problem",
+            "first_seen_at", "last_seen_at", "missing_since", "rendition",
+        ]
+        read_only_fields = fields
+
+
+class GroupMemberSerializer(serializers.Serializer):
+    copy_id = serializers.IntegerField(source="copy.pk")
+    source = serializers.CharField(source="copy.source.name")
+    path = serializers.CharField(source="copy.path")
+    size = serializers.IntegerField(source="copy.size")
+    sha256 = serializers.CharField(source="copy.sha256")
+    relation = serializers.CharField()
+    tier = serializers.CharField()
+    distance = serializers.IntegerField()
+
+
+class DuplicateGroupSerializer(serializers.Serializer):
+    asset = serializers.IntegerField(source="asset_id")
+    reclaimable_bytes = serializers.IntegerField()
+    members = GroupMemberSerializer(many=True)

@@ -1,0 +1,634 @@
+"""Examine one image file: bytes, pixel identity, metadata, fingerprints and thumbnail."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+import mmap
+import os
+import re
+import stat
+import tempfile
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import exifread
+import imagehash
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+IMAGE_EXTENSIONS: frozenset[str] = frozenset(
+    {".jpg", ".jpeg", ".jpe", ".png", ".tif", ".tiff", ".webp", ".gif", ".bmp"}
+)
+
+_IN_MEMORY_LIMIT = 256 * 1024 * 1024
+_CHUNK_SIZE = 1024 * 1024
+_READ_ATTEMPTS = 3
+# Decode to at least this long side (about 512 px); 1/8 of a 12 MP frame is 500 px.
+_MIN_REDUCED_LONG_SIDE = 384
+_MIN_FINGERPRINT_SIDE = 32
+_MIN_FINGERPRINT_STDDEV = 3.0
+_MAX_STRING = 1000
+# Only the formats an archive holds; Pillow's exotic plugins widen the attack surface.
+_FORMATS = ("JPEG", "PNG", "TIFF", "WEBP", "GIF", "BMP")  # JPEG also opens MPO
+_JPEG_FORMATS = frozenset({"JPEG", "MPO"})
+_EXIFREAD_FORMATS = frozenset({"JPEG", "MPO", "TIFF", "WEBP"})
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+# A 0xFF inside entropy-coded data is followed by 0x00 (stuffing) or an RST marker.
+_SCAN_END = re.compile(rb"\xff[^\x00\xd0-\xd7]")
+_EXIF_TIME = re.compile(r"(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
+_EXIF_OFFSET = re.compile(r"[+-]\d{2}:\d{2}")
+
+
+@dataclass(frozen=True, slots=True)
+class ImageFacts:
+    pixel_hash: str
+    format: str
+    width: int
+    height: int
+    mode: str
+    has_icc_profile: bool
+    frame_count: int
+    orientation: int
+    metadata: dict[str, str | int | float | None]
+    phash: str | None
+    dhash: str | None
+    fingerprint_note: str
+    thumbnail: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Examination:
+    path: str
+    size: int | None
+    mtime_ns: int | None
+    sha256: str | None
+    error: str | None
+    image: ImageFacts | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Content:
+    size: int
+    mtime_ns: int
+    sha256: str
+    data: bytes | None  # None when the file is too large to hold in memory
+
+
+class _Unusable(Exception):
+    """Carry a human reason why a file cannot be inventoried as an image."""
+
+
+def examine_batch(
+    root: str, rel_paths: list[str], *, thumbnail_dir: str | None, max_pixels: int
+) -> list[Examination]:
+    """Examine each file of a batch, in order."""
+    return [
+        examine_file(root, p, thumbnail_dir=thumbnail_dir, max_pixels=max_pixels) for p in rel_paths
+    ]
+
+
+def examine_file(
+    root: str,
+    rel_path: str,
+    *,
+    thumbnail_dir: str | None,
+    max_pixels: int,
+    thumbnail_size: int = 320,
+) -> Examination:
+    """Examine one file under root; report every problem with the file as an error."""
+    if thumbnail_dir is not None and _is_within(thumbnail_dir, root):
+        # A configuration mistake, not a bad file: the scanned store must never be written.
+        raise ValueError(f"thumbnail_dir {thumbnail_dir} lies inside the scanned root {root}")
+    rel = Path(rel_path)
+    if rel.is_absolute() or ".." in rel.parts:
+        return Examination(rel_path, None, None, None, "path escapes the source root", None)
+    path = Path(root) / rel
+    try:
+        content = _read_stable(path)
+    except _Unusable as exc:
+        return Examination(rel_path, None, None, None, str(exc), None)
+    except OSError as exc:
+        return Examination(rel_path, None, None, None, _describe_os_error(exc), None)
+    error: str | None = None
+    facts: ImageFacts | None = None
+    try:
+        if content.size == 0:
+            raise _Unusable("empty file (0 bytes)")
+        facts = _examine_image(path, content, thumbnail_dir, max_pixels, thumbnail_size)
+    except _Unusable as exc:
+        error = str(exc)
+    except Exception as exc:  # noqa: BLE001 - any failure of one file is reported, not raised
+        error = _describe_image_error(exc, path, content, max_pixels)
+    return Examination(rel_path, content.size, content.mtime_ns, content.sha256, error, facts)
+
+
+@functools.lru_cache(maxsize=16)
+def _is_within(child: str, parent: str) -> bool:
+    """Tell whether child resolves to parent or somewhere below it."""
+    return Path(child).resolve().is_relative_to(Path(parent).resolve())
+
+
+def _file_state(path: Path) -> tuple[int, int]:
+    """Return (size, mtime_ns) of a regular file."""
+    st = path.stat()
+    if not stat.S_ISREG(st.st_mode):
+        raise _Unusable("not a regular file")
+    return st.st_size, st.st_mtime_ns
+
+
+def _open_binary(path: Path) -> BinaryIO:
+    """Open a file for reading only."""
+    return path.open("rb")
+
+
+def _read_stable(path: Path) -> _Content:
+    """Read and hash a file, re-reading when it changes underneath us."""
+    for _attempt in range(_READ_ATTEMPTS):
+        size, mtime_ns = _file_state(path)
+        data: bytes | None = None
+        with _open_binary(path) as fh:
+            if size <= _IN_MEMORY_LIMIT:
+                data = fh.read(size + 1)  # one byte more reveals a file that grew
+                digest = hashlib.sha256(data).hexdigest()
+            else:
+                digest = _hash_chunks(fh)
+        if _file_state(path) == (size, mtime_ns) and (data is None or len(data) == size):
+            return _Content(size, mtime_ns, digest, data)
+    raise _Unusable(f"file changed while being read ({_READ_ATTEMPTS} attempts)")
+
+
+def _hash_chunks(fh: BinaryIO) -> str:
+    """Return the hex SHA-256 of a stream read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    buffer = bytearray(_CHUNK_SIZE)
+    view = memoryview(buffer)
+    while n := fh.readinto(buffer):  # type: ignore[attr-defined]
+        digest.update(view[:n])
+    return digest.hexdigest()
+
+
+@contextmanager
+def _jpeg_bytes(path: Path, content: _Content) -> Iterator[bytes | mmap.mmap]:
+    """Yield the file's bytes, memory-mapped read-only when too large to hold."""
+    if content.data is not None:
+        yield content.data
+        return
+    with _open_binary(path) as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        yield mm
+
+
+def _examine_image(
+    path: Path, content: _Content, thumbnail_dir: str | None, max_pixels: int, thumb_size: int
+) -> ImageFacts:
+    """Decode once at reduced size and gather everything the scanner records."""
+    source: Any = io.BytesIO(content.data) if content.data is not None else path
+    if Image.MAX_IMAGE_PIXELS is not None and max_pixels > Image.MAX_IMAGE_PIXELS:
+        # Only ever raised, so concurrent callers are safe; our own limit is checked below.
+        Image.MAX_IMAGE_PIXELS = max_pixels
+    with warnings.catch_warnings():
+        # Pillow only warns between its limit and twice it; a bomb must be an error.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        with Image.open(source, formats=_FORMATS) as im:
+            fmt, (width, height), mode = im.format or "?", im.size, im.mode
+            if width * height > max_pixels:
+                raise _Unusable(_bomb_message(width * height, max_pixels))
+            if width < 1 or height < 1:
+                raise _Unusable(f"corrupt {fmt} data: the header gives a size of {width}x{height}")
+            frame_count = int(getattr(im, "n_frames", 1))
+            has_icc = bool(im.info.get("icc_profile"))
+            if fmt in _JPEG_FORMATS:
+                display, orientation, pixel_hash = _jpeg_decode(im, path, content)
+            else:
+                display, orientation, pixel_hash = _full_decode(im)
+            metadata = _metadata(im, fmt, path, content)
+    metadata["orientation"] = orientation
+    display = display.transpose(_TRANSPOSE[orientation]) if orientation in _TRANSPOSE else display
+    phash, dhash, note = _fingerprints(display)
+    if frame_count > 1 and not note:
+        note = f"first frame of {frame_count}"
+    thumbnail = None
+    if thumbnail_dir is not None:
+        try:
+            thumbnail = _write_thumbnail(display, Path(thumbnail_dir), pixel_hash, thumb_size)
+        except OSError as exc:
+            # A thumbnail is a convenience; failing to write one must not lose the record.
+            metadata["thumbnail_error"] = _describe_os_error(exc)
+    return ImageFacts(
+        pixel_hash=pixel_hash,
+        format=fmt,
+        width=width,
+        height=height,
+        mode=mode,
+        has_icc_profile=has_icc,
+        frame_count=frame_count,
+        orientation=orientation,
+        metadata=metadata,
+        phash=phash,
+        dhash=dhash,
+        fingerprint_note=note,
+        thumbnail=thumbnail,
+    )
+
+
+def _reduction(width: int, height: int) -> int:
+    """Return the largest 1/2^k scale that keeps the image big enough to fingerprint."""
+    long_side, short_side = max(width, height), min(width, height)
+    for scale in (8, 4, 2):
+        if long_side // scale >= _MIN_REDUCED_LONG_SIDE and short_side // scale >= 64:
+            return scale
+    return 1
+
+
+def _orientation(im: Image.Image) -> int:
+    """Return the EXIF orientation 1..8, 1 when absent or invalid."""
+    try:
+        value = im.getexif().get(0x0112)
+    except Exception:  # noqa: BLE001 - unreadable EXIF means no known orientation
+        return 1
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def _jpeg_decode(im: Image.Image, path: Path, content: _Content) -> tuple[Image.Image, int, str]:
+    """Decode a JPEG at 1/2..1/8 scale and hash its coded image data without decoding it."""
+    orientation = _orientation(im)
+    width, height = im.size
+    scale = _reduction(width, height)
+    im.draft("RGB", (width // scale, height // scale))
+    im.load()  # raises OSError on truncated data: LOAD_TRUNCATED_IMAGES stays False
+    display = _displayable(im)
+    with _jpeg_bytes(path, content) as buf:
+        pixel_hash = _jpeg_pixel_hash(buf, orientation)
+    if pixel_hash is None:
+        # Decodable but structurally odd: a full decode is the only trustworthy identity.
+        with Image.open(io.BytesIO(content.data) if content.data is not None else path) as full:
+            full.load()
+            pixel_hash = _pixel_hash(full, orientation)
+    return display, orientation, pixel_hash
+
+
+def _full_decode(im: Image.Image) -> tuple[Image.Image, int, str]:
+    """Decode the first frame fully, hash its pixels and reduce it for fingerprints."""
+    im.load()
+    orientation = _orientation(im)
+    pixel_hash = _pixel_hash(im, orientation)
+    display = _displayable(im)
+    scale = _reduction(*display.size)
+    return (display.reduce(scale) if scale > 1 else display), orientation, pixel_hash
+
+
+def _pixel_hash(im: Image.Image, orientation: int) -> str:
+    """Return the SHA-256 of a decoded frame's mode, size, orientation, palette and pixels."""
+    digest = hashlib.sha256(f"pixels:{im.mode}:{im.width}x{im.height}:{orientation}\n".encode())
+    if im.mode in ("P", "PA"):
+        digest.update(bytes(im.getpalette() or []))
+    digest.update(im.tobytes())
+    return digest.hexdigest()
+
+
+def _jpeg_pixel_hash(buf: bytes | mmap.mmap, orientation: int) -> str | None:
+    """Return the SHA-256 of a JPEG's marker stream without APPn/COM, or None if malformed."""
+    spans = _jpeg_spans(buf)
+    if spans is None:
+        return None
+    digest = hashlib.sha256(f"jpeg:{orientation}\n".encode())
+    with memoryview(buf) as view:
+        for start, end in spans:
+            digest.update(view[start:end])
+    return digest.hexdigest()
+
+
+def _jpeg_spans(buf: bytes | mmap.mmap) -> list[tuple[int, int]] | None:
+    """Return the byte ranges holding a JPEG's coded image, SOI to EOI, minus metadata."""
+    n = len(buf)
+    if n < 4 or buf[0] != 0xFF or buf[1] != 0xD8:
+        return None
+    spans = [(0, 2)]
+    pos, seen_frame, seen_scan = 2, False, False
+    while True:
+        pos = buf.find(b"\xff", pos)  # libjpeg also skips stray bytes before a marker
+        if pos < 0:
+            return None
+        while pos < n and buf[pos] == 0xFF:  # fill bytes may pad before any marker
+            pos += 1
+        if pos >= n:
+            return None
+        marker, start = buf[pos], pos - 1
+        pos += 1
+        if marker == 0xD9:
+            spans.append((start, pos))
+            return spans if seen_frame and seen_scan else None
+        if marker in (0x00, 0x01) or 0xD0 <= marker <= 0xD7:
+            continue  # no length and no image content outside a scan
+        if pos + 2 > n:
+            return None
+        end = pos + ((buf[pos] << 8) | buf[pos + 1])
+        if end < pos + 2 or end > n:
+            return None
+        # APP14 "Adobe" decides the colour transform, so it changes decoded pixels; keep it.
+        metadata_only = 0xE0 <= marker <= 0xEF and not (
+            marker == 0xEE and buf[pos + 2 : pos + 7] == b"Adobe"
+        )
+        if not (metadata_only or marker == 0xFE):
+            spans.append((start, end))
+        seen_frame = seen_frame or (0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC))
+        pos = end
+        if marker == 0xDA:
+            seen_scan = True
+            found = _SCAN_END.search(buf, pos)
+            if found is None:
+                return None
+            spans.append((pos, found.start()))
+            pos = found.start()
+
+
+def _displayable(im: Image.Image) -> Image.Image:
+    """Return an RGB or L image a viewer would show, flattening alpha onto white."""
+    if im.mode in ("RGB", "L"):
+        return im
+    if im.mode.startswith(("I", "F")):
+        values = np.asarray(im, dtype=np.float64)
+        if im.mode.startswith("I;16"):
+            values = values / 257.0
+        else:  # 32-bit data has no fixed white point; stretch its range
+            low, high = float(values.min()), float(values.max())
+            values = (values - low) * (255.0 / (high - low)) if high > low else values * 0
+        return Image.fromarray(np.clip(values, 0, 255).astype(np.uint8), "L")
+    has_alpha = "A" in im.mode or "a" in im.mode or "transparency" in im.info
+    if not has_alpha:
+        return im.convert("L" if im.mode == "1" else "RGB")
+    rgba = im.convert("RGBA")
+    background = Image.new("RGB", rgba.size, (255, 255, 255))
+    background.paste(rgba, mask=rgba.getchannel("A"))
+    return background
+
+
+def _fingerprints(display: Image.Image) -> tuple[str | None, str | None, str]:
+    """Return pHash, dHash and a note for an oriented, reduced RGB or L image."""
+    if min(display.size) < _MIN_FINGERPRINT_SIDE:
+        return None, None, "too small to fingerprint"
+    if float(np.asarray(display.convert("L")).std()) < _MIN_FINGERPRINT_STDDEV:
+        return None, None, "too flat to fingerprint"
+    return str(imagehash.phash(display)), str(imagehash.dhash(display)), ""
+
+
+def _write_thumbnail(display: Image.Image, thumbnail_dir: Path, pixel_hash: str, size: int) -> str:
+    """Write a JPEG thumbnail once per pixel hash, atomically, and return its relative name."""
+    name = f"{pixel_hash[:2]}/{pixel_hash}.jpg"
+    target = thumbnail_dir / name
+    if target.exists():
+        return name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    thumb = display.copy()
+    thumb.thumbnail((size, size))
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o644)  # mkstemp's 0600 would hide thumbnails from the web server
+        with os.fdopen(fd, "wb") as fh:
+            thumb.convert("RGB").save(fh, "JPEG", quality=80)
+        Path(tmp_name).replace(target)  # atomic: concurrent workers never see half a file
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    return name
+
+
+def _metadata(im: Image.Image, fmt: str, path: Path, content: _Content) -> dict[str, Any]:
+    """Return normalised EXIF metadata; bad EXIF leaves it partial, never fails the file."""
+    raw: dict[str, Any] = {}
+    problem: str | None = None
+    if fmt == "TIFF" or (fmt in _EXIFREAD_FORMATS and im.info.get("exif")):
+        try:
+            raw = _raw_from_exifread(path, content)
+        except Exception as exc:  # noqa: BLE001 - exifread fails in many ways on bad EXIF
+            problem = f"EXIF could not be read: {exc}"
+    if not raw:
+        try:
+            raw = _raw_from_pillow(im.getexif())
+        except Exception as exc:  # noqa: BLE001 - as above, for Pillow's parser
+            problem = problem or f"EXIF could not be read: {exc}"
+    metadata = _normalise(raw)
+    if problem:
+        metadata["metadata_error"] = _text(problem)
+    return metadata
+
+
+_EXIFREAD_KEYS = {
+    "DateTimeOriginal": "EXIF DateTimeOriginal",
+    "OffsetTimeOriginal": "EXIF OffsetTimeOriginal",
+    "DateTime": "Image DateTime",
+    "Make": "Image Make",
+    "Model": "Image Model",
+    "LensModel": "EXIF LensModel",
+    "Artist": "Image Artist",
+    "Copyright": "Image Copyright",
+    "Software": "Image Software",
+    "ImageDescription": "Image ImageDescription",
+    "ISOSpeedRatings": "EXIF ISOSpeedRatings",
+    "ExposureTime": "EXIF ExposureTime",
+    "FNumber": "EXIF FNumber",
+    "FocalLength": "EXIF FocalLength",
+    "GPSLatitudeRef": "GPS GPSLatitudeRef",
+    "GPSLatitude": "GPS GPSLatitude",
+    "GPSLongitudeRef": "GPS GPSLongitudeRef",
+    "GPSLongitude": "GPS GPSLongitude",
+}
+# (IFD pointer or None for IFD0, tag id) for Pillow's getexif().
+_PILLOW_TAGS = {
+    "DateTimeOriginal": (0x8769, 0x9003),
+    "OffsetTimeOriginal": (0x8769, 0x9011),
+    "DateTime": (None, 0x0132),
+    "Make": (None, 0x010F),
+    "Model": (None, 0x0110),
+    "LensModel": (0x8769, 0xA434),
+    "Artist": (None, 0x013B),
+    "Copyright": (None, 0x8298),
+    "Software": (None, 0x0131),
+    "ImageDescription": (None, 0x010E),
+    "ISOSpeedRatings": (0x8769, 0x8827),
+    "ExposureTime": (0x8769, 0x829A),
+    "FNumber": (0x8769, 0x829D),
+    "FocalLength": (0x8769, 0x920A),
+    "GPSLatitudeRef": (0x8825, 1),
+    "GPSLatitude": (0x8825, 2),
+    "GPSLongitudeRef": (0x8825, 3),
+    "GPSLongitude": (0x8825, 4),
+}
+
+
+def _raw_from_exifread(path: Path, content: _Content) -> dict[str, Any]:
+    """Return the EXIF values we keep, as exifread parses them."""
+    with io.BytesIO(content.data) if content.data is not None else _open_binary(path) as fh:
+        tags = exifread.process_file(fh, details=False, extract_thumbnail=False)
+    return {key: tags[name].values for key, name in _EXIFREAD_KEYS.items() if name in tags}
+
+
+def _raw_from_pillow(exif: Image.Exif) -> dict[str, Any]:
+    """Return the EXIF values we keep, as Pillow parses them."""
+    ifds = {None: exif, 0x8769: exif.get_ifd(0x8769), 0x8825: exif.get_ifd(0x8825)}
+    return {key: ifds[ifd][tag] for key, (ifd, tag) in _PILLOW_TAGS.items() if tag in ifds[ifd]}
+
+
+def _normalise(raw: dict[str, Any]) -> dict[str, Any]:
+    """Turn raw EXIF values into the JSON-ready metadata the scanner stores."""
+    offset = _text(raw.get("OffsetTimeOriginal")) if "DateTimeOriginal" in raw else None
+    capture = _iso_time(_text(raw.get("DateTimeOriginal")), offset) or _iso_time(
+        _text(raw.get("DateTime")), None
+    )
+    exposure = _number(raw.get("ExposureTime"))
+    f_number, focal_length, iso = (
+        _number(raw.get(k)) for k in ("FNumber", "FocalLength", "ISOSpeedRatings")
+    )
+    return {
+        "capture_time": capture,
+        "camera_make": _text(raw.get("Make")),
+        "camera_model": _text(raw.get("Model")),
+        "lens_model": _text(raw.get("LensModel")),
+        "artist": _text(raw.get("Artist")),
+        "copyright": _text(raw.get("Copyright")),
+        "software": _text(raw.get("Software")),
+        "description": _text(raw.get("ImageDescription")),
+        "gps_latitude": _gps(raw.get("GPSLatitude"), raw.get("GPSLatitudeRef"), 90),
+        "gps_longitude": _gps(raw.get("GPSLongitude"), raw.get("GPSLongitudeRef"), 180),
+        "iso": int(iso) if iso is not None and 0 < iso < 10**7 else None,
+        "exposure_time": str(exposure.limit_denominator(100_000)) if exposure else None,
+        "f_number": round(float(f_number), 2) if f_number else None,
+        "focal_length": round(float(focal_length), 2) if focal_length else None,
+    }
+
+
+def _text(value: Any) -> str | None:
+    """Return an EXIF string without NULs or surrounding space, capped, or None if empty."""
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    elif isinstance(value, list | tuple):
+        value = " ".join(str(v) for v in value)
+    text = str(value).replace("\x00", "").strip()[:_MAX_STRING]
+    return text or None
+
+
+def _number(value: Any) -> Fraction | None:
+    """Return an EXIF number (the first of a list) as an exact fraction, None if unusable."""
+    if isinstance(value, list | tuple):
+        value = value[0] if value else None
+    try:
+        if hasattr(value, "numerator") and hasattr(value, "denominator"):
+            # exifread's Ratio and Pillow's IFDRational both allow a zero denominator
+            if not value.denominator:
+                return None
+            return Fraction(int(value.numerator), int(value.denominator))
+        return Fraction(value) if isinstance(value, int | float | str) else None
+    except (ValueError, TypeError, ZeroDivisionError, OverflowError):
+        return None
+
+
+def _gps(value: Any, ref: Any, limit: int) -> float | None:
+    """Return signed decimal degrees from EXIF degrees/minutes/seconds and a N/S/E/W ref."""
+    if not isinstance(value, list | tuple) or not 1 <= len(value) <= 3:
+        return None
+    degrees = 0.0
+    for i, part in enumerate(_number(v) for v in value):
+        if part is None:
+            return None
+        degrees += float(part) / 60**i
+    if (_text(ref) or "").upper()[:1] in ("S", "W"):
+        degrees = -degrees
+    return round(degrees, 7) if abs(degrees) <= limit else None
+
+
+def _iso_time(value: str | None, offset: str | None) -> str | None:
+    """Return an EXIF "YYYY:MM:DD HH:MM:SS" time as ISO 8601, None if it is not a real time."""
+    match = _EXIF_TIME.match(value or "")
+    if not match:
+        return None
+    year, month, day, hour, minute, second = (int(g) for g in match.groups())
+    try:
+        date(year, month, day)  # rejects the "0000:00:00" that cameras write when unset
+    except ValueError:
+        return None
+    if hour > 23 or minute > 59 or second > 60:
+        return None
+    suffix = offset if offset and _EXIF_OFFSET.fullmatch(offset) else ""
+    return f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}{suffix}"
+
+
+def _bomb_message(pixels: int, limit: int) -> str:
+    """Describe an image whose header claims more pixels than allowed."""
+    return f"decompression bomb: {pixels:,} pixels exceeds the limit of {limit:,}"
+
+
+def _describe_os_error(exc: OSError) -> str:
+    """Describe a file-access failure for a person."""
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if isinstance(exc, FileNotFoundError):
+        return "file not found (removed or renamed during the scan)"
+    return f"unreadable: {exc.strerror or exc}"
+
+
+def _describe_image_error(exc: Exception, path: Path, content: _Content, max_pixels: int) -> str:
+    """Describe why Pillow could not decode a file, for a person."""
+    if isinstance(exc, Image.DecompressionBombError | Image.DecompressionBombWarning):
+        # Pillow's limit was raised to at least ours, so whatever it flags exceeds ours too.
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        return (
+            _bomb_message(int(found.group(1)), max_pixels)
+            if found
+            else f"decompression bomb: {exc}"
+        )
+    if isinstance(exc, UnidentifiedImageError):
+        head = content.data[:8] if content.data is not None else _head(path)
+        return (
+            "not an image: the file's contents are not a recognised image format"
+            f" (starts with {head!r})"
+        )
+    if isinstance(exc, MemoryError):
+        return "not enough memory to decode the image"
+    kind = _sniff_format(content, path)
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return _describe_os_error(exc)
+    if isinstance(exc, OSError) and "truncated" in str(exc):
+        return f"truncated {kind} data"
+    return f"corrupt {kind} data: {exc or type(exc).__name__}"
+
+
+def _head(path: Path) -> bytes:
+    """Return the first bytes of a file, or b'' if it cannot be read."""
+    try:
+        with _open_binary(path) as fh:
+            return fh.read(8)
+    except OSError:
+        return b""
+
+
+def _sniff_format(content: _Content, path: Path) -> str:
+    """Name the image format from a file's first bytes, for error messages."""
+    head = content.data[:12] if content.data is not None else _head(path)
+    for prefix, name in (
+        (b"\xff\xd8", "JPEG"),
+        (b"\x89PNG", "PNG"),
+        (b"II*\x00", "TIFF"),
+        (b"MM\x00*", "TIFF"),
+        (b"GIF8", "GIF"),
+        (b"BM", "BMP"),
+    ):
+        if head.startswith(prefix):
+            return name
+    return "WebP" if head[:4] == b"RIFF" and head[8:12] == b"WEBP" else "image"

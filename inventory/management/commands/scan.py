@@ -1,0 +1,106 @@
+"""manage.py scan PATH: register PATH as a source if new, and scan it."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.template.defaultfilters import filesizeformat
+
+from inventory.models import Scan, Source
+from inventory.services.scan import ScanAlreadyRunning, scan_run
+from inventory.services.sources import SourceRefused, source_register
+
+
+class _Progress:
+    """A progress bar on a terminal, occasional lines otherwise."""
+
+    def __init__(self, stream, interactive: bool) -> None:
+        self.stream = stream
+        self.bar = None
+        self.interactive = interactive
+        self.last_reported = -1
+
+    def __call__(self, scan: Scan) -> None:
+        total = scan.files_to_examine
+        done = scan.files_examined
+        if self.interactive:
+            if self.bar is None:
+                from tqdm import tqdm
+
+                self.bar = tqdm(total=total, unit="file", desc=f"scanning {scan.source.name}",
+                                file=sys.stderr, dynamic_ncols=True)
+            self.bar.update(done - self.bar.n)
+        elif total and (done == total or done - self.last_reported >= max(total // 10, 1)):
+            self.last_reported = done
+            self.stream.write(f"examined {done}/{total} new or changed files")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+class Command(BaseCommand):
+    help = "Register PATH as a source if it is new and scan it (read-only, incremental)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("path", help="folder to scan; must lie under PROVENA_ALLOWED_ROOTS")
+        parser.add_argument("--source", help="source name (default: the folder's name)")
+        parser.add_argument("--department", help="department code, e.g. LCSD")
+        parser.add_argument(
+            "--risk-tier", choices=Source.RiskTier.values, default=Source.RiskTier.INTERNAL
+        )
+        parser.add_argument(
+            "--authoritative", action="store_true", help="mark a new source as holding masters"
+        )
+        parser.add_argument("--workers", type=int, help="examining processes (default: cores)")
+        parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    def handle(self, *args, **options) -> None:
+        if options["workers"] is not None and options["workers"] < 1:
+            raise CommandError("--workers must be at least 1")
+        try:
+            source = source_register(
+                root=Path(options["path"]),
+                name=options["source"],
+                department_code=options["department"],
+                risk_tier=options["risk_tier"],
+                authoritative=options["authoritative"],
+            )
+        except SourceRefused as exc:
+            raise CommandError(str(exc)) from exc
+        interactive = sys.stderr.isatty() and not options["no_progress"]
+        progress = _Progress(self.stdout, interactive)
+        try:
+            scan = scan_run(source=source, workers=options["workers"], progress=progress)
+        except ScanAlreadyRunning as exc:
+            raise CommandError(str(exc)) from exc
+        finally:
+            progress.close()
+        if scan.status != Scan.Status.FINISHED:
+            raise CommandError(f"scan {scan.pk} of {source.name} {scan.status}: {scan.failure_reason}")
+        self._summary(scan)
+
+    def _summary(self, scan: Scan) -> None:
+        seconds = scan.timings.get("total_seconds", 0) or 0
+        rate = scan.files_seen / seconds if seconds else 0
+        lines = [
+            f"scan {scan.pk} of {scan.source.name} finished in {seconds:.1f} s ({rate:,.0f} files/s)",
+            f"  files       {scan.files_seen:>10,}   ({filesizeformat(scan.bytes_seen)})",
+            f"  new         {scan.files_new:>10,}",
+            f"  changed     {scan.files_changed:>10,}",
+            f"  unchanged   {scan.files_unchanged:>10,}",
+            f"  moved       {scan.files_moved:>10,}",
+            f"  missing     {scan.files_missing:>10,}",
+            f"  errors      {scan.errors:>10,}",
+            f"  duplicate groups  {scan.duplicate_groups:>4,}   "
+            f"reclaimable {filesizeformat(scan.reclaimable_bytes)}",
+        ]
+        for line in lines:
+            self.stdout.write(line)
+        if scan.errors:
+            self.stdout.write(
+                f"  {scan.errors} file(s) could not be inventoried; list them with the scan page "
+                f"or the API (/api/scans/{scan.pk}/errors/)"
+            )

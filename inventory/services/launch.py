@@ -1,0 +1,40 @@
+"""Start a scan from a page or the API without making the request wait for it."""
+
+from __future__ import annotations
+
+import threading
+
+from django.conf import settings
+from django.db import close_old_connections, transaction
+
+from governance.models import User
+from inventory.models import Scan, Source
+from inventory.services.scan import ScanAlreadyRunning, scan_run
+
+
+def _scan_in_thread(source_id: int, user_id: int | None) -> None:
+    from inventory.tasks import scan_source
+
+    try:
+        scan_source(source_id, user_id)
+    finally:
+        close_old_connections()
+
+
+def scan_launch(*, source: Source, started_by: User | None) -> None:
+    """Queue a scan: on Celery when a broker is set, else in a background thread (or inline)."""
+    if Scan.objects.filter(source=source, status=Scan.Status.RUNNING).exists():
+        raise ScanAlreadyRunning(f"a scan of source {source.name!r} is already running")
+    user_id = started_by.pk if started_by else None
+    if settings.CELERY_BROKER_URL:
+        from inventory.tasks import scan_source
+
+        transaction.on_commit(lambda: scan_source.delay(source.pk, user_id))
+    elif settings.PROVENA_BACKGROUND_SCANS:
+        thread = threading.Thread(
+            target=_scan_in_thread, args=(source.pk, user_id), name=f"scan-{source.name}",
+            daemon=True,
+        )
+        transaction.on_commit(thread.start)
+    else:
+        scan_run(source=source, started_by=started_by)

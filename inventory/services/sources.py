@@ -1,0 +1,82 @@
+"""Register and look up sources."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.utils.text import slugify
+
+from governance.models import Department, User
+from inventory.models import Source
+
+
+class SourceRefused(ValueError):
+    """A source path that may not be registered, with the reason."""
+
+
+def allowed_root_for(path: Path) -> Path:
+    """Return the resolved path if it lies under PROVENA_ALLOWED_ROOTS, else refuse it."""
+    resolved = path.expanduser().resolve()
+    roots = settings.PROVENA_ALLOWED_ROOTS
+    if not roots:
+        raise SourceRefused(
+            "PROVENA_ALLOWED_ROOTS is empty, so no folder may be scanned; set it to a "
+            "':'-separated list of the folders Provena may read"
+        )
+    if not any(resolved == root or resolved.is_relative_to(root) for root in roots):
+        allowed = ":".join(str(root) for root in roots)
+        raise SourceRefused(f"{resolved} is not under PROVENA_ALLOWED_ROOTS ({allowed})")
+    media_root = settings.PROVENA_MEDIA_ROOT
+    if resolved == media_root or resolved.is_relative_to(media_root) or media_root.is_relative_to(
+        resolved
+    ):
+        raise SourceRefused(f"{resolved} overlaps PROVENA_MEDIA_ROOT ({media_root})")
+    if not resolved.exists():
+        raise SourceRefused(f"{resolved} does not exist")
+    if not resolved.is_dir():
+        raise SourceRefused(f"{resolved} is not a folder")
+    return resolved
+
+
+def source_register(
+    *,
+    root: Path,
+    name: str | None = None,
+    department_code: str | None = None,
+    risk_tier: str = Source.RiskTier.INTERNAL,
+    authoritative: bool = False,
+    created_by: User | None = None,
+) -> Source:
+    """Return the source for root, registering it (with its department) if it is new."""
+    resolved = allowed_root_for(root)
+    existing = Source.objects.filter(root=str(resolved)).first()
+    if existing is not None:
+        if name and existing.name != slugify(name):
+            raise SourceRefused(
+                f"{resolved} is already registered as source {existing.name!r}, not {name!r}"
+            )
+        return existing
+    source_name = slugify(name or resolved.name) or "source"
+    if Source.objects.filter(name=source_name).exists():
+        raise SourceRefused(
+            f"a source named {source_name!r} already exists for another folder; "
+            "choose another name with --source"
+        )
+    department = None
+    if department_code:
+        department, _ = Department.objects.get_or_create(
+            code=department_code.strip(), defaults={"name": department_code.strip()}
+        )
+    if risk_tier not in Source.RiskTier.values:
+        raise SourceRefused(
+            f"risk tier {risk_tier!r} is not one of {', '.join(Source.RiskTier.values)}"
+        )
+    return Source.objects.create(
+        name=source_name,
+        root=str(resolved),
+        department=department,
+        risk_tier=risk_tier,
+        authoritative=authoritative,
+        created_by=created_by,
+    )
