@@ -14,8 +14,16 @@ from inventory.selectors import current_errors, duplicate_groups
 
 SCHEMA = "provena.findings/1"
 CSV_FIELDS = [
-    "group", "asset", "source", "path", "sha256", "relation", "tier", "distance",
-    "master_source", "master_path",
+    "group",
+    "asset",
+    "source",
+    "path",
+    "sha256",
+    "relation",
+    "tier",
+    "distance",
+    "master_source",
+    "master_path",
 ]
 
 
@@ -25,23 +33,25 @@ def findings_document(*, sources: QuerySet[Source]) -> dict:
     groups = []
     for group in duplicate_groups(sources=sources):
         master = group.master
-        groups.append({
-            "id": group.asset_id,
-            "asset": group.asset_id,
-            "master": {"source": master.source.name, "path": master.path},
-            "members": [
-                {
-                    "source": m.copy.source.name,
-                    "path": m.copy.path,
-                    "sha256": m.copy.sha256,
-                    "relation": m.relation,
-                    "tier": m.tier,
-                    "distance": m.distance,
-                }
-                for m in group.members
-            ],
-            "reclaimable_bytes": group.reclaimable_bytes,
-        })
+        groups.append(
+            {
+                "id": group.asset_id,
+                "asset": group.asset_id,
+                "master": {"source": master.source.name, "path": master.path},
+                "members": [
+                    {
+                        "source": m.copy.source.name,
+                        "path": m.copy.path,
+                        "sha256": m.copy.sha256,
+                        "relation": m.relation,
+                        "tier": m.tier,
+                        "distance": m.distance,
+                    }
+                    for m in group.members
+                ],
+                "reclaimable_bytes": group.reclaimable_bytes,
+            }
+        )
     errors = [
         {"source": e.scan.source.name, "path": e.path, "error": e.error}
         for e in current_errors(sources=sources).order_by("scan__source__name", "path")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import io
 import mmap
@@ -40,19 +39,42 @@ _MAX_STRING = 1000
 _FORMATS = ("JPEG", "PNG", "TIFF", "WEBP", "GIF", "BMP")  # JPEG also opens MPO
 _JPEG_FORMATS = frozenset({"JPEG", "MPO"})
 _EXIFREAD_FORMATS = frozenset({"JPEG", "MPO", "TIFF", "WEBP"})
-_TRANSPOSE = {
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_270,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_90,
-}
-# A 0xFF inside entropy-coded data is followed by 0x00 (stuffing) or an RST marker.
-_SCAN_END = re.compile(rb"\xff[^\x00\xd0-\xd7]")
+# EXIF orientation -> the transpose that shows the image upright (as ImageOps.exif_transpose).
+_TRANSPOSE = dict(zip(range(2, 9), (
+    Image.Transpose.FLIP_LEFT_RIGHT, Image.Transpose.ROTATE_180, Image.Transpose.FLIP_TOP_BOTTOM,
+    Image.Transpose.TRANSPOSE, Image.Transpose.ROTATE_270, Image.Transpose.TRANSVERSE,
+    Image.Transpose.ROTATE_90,
+), strict=True))  # fmt: skip
+# Inside entropy-coded data 0xFF is followed by 0x00 (stuffing) or, after fill bytes, RSTn.
+_SCAN_END = re.compile(rb"\xff+[^\x00\xd0-\xd7\xff]")
+_MAGIC = (
+    (b"\xff\xd8\xff", "JPEG"), (b"\x89PNG", "PNG"), (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"),
+    (b"GIF8", "GIF"), (b"BM", "BMP"),
+)  # fmt: skip
 _EXIF_TIME = re.compile(r"(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
 _EXIF_OFFSET = re.compile(r"[+-]\d{2}:\d{2}")
+
+# Our name: (exifread key, Pillow IFD pointer or None for IFD0, tag id).
+_EXIF_FIELDS: dict[str, tuple[str, int | None, int]] = {
+    "DateTimeOriginal": ("EXIF DateTimeOriginal", 0x8769, 0x9003),
+    "OffsetTimeOriginal": ("EXIF OffsetTimeOriginal", 0x8769, 0x9011),
+    "DateTime": ("Image DateTime", None, 0x0132),
+    "Make": ("Image Make", None, 0x010F),
+    "Model": ("Image Model", None, 0x0110),
+    "LensModel": ("EXIF LensModel", 0x8769, 0xA434),
+    "Artist": ("Image Artist", None, 0x013B),
+    "Copyright": ("Image Copyright", None, 0x8298),
+    "Software": ("Image Software", None, 0x0131),
+    "ImageDescription": ("Image ImageDescription", None, 0x010E),
+    "ISOSpeedRatings": ("EXIF ISOSpeedRatings", 0x8769, 0x8827),
+    "ExposureTime": ("EXIF ExposureTime", 0x8769, 0x829A),
+    "FNumber": ("EXIF FNumber", 0x8769, 0x829D),
+    "FocalLength": ("EXIF FocalLength", 0x8769, 0x920A),
+    "GPSLatitudeRef": ("GPS GPSLatitudeRef", 0x8825, 1),
+    "GPSLatitude": ("GPS GPSLatitude", 0x8825, 2),
+    "GPSLongitudeRef": ("GPS GPSLongitudeRef", 0x8825, 3),
+    "GPSLongitude": ("GPS GPSLongitude", 0x8825, 4),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +109,7 @@ class _Content:
     size: int
     mtime_ns: int
     sha256: str
+    head: bytes  # the first bytes, for naming what a file that is not an image is
     data: bytes | None  # None when the file is too large to hold in memory
 
 
@@ -112,7 +135,7 @@ def examine_file(
     thumbnail_size: int = 320,
 ) -> Examination:
     """Examine one file under root; report every problem with the file as an error."""
-    if thumbnail_dir is not None and _is_within(thumbnail_dir, root):
+    if thumbnail_dir and Path(thumbnail_dir).resolve().is_relative_to(Path(root).resolve()):
         # A configuration mistake, not a bad file: the scanned store must never be written.
         raise ValueError(f"thumbnail_dir {thumbnail_dir} lies inside the scanned root {root}")
     rel = Path(rel_path)
@@ -134,14 +157,8 @@ def examine_file(
     except _Unusable as exc:
         error = str(exc)
     except Exception as exc:  # noqa: BLE001 - any failure of one file is reported, not raised
-        error = _describe_image_error(exc, path, content, max_pixels)
+        error = _describe_image_error(exc, content, max_pixels)
     return Examination(rel_path, content.size, content.mtime_ns, content.sha256, error, facts)
-
-
-@functools.lru_cache(maxsize=16)
-def _is_within(child: str, parent: str) -> bool:
-    """Tell whether child resolves to parent or somewhere below it."""
-    return Path(child).resolve().is_relative_to(Path(parent).resolve())
 
 
 def _file_state(path: Path) -> tuple[int, int]:
@@ -165,22 +182,16 @@ def _read_stable(path: Path) -> _Content:
         with _open_binary(path) as fh:
             if size <= _IN_MEMORY_LIMIT:
                 data = fh.read(size + 1)  # one byte more reveals a file that grew
-                digest = hashlib.sha256(data).hexdigest()
+                digest, head = hashlib.sha256(data).hexdigest(), data[:16]
             else:
-                digest = _hash_chunks(fh)
+                digest, head = hashlib.sha256(), fh.read(16)
+                digest.update(head)
+                while chunk := fh.read(_CHUNK_SIZE):
+                    digest.update(chunk)
+                digest = digest.hexdigest()
         if _file_state(path) == (size, mtime_ns) and (data is None or len(data) == size):
-            return _Content(size, mtime_ns, digest, data)
+            return _Content(size, mtime_ns, digest, head, data)
     raise _Unusable(f"file changed while being read ({_READ_ATTEMPTS} attempts)")
-
-
-def _hash_chunks(fh: BinaryIO) -> str:
-    """Return the hex SHA-256 of a stream read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    buffer = bytearray(_CHUNK_SIZE)
-    view = memoryview(buffer)
-    while n := fh.readinto(buffer):  # type: ignore[attr-defined]
-        digest.update(view[:n])
-    return digest.hexdigest()
 
 
 @contextmanager
@@ -230,27 +241,19 @@ def _examine_image(
             # A thumbnail is a convenience; failing to write one must not lose the record.
             metadata["thumbnail_error"] = _describe_os_error(exc)
     return ImageFacts(
-        pixel_hash=pixel_hash,
-        format=fmt,
-        width=width,
-        height=height,
-        mode=mode,
-        has_icc_profile=has_icc,
-        frame_count=frame_count,
-        orientation=orientation,
-        metadata=metadata,
-        phash=phash,
-        dhash=dhash,
-        fingerprint_note=note,
-        thumbnail=thumbnail,
-    )
+        pixel_hash, fmt, width, height, mode, has_icc, frame_count, orientation, metadata,
+        phash, dhash, note, thumbnail,
+    )  # fmt: skip
 
 
 def _reduction(width: int, height: int) -> int:
     """Return the largest 1/2^k scale that keeps the image big enough to fingerprint."""
     long_side, short_side = max(width, height), min(width, height)
     for scale in (8, 4, 2):
-        if long_side // scale >= _MIN_REDUCED_LONG_SIDE and short_side // scale >= 64:
+        if (
+            long_side // scale >= _MIN_REDUCED_LONG_SIDE
+            and short_side // scale >= 2 * _MIN_FINGERPRINT_SIDE
+        ):
             return scale
     return 1
 
@@ -272,8 +275,15 @@ def _jpeg_decode(im: Image.Image, path: Path, content: _Content) -> tuple[Image.
     im.draft("RGB", (width // scale, height // scale))
     im.load()  # raises OSError on truncated data: LOAD_TRUNCATED_IMAGES stays False
     display = _displayable(im)
+    pixel_hash = None
     with _jpeg_bytes(path, content) as buf:
-        pixel_hash = _jpeg_pixel_hash(buf, orientation)
+        spans = _jpeg_spans(buf)
+        if spans is not None:
+            digest = hashlib.sha256(f"jpeg:{orientation}\n".encode())
+            with memoryview(buf) as view:
+                for start, end in spans:
+                    digest.update(view[start:end])
+            pixel_hash = digest.hexdigest()
     if pixel_hash is None:
         # Decodable but structurally odd: a full decode is the only trustworthy identity.
         with Image.open(io.BytesIO(content.data) if content.data is not None else path) as full:
@@ -298,18 +308,6 @@ def _pixel_hash(im: Image.Image, orientation: int) -> str:
     if im.mode in ("P", "PA"):
         digest.update(bytes(im.getpalette() or []))
     digest.update(im.tobytes())
-    return digest.hexdigest()
-
-
-def _jpeg_pixel_hash(buf: bytes | mmap.mmap, orientation: int) -> str | None:
-    """Return the SHA-256 of a JPEG's marker stream without APPn/COM, or None if malformed."""
-    spans = _jpeg_spans(buf)
-    if spans is None:
-        return None
-    digest = hashlib.sha256(f"jpeg:{orientation}\n".encode())
-    with memoryview(buf) as view:
-        for start, end in spans:
-            digest.update(view[start:end])
     return digest.hexdigest()
 
 
@@ -414,74 +412,24 @@ def _metadata(im: Image.Image, fmt: str, path: Path, content: _Content) -> dict[
     problem: str | None = None
     if fmt == "TIFF" or (fmt in _EXIFREAD_FORMATS and im.info.get("exif")):
         try:
-            raw = _raw_from_exifread(path, content)
+            with io.BytesIO(content.data) if content.data is not None else _open_binary(path) as fh:
+                tags = exifread.process_file(fh, details=False, extract_thumbnail=False)
+            raw = {
+                key: tags[name].values for key, (name, *_) in _EXIF_FIELDS.items() if name in tags
+            }
         except Exception as exc:  # noqa: BLE001 - exifread fails in many ways on bad EXIF
             problem = f"EXIF could not be read: {exc}"
     if not raw:
         try:
-            raw = _raw_from_pillow(im.getexif())
+            exif = im.getexif()
+            ifds = {None: exif, 0x8769: exif.get_ifd(0x8769), 0x8825: exif.get_ifd(0x8825)}
+            raw = {k: ifds[i][t] for k, (_, i, t) in _EXIF_FIELDS.items() if t in ifds[i]}
         except Exception as exc:  # noqa: BLE001 - as above, for Pillow's parser
             problem = problem or f"EXIF could not be read: {exc}"
     metadata = _normalise(raw)
     if problem:
         metadata["metadata_error"] = _text(problem)
     return metadata
-
-
-_EXIFREAD_KEYS = {
-    "DateTimeOriginal": "EXIF DateTimeOriginal",
-    "OffsetTimeOriginal": "EXIF OffsetTimeOriginal",
-    "DateTime": "Image DateTime",
-    "Make": "Image Make",
-    "Model": "Image Model",
-    "LensModel": "EXIF LensModel",
-    "Artist": "Image Artist",
-    "Copyright": "Image Copyright",
-    "Software": "Image Software",
-    "ImageDescription": "Image ImageDescription",
-    "ISOSpeedRatings": "EXIF ISOSpeedRatings",
-    "ExposureTime": "EXIF ExposureTime",
-    "FNumber": "EXIF FNumber",
-    "FocalLength": "EXIF FocalLength",
-    "GPSLatitudeRef": "GPS GPSLatitudeRef",
-    "GPSLatitude": "GPS GPSLatitude",
-    "GPSLongitudeRef": "GPS GPSLongitudeRef",
-    "GPSLongitude": "GPS GPSLongitude",
-}
-# (IFD pointer or None for IFD0, tag id) for Pillow's getexif().
-_PILLOW_TAGS = {
-    "DateTimeOriginal": (0x8769, 0x9003),
-    "OffsetTimeOriginal": (0x8769, 0x9011),
-    "DateTime": (None, 0x0132),
-    "Make": (None, 0x010F),
-    "Model": (None, 0x0110),
-    "LensModel": (0x8769, 0xA434),
-    "Artist": (None, 0x013B),
-    "Copyright": (None, 0x8298),
-    "Software": (None, 0x0131),
-    "ImageDescription": (None, 0x010E),
-    "ISOSpeedRatings": (0x8769, 0x8827),
-    "ExposureTime": (0x8769, 0x829A),
-    "FNumber": (0x8769, 0x829D),
-    "FocalLength": (0x8769, 0x920A),
-    "GPSLatitudeRef": (0x8825, 1),
-    "GPSLatitude": (0x8825, 2),
-    "GPSLongitudeRef": (0x8825, 3),
-    "GPSLongitude": (0x8825, 4),
-}
-
-
-def _raw_from_exifread(path: Path, content: _Content) -> dict[str, Any]:
-    """Return the EXIF values we keep, as exifread parses them."""
-    with io.BytesIO(content.data) if content.data is not None else _open_binary(path) as fh:
-        tags = exifread.process_file(fh, details=False, extract_thumbnail=False)
-    return {key: tags[name].values for key, name in _EXIFREAD_KEYS.items() if name in tags}
-
-
-def _raw_from_pillow(exif: Image.Exif) -> dict[str, Any]:
-    """Return the EXIF values we keep, as Pillow parses them."""
-    ifds = {None: exif, 0x8769: exif.get_ifd(0x8769), 0x8825: exif.get_ifd(0x8825)}
-    return {key: ifds[ifd][tag] for key, (ifd, tag) in _PILLOW_TAGS.items() if tag in ifds[ifd]}
 
 
 def _normalise(raw: dict[str, Any]) -> dict[str, Any]:
@@ -583,52 +531,27 @@ def _describe_os_error(exc: OSError) -> str:
     return f"unreadable: {exc.strerror or exc}"
 
 
-def _describe_image_error(exc: Exception, path: Path, content: _Content, max_pixels: int) -> str:
+def _describe_image_error(exc: Exception, content: _Content, max_pixels: int) -> str:
     """Describe why Pillow could not decode a file, for a person."""
     if isinstance(exc, Image.DecompressionBombError | Image.DecompressionBombWarning):
         # Pillow's limit was raised to at least ours, so whatever it flags exceeds ours too.
         found = re.search(r"\((\d+) pixels\)", str(exc))
-        return (
-            _bomb_message(int(found.group(1)), max_pixels)
-            if found
-            else f"decompression bomb: {exc}"
-        )
-    if isinstance(exc, UnidentifiedImageError):
-        head = content.data[:8] if content.data is not None else _head(path)
-        return (
-            "not an image: the file's contents are not a recognised image format"
-            f" (starts with {head!r})"
-        )
+        return _bomb_message(int(found.group(1)), max_pixels) if found else f"{exc}"
     if isinstance(exc, MemoryError):
         return "not enough memory to decode the image"
-    kind = _sniff_format(content, path)
     if isinstance(exc, OSError) and exc.errno is not None:
         return _describe_os_error(exc)
-    if isinstance(exc, OSError) and "truncated" in str(exc):
+    kind = next((name for magic, name in _MAGIC if content.head.startswith(magic)), None)
+    if content.head[:4] == b"RIFF" and content.head[8:12] == b"WEBP":
+        kind = "WebP"
+    if isinstance(exc, UnidentifiedImageError):
+        if kind:  # it starts like an image, so it is a damaged one rather than something else
+            return f"corrupt {kind} data: the header could not be read"
+        return (
+            "not an image: the file's contents are not a recognised image format"
+            f" (starts with {content.head[:8]!r})"
+        )
+    kind = kind or "image"
+    if isinstance(exc, OSError) and "truncated" in str(exc).lower():
         return f"truncated {kind} data"
     return f"corrupt {kind} data: {exc or type(exc).__name__}"
-
-
-def _head(path: Path) -> bytes:
-    """Return the first bytes of a file, or b'' if it cannot be read."""
-    try:
-        with _open_binary(path) as fh:
-            return fh.read(8)
-    except OSError:
-        return b""
-
-
-def _sniff_format(content: _Content, path: Path) -> str:
-    """Name the image format from a file's first bytes, for error messages."""
-    head = content.data[:12] if content.data is not None else _head(path)
-    for prefix, name in (
-        (b"\xff\xd8", "JPEG"),
-        (b"\x89PNG", "PNG"),
-        (b"II*\x00", "TIFF"),
-        (b"MM\x00*", "TIFF"),
-        (b"GIF8", "GIF"),
-        (b"BM", "BMP"),
-    ):
-        if head.startswith(prefix):
-            return name
-    return "WebP" if head[:4] == b"RIFF" and head[8:12] == b"WEBP" else "image"

@@ -18,7 +18,10 @@ class Source(models.Model):
     name = models.SlugField(max_length=100, unique=True)
     root = models.CharField(max_length=1024, unique=True, help_text="Absolute path of the tree.")
     department = models.ForeignKey(
-        "governance.Department", null=True, blank=True, on_delete=models.PROTECT,
+        "governance.Department",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="sources",
     )
     risk_tier = models.CharField(max_length=16, choices=RiskTier, default=RiskTier.INTERNAL)

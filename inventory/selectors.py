@@ -85,7 +85,9 @@ def _group_from(asset_id: int, copies: list[Copy]) -> DuplicateGroup:
 
 
 def duplicate_groups(
-    *, sources: Iterable[Source] | QuerySet[Source] | None = None, asset_ids: list[int] | None = None
+    *,
+    sources: Iterable[Source] | QuerySet[Source] | None = None,
+    asset_ids: list[int] | None = None,
 ) -> Iterator[DuplicateGroup]:
     """Yield the groups of present copies that hold the same photograph more than once."""
     present = Copy.objects.filter(state=Copy.State.PRESENT, rendition__asset__isnull=False)

@@ -36,8 +36,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     for fig in figures:
         code = fig.source.department.code if fig.source.department else "(none)"
         row = departments.setdefault(
-            code, {"department": code, "copies": 0, "bytes": 0, "duplicate_copies": 0,
-                   "reclaimable_bytes": 0, "problems": 0},
+            code,
+            {
+                "department": code,
+                "copies": 0,
+                "bytes": 0,
+                "duplicate_copies": 0,
+                "reclaimable_bytes": 0,
+                "problems": 0,
+            },
         )
         row["copies"] += fig.copies
         row["bytes"] += fig.bytes
@@ -53,33 +60,45 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "problems": sum(f.problems for f in figures),
     }
     recent_scans = Scan.objects.filter(source__in=sources).select_related("source")[:8]
-    return render(request, "inventory/dashboard.html", {
-        "figures": figures,
-        "departments": sorted(departments.values(), key=lambda r: r["department"]),
-        "totals": totals,
-        "recent_scans": recent_scans,
-    })
+    return render(
+        request,
+        "inventory/dashboard.html",
+        {
+            "figures": figures,
+            "departments": sorted(departments.values(), key=lambda r: r["department"]),
+            "totals": totals,
+            "recent_scans": recent_scans,
+        },
+    )
 
 
 @login_required
 @permission_required("inventory.view_source", raise_exception=True)
 def source_list(request: HttpRequest) -> HttpResponse:
     sources = sources_visible_to(user=request.user)
-    return render(request, "inventory/source_list.html", {
-        "figures": figures_by_source(sources=sources),
-    })
+    return render(
+        request,
+        "inventory/source_list.html",
+        {
+            "figures": figures_by_source(sources=sources),
+        },
+    )
 
 
 @login_required
 @permission_required("inventory.view_source", raise_exception=True)
 def source_detail(request: HttpRequest, name: str) -> HttpResponse:
     source = get_object_or_404(sources_visible_to(user=request.user), name=name)
-    return render(request, "inventory/source_detail.html", {
-        "source": source,
-        "figures": figures_by_source(sources=Source.objects.filter(pk=source.pk))[0],
-        "scans": source.scans.all()[:20],
-        "running": source.scans.filter(status=Scan.Status.RUNNING).first(),
-    })
+    return render(
+        request,
+        "inventory/source_detail.html",
+        {
+            "source": source,
+            "figures": figures_by_source(sources=Source.objects.filter(pk=source.pk))[0],
+            "scans": source.scans.all()[:20],
+            "running": source.scans.filter(status=Scan.Status.RUNNING).first(),
+        },
+    )
 
 
 @login_required
@@ -100,9 +119,9 @@ def source_scan(request: HttpRequest, name: str) -> HttpResponse:
 @login_required
 @permission_required("inventory.view_scan", raise_exception=True)
 def scan_list(request: HttpRequest) -> HttpResponse:
-    scans = Scan.objects.filter(
-        source__in=sources_visible_to(user=request.user)
-    ).select_related("source")
+    scans = Scan.objects.filter(source__in=sources_visible_to(user=request.user)).select_related(
+        "source"
+    )
     page = Paginator(scans, 50).get_page(request.GET.get("page"))
     return render(request, "inventory/scan_list.html", {"page": page})
 
@@ -136,14 +155,20 @@ def copy_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(copies, 50).get_page(params.get("page"))
     query = params.copy()
     query.pop("page", None)
-    return render(request, "inventory/copy_list.html", {
-        "page": page,
-        "sources": sources,
-        "states": Copy.State.values,
-        "formats": Rendition.objects.order_by("format").values_list("format", flat=True).distinct(),
-        "params": params,
-        "query": query.urlencode(),
-    })
+    return render(
+        request,
+        "inventory/copy_list.html",
+        {
+            "page": page,
+            "sources": sources,
+            "states": Copy.State.values,
+            "formats": Rendition.objects.order_by("format")
+            .values_list("format", flat=True)
+            .distinct(),
+            "params": params,
+            "query": query.urlencode(),
+        },
+    )
 
 
 @login_required
@@ -152,9 +177,11 @@ def copy_detail(request: HttpRequest, pk: int) -> HttpResponse:
     copy = get_object_or_404(copies_visible_to(user=request.user), pk=pk)
     siblings = []
     if copy.rendition_id:
-        siblings = copies_visible_to(user=request.user).filter(
-            rendition__asset_id=copy.rendition.asset_id
-        ).exclude(pk=copy.pk)
+        siblings = (
+            copies_visible_to(user=request.user)
+            .filter(rendition__asset_id=copy.rendition.asset_id)
+            .exclude(pk=copy.pk)
+        )
     return render(request, "inventory/copy_detail.html", {"copy": copy, "siblings": siblings})
 
 
@@ -170,13 +197,17 @@ def group_list(request: HttpRequest) -> HttpResponse:
         page_number = 1
     start = (page_number - 1) * GROUPS_PER_PAGE
     groups = list(islice(duplicate_groups(sources=sources), start, start + GROUPS_PER_PAGE + 1))
-    return render(request, "inventory/group_list.html", {
-        "groups": groups[:GROUPS_PER_PAGE],
-        "page_number": page_number,
-        "has_next": len(groups) > GROUPS_PER_PAGE,
-        "sources": sources_visible_to(user=request.user),
-        "selected_source": request.GET.get("source", ""),
-    })
+    return render(
+        request,
+        "inventory/group_list.html",
+        {
+            "groups": groups[:GROUPS_PER_PAGE],
+            "page_number": page_number,
+            "has_next": len(groups) > GROUPS_PER_PAGE,
+            "sources": sources_visible_to(user=request.user),
+            "selected_source": request.GET.get("source", ""),
+        },
+    )
 
 
 @login_required

@@ -63,7 +63,9 @@ def walk_tree(root: str, extensions: Iterable[str]) -> WalkResult:
             if not prefix:
                 raise
             result.unlisted_folders.append(prefix)
-            result.errors.append((printable_path(prefix), f"folder could not be listed: {exc.strerror}"))
+            result.errors.append(
+                (printable_path(prefix), f"folder could not be listed: {exc.strerror}")
+            )
             continue
         for entry in listed:
             rel = f"{prefix}/{entry.name}" if prefix else entry.name
@@ -72,10 +74,12 @@ def walk_tree(root: str, extensions: Iterable[str]) -> WalkResult:
                 if entry.is_dir(follow_symlinks=False):
                     if not _is_valid_utf8(entry.name):
                         result.unlisted_folders.append(rel)
-                        result.errors.append((
-                            printable_path(rel),
-                            "folder name is not valid UTF-8; rename it so its files can be scanned",
-                        ))
+                        result.errors.append(
+                            (
+                                printable_path(rel),
+                                "folder name is not valid UTF-8; rename it to scan its files",
+                            )
+                        )
                     else:
                         stack.append(rel)
                     continue
@@ -83,10 +87,12 @@ def walk_tree(root: str, extensions: Iterable[str]) -> WalkResult:
                     result.skipped += 1
                     continue
                 if not _is_valid_utf8(entry.name):
-                    result.errors.append((
-                        printable_path(rel),
-                        "file name is not valid UTF-8; rename it so it can be inventoried",
-                    ))
+                    result.errors.append(
+                        (
+                            printable_path(rel),
+                            "file name is not valid UTF-8; rename it so it can be inventoried",
+                        )
+                    )
                     continue
                 if entry.is_symlink():
                     problem = _symlink_problem(entry.path)

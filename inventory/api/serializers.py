@@ -30,11 +30,29 @@ class ScanSerializer(serializers.ModelSerializer):
     class Meta:
         model = Scan
         fields = [
-            "id", "source", "status", "started_at", "finished_at", "heartbeat_at",
-            "software_version", "parameters", "failure_reason", "files_seen", "bytes_seen",
-            "files_to_examine", "files_examined", "files_new", "files_changed",
-            "files_unchanged", "files_moved", "files_missing", "files_skipped", "errors",
-            "duplicate_groups", "reclaimable_bytes", "timings",
+            "id",
+            "source",
+            "status",
+            "started_at",
+            "finished_at",
+            "heartbeat_at",
+            "software_version",
+            "parameters",
+            "failure_reason",
+            "files_seen",
+            "bytes_seen",
+            "files_to_examine",
+            "files_examined",
+            "files_new",
+            "files_changed",
+            "files_unchanged",
+            "files_moved",
+            "files_missing",
+            "files_skipped",
+            "errors",
+            "duplicate_groups",
+            "reclaimable_bytes",
+            "timings",
         ]
         read_only_fields = fields
 
@@ -50,8 +68,20 @@ class RenditionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Rendition
         fields = [
-            "id", "pixel_hash", "asset", "format", "width", "height", "mode", "has_icc_profile",
-            "frame_count", "orientation", "metadata", "capture_time", "phash", "dhash",
+            "id",
+            "pixel_hash",
+            "asset",
+            "format",
+            "width",
+            "height",
+            "mode",
+            "has_icc_profile",
+            "frame_count",
+            "orientation",
+            "metadata",
+            "capture_time",
+            "phash",
+            "dhash",
             "fingerprint_note",
         ]
         read_only_fields = fields
@@ -64,8 +94,18 @@ class CopySerializer(serializers.ModelSerializer):
     class Meta:
         model = Copy
         fields = [
-            "id", "source", "path", "size", "mtime_ns", "sha256", "state", "problem",
-            "first_seen_at", "last_seen_at", "missing_since", "rendition",
+            "id",
+            "source",
+            "path",
+            "size",
+            "mtime_ns",
+            "sha256",
+            "state",
+            "problem",
+            "first_seen_at",
+            "last_seen_at",
+            "missing_since",
+            "rendition",
         ]
         read_only_fields = fields
 

@@ -32,7 +32,9 @@ from inventory.services.sources import SourceRefused, source_register
 
 
 class SourceViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
     viewsets.GenericViewSet,
 ):
     serializer_class = SourceSerializer

@@ -32,7 +32,9 @@ def scan_launch(*, source: Source, started_by: User | None) -> None:
         transaction.on_commit(lambda: scan_source.delay(source.pk, user_id))
     elif settings.PROVENA_BACKGROUND_SCANS:
         thread = threading.Thread(
-            target=_scan_in_thread, args=(source.pk, user_id), name=f"scan-{source.name}",
+            target=_scan_in_thread,
+            args=(source.pk, user_id),
+            name=f"scan-{source.name}",
             daemon=True,
         )
         transaction.on_commit(thread.start)

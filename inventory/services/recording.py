@@ -113,8 +113,16 @@ def scan_record_batch(*, scan: Scan, examinations: list[Examination]) -> None:
     Copy.objects.bulk_update(
         updated,
         [
-            "path", "size", "mtime_ns", "sha256", "rendition", "problem", "state",
-            "missing_since", "last_seen_at", "last_seen_scan",
+            "path",
+            "size",
+            "mtime_ns",
+            "sha256",
+            "rendition",
+            "problem",
+            "state",
+            "missing_since",
+            "last_seen_at",
+            "last_seen_scan",
         ],
     )
     ScanError.objects.bulk_create(errors)

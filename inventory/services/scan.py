@@ -148,9 +148,15 @@ def _record_walk(scan: Scan, source: Source, walk, known: dict) -> list[str]:
     errors = [ScanError(scan=scan, path=path, error=reason) for path, reason in walk.errors]
     for path, (size, mtime_ns) in walk.files.items():
         row = known.get(path)
-        if row and row[1] == size and row[2] == mtime_ns and row[3] in (
-            Copy.State.PRESENT,
-            Copy.State.MISSING,
+        if (
+            row
+            and row[1] == size
+            and row[2] == mtime_ns
+            and row[3]
+            in (
+                Copy.State.PRESENT,
+                Copy.State.MISSING,
+            )
         ):
             unchanged_ids.append(row[0])
             if row[4]:
@@ -261,4 +267,3 @@ def scan_run(
         scan_fail(scan=scan, reason=f"{type(exc).__name__}: {exc}")
         raise
     return scan_finish(scan=scan, timings=timings, started=started)
-

@@ -28,8 +28,10 @@ def allowed_root_for(path: Path) -> Path:
         allowed = ":".join(str(root) for root in roots)
         raise SourceRefused(f"{resolved} is not under PROVENA_ALLOWED_ROOTS ({allowed})")
     media_root = settings.PROVENA_MEDIA_ROOT
-    if resolved == media_root or resolved.is_relative_to(media_root) or media_root.is_relative_to(
-        resolved
+    if (
+        resolved == media_root
+        or resolved.is_relative_to(media_root)
+        or media_root.is_relative_to(resolved)
     ):
         raise SourceRefused(f"{resolved} overlaps PROVENA_MEDIA_ROOT ({media_root})")
     if not resolved.exists():

@@ -39,7 +39,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--archive", default=str(settings.VAR_DIR / "demo-archive"),
+            "--archive",
+            default=str(settings.VAR_DIR / "demo-archive"),
             help="where to build the sample archive (must be under PROVENA_ALLOWED_ROOTS)",
         )
         parser.add_argument("--no-scan", action="store_true", help="only users and sources")
@@ -56,10 +57,15 @@ class Command(BaseCommand):
         for name, root in roots.items():
             department, tier, authoritative = DEMO_SOURCES[name]
             try:
-                sources.append(source_register(
-                    root=root, name=name, department_code=department, risk_tier=tier,
-                    authoritative=authoritative,
-                ))
+                sources.append(
+                    source_register(
+                        root=root,
+                        name=name,
+                        department_code=department,
+                        risk_tier=tier,
+                        authoritative=authoritative,
+                    )
+                )
             except SourceRefused as exc:
                 raise CommandError(
                     f"{exc}. Add {Path(options['archive']).resolve()} to PROVENA_ALLOWED_ROOTS"
@@ -68,7 +74,9 @@ class Command(BaseCommand):
             for source in sources:
                 scan = scan_run(source=source)
                 if scan.status != Scan.Status.FINISHED:
-                    raise CommandError(f"scan of {source.name} {scan.status}: {scan.failure_reason}")
+                    raise CommandError(
+                        f"scan of {source.name} {scan.status}: {scan.failure_reason}"
+                    )
                 self.stdout.write(
                     f"scanned {source.name}: {scan.files_seen} files, {scan.errors} errors, "
                     f"{scan.duplicate_groups} duplicate groups"

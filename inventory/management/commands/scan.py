@@ -29,8 +29,13 @@ class _Progress:
             if self.bar is None:
                 from tqdm import tqdm
 
-                self.bar = tqdm(total=total, unit="file", desc=f"scanning {scan.source.name}",
-                                file=sys.stderr, dynamic_ncols=True)
+                self.bar = tqdm(
+                    total=total,
+                    unit="file",
+                    desc=f"scanning {scan.source.name}",
+                    file=sys.stderr,
+                    dynamic_ncols=True,
+                )
             self.bar.update(done - self.bar.n)
         elif total and (done == total or done - self.last_reported >= max(total // 10, 1)):
             self.last_reported = done
@@ -79,14 +84,17 @@ class Command(BaseCommand):
         finally:
             progress.close()
         if scan.status != Scan.Status.FINISHED:
-            raise CommandError(f"scan {scan.pk} of {source.name} {scan.status}: {scan.failure_reason}")
+            raise CommandError(
+                f"scan {scan.pk} of {source.name} {scan.status}: {scan.failure_reason}"
+            )
         self._summary(scan)
 
     def _summary(self, scan: Scan) -> None:
         seconds = scan.timings.get("total_seconds", 0) or 0
         rate = scan.files_seen / seconds if seconds else 0
         lines = [
-            f"scan {scan.pk} of {scan.source.name} finished in {seconds:.1f} s ({rate:,.0f} files/s)",
+            f"scan {scan.pk} of {scan.source.name} finished in {seconds:.1f} s "
+            f"({rate:,.0f} files/s)",
             f"  files       {scan.files_seen:>10,}   ({filesizeformat(scan.bytes_seen)})",
             f"  new         {scan.files_new:>10,}",
             f"  changed     {scan.files_changed:>10,}",

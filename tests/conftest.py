@@ -1,0 +1,55 @@
+"""Shared fixtures: settings pointing at temporary folders, the sample archive, role users."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from governance import roles
+from inventory.sample_archive import build_sample_archive
+from tests.factories import DepartmentFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _provena_settings(settings, tmp_path: Path) -> None:
+    """Give every test its own allowed root and media root; scans run inline."""
+    allowed = tmp_path / "archives"
+    allowed.mkdir()
+    settings.PROVENA_ALLOWED_ROOTS = [allowed.resolve()]
+    settings.PROVENA_MEDIA_ROOT = (tmp_path / "media").resolve()
+    settings.PROVENA_BACKGROUND_SCANS = False
+    settings.PROVENA_SCAN_WORKERS = 1
+
+
+@pytest.fixture
+def archives(settings) -> Path:
+    """Return the folder under which tests may create sources."""
+    return settings.PROVENA_ALLOWED_ROOTS[0]
+
+
+@pytest.fixture
+def sample_archive(archives: Path) -> dict[str, Path]:
+    """Build the sample archive (with its bad files) and return each source's root."""
+    return build_sample_archive(archives / "demo")
+
+
+@pytest.fixture
+def role_users(db) -> dict[str, object]:
+    """Return one user per role, plus one of another department and a superuser."""
+    lcsd = DepartmentFactory(code="LCSD")
+    news = DepartmentFactory(code="NEWS")
+    return {
+        "compliance": UserFactory(
+            username="compliance", department=lcsd, role=roles.COMPLIANCE_OFFICER
+        ),
+        "legal": UserFactory(username="legal", department=lcsd, role=roles.LEGAL_REVIEWER),
+        "manager": UserFactory(username="manager", department=lcsd, role=roles.MANAGER),
+        "auditor": UserFactory(username="auditor", department=None, role=roles.AUDITOR),
+        "administrator": UserFactory(
+            username="administrator", department=None, role=roles.ADMINISTRATOR
+        ),
+        "other_department": UserFactory(
+            username="newsdesk", department=news, role=roles.COMPLIANCE_OFFICER
+        ),
+    }
