@@ -30,7 +30,8 @@ IMAGE_EXTENSIONS: frozenset[str] = frozenset(
 _IN_MEMORY_LIMIT = 256 * 1024 * 1024
 _CHUNK_SIZE = 1024 * 1024
 _READ_ATTEMPTS = 3
-# Decode to at least this long side (about 512 px); 1/8 of a 12 MP frame is 500 px.
+# Decode to at least this long side (about 512 px); 1/8 of a 12 MP frame is 500 px. It is
+# fixed, not raised for big thumbnails, so fingerprints never depend on the thumbnail setting.
 _MIN_REDUCED_LONG_SIDE = 384
 _MIN_FINGERPRINT_SIDE = 32
 _MIN_FINGERPRINT_STDDEV = 3.0
@@ -46,13 +47,16 @@ _TRANSPOSE = dict(zip(range(2, 9), (
     Image.Transpose.ROTATE_90,
 ), strict=True))  # fmt: skip
 # Inside entropy-coded data 0xFF is followed by 0x00 (stuffing) or, after fill bytes, RSTn.
-_SCAN_END = re.compile(rb"\xff+[^\x00\xd0-\xd7\xff]")
+# (Starting with a literal 0xFF lets the regex engine scan at memchr speed.)
+_SCAN_END = re.compile(rb"\xff(?:[^\x00\xd0-\xd7\xff]|\xff+[^\x00\xd0-\xd7\xff])")
 _MAGIC = (
     (b"\xff\xd8\xff", "JPEG"), (b"\x89PNG", "PNG"), (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"),
     (b"GIF8", "GIF"), (b"BM", "BMP"),
 )  # fmt: skip
 _EXIF_TIME = re.compile(r"(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
 _EXIF_OFFSET = re.compile(r"[+-]\d{2}:\d{2}")
+# NUL padding and other C0 controls are never text in EXIF, and PostgreSQL rejects NUL.
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 # Our name: (exifread key, Pillow IFD pointer or None for IFD0, tag id).
 _EXIF_FIELDS: dict[str, tuple[str, int | None, int]] = {
@@ -79,6 +83,8 @@ _EXIF_FIELDS: dict[str, tuple[str, int | None, int]] = {
 
 @dataclass(frozen=True, slots=True)
 class ImageFacts:
+    """What one decodable image file shows and says about itself."""
+
     pixel_hash: str
     format: str
     width: int
@@ -96,6 +102,8 @@ class ImageFacts:
 
 @dataclass(frozen=True, slots=True)
 class Examination:
+    """The outcome of examining one file: its bytes, and its image or why there is none."""
+
     path: str
     size: int | None
     mtime_ns: int | None
@@ -106,6 +114,8 @@ class Examination:
 
 @dataclass(frozen=True, slots=True)
 class _Content:
+    """The bytes of a file as read in one consistent pass."""
+
     size: int
     mtime_ns: int
     sha256: str
@@ -184,11 +194,11 @@ def _read_stable(path: Path) -> _Content:
                 data = fh.read(size + 1)  # one byte more reveals a file that grew
                 digest, head = hashlib.sha256(data).hexdigest(), data[:16]
             else:
-                digest, head = hashlib.sha256(), fh.read(16)
-                digest.update(head)
+                hasher, head = hashlib.sha256(), fh.read(16)
+                hasher.update(head)
                 while chunk := fh.read(_CHUNK_SIZE):
-                    digest.update(chunk)
-                digest = digest.hexdigest()
+                    hasher.update(chunk)
+                digest = hasher.hexdigest()
         if _file_state(path) == (size, mtime_ns) and (data is None or len(data) == size):
             return _Content(size, mtime_ns, digest, head, data)
     raise _Unusable(f"file changed while being read ({_READ_ATTEMPTS} attempts)")
@@ -212,7 +222,9 @@ def _examine_image(
     if Image.MAX_IMAGE_PIXELS is not None and max_pixels > Image.MAX_IMAGE_PIXELS:
         # Only ever raised, so concurrent callers are safe; our own limit is checked below.
         Image.MAX_IMAGE_PIXELS = max_pixels
-    with warnings.catch_warnings():
+    # Not thread-safe (process-wide filters), which is fine: workers are processes.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         # Pillow only warns between its limit and twice it; a bomb must be an error.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         with Image.open(source, formats=_FORMATS) as im:
@@ -229,6 +241,10 @@ def _examine_image(
                 display, orientation, pixel_hash = _full_decode(im)
             metadata = _metadata(im, fmt, path, content)
     metadata["orientation"] = orientation
+    # Pillow's tag parser warns, rather than fails, on damaged EXIF/TIFF tags: keep the news.
+    tag_trouble = [str(w.message) for w in caught if w.filename.endswith("TiffImagePlugin.py")]
+    if tag_trouble:
+        metadata.setdefault("metadata_error", _text("; ".join(dict.fromkeys(tag_trouble))))
     display = display.transpose(_TRANSPOSE[orientation]) if orientation in _TRANSPOSE else display
     phash, dhash, note = _fingerprints(display)
     if frame_count > 1 and not note:
@@ -274,22 +290,17 @@ def _jpeg_decode(im: Image.Image, path: Path, content: _Content) -> tuple[Image.
     scale = _reduction(width, height)
     im.draft("RGB", (width // scale, height // scale))
     im.load()  # raises OSError on truncated data: LOAD_TRUNCATED_IMAGES stays False
-    display = _displayable(im)
-    pixel_hash = None
+    digest = hashlib.sha256(f"jpeg:{orientation}\n".encode())
     with _jpeg_bytes(path, content) as buf:
         spans = _jpeg_spans(buf)
-        if spans is not None:
-            digest = hashlib.sha256(f"jpeg:{orientation}\n".encode())
-            with memoryview(buf) as view:
-                for start, end in spans:
-                    digest.update(view[start:end])
-            pixel_hash = digest.hexdigest()
-    if pixel_hash is None:
-        # Decodable but structurally odd: a full decode is the only trustworthy identity.
-        with Image.open(io.BytesIO(content.data) if content.data is not None else path) as full:
-            full.load()
-            pixel_hash = _pixel_hash(full, orientation)
-    return display, orientation, pixel_hash
+        # libjpeg refuses what this parser refuses, so this only fires if someone has set
+        # ImageFile.LOAD_TRUNCATED_IMAGES; a full-size decode is not worth it for that.
+        if spans is None:
+            raise _Unusable("corrupt JPEG data: the marker structure is broken")
+        with memoryview(buf) as view:
+            for start, end in spans:
+                digest.update(view[start:end])
+    return _displayable(im), orientation, digest.hexdigest()
 
 
 def _full_decode(im: Image.Image) -> tuple[Image.Image, int, str]:
@@ -369,7 +380,10 @@ def _displayable(im: Image.Image) -> Image.Image:
         return Image.fromarray(np.clip(values, 0, 255).astype(np.uint8), "L")
     has_alpha = "A" in im.mode or "a" in im.mode or "transparency" in im.info
     if not has_alpha:
-        return im.convert("L" if im.mode == "1" else "RGB")
+        try:
+            return im.convert("L" if im.mode == "1" else "RGB")
+        except ValueError:  # e.g. LAB, which Pillow cannot convert: its first band is lightness
+            return im.getchannel(0).convert("L")
     rgba = im.convert("RGBA")
     background = Image.new("RGB", rgba.size, (255, 255, 255))
     background.paste(rgba, mask=rgba.getchannel("A"))
@@ -461,14 +475,14 @@ def _normalise(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def _text(value: Any) -> str | None:
-    """Return an EXIF string without NULs or surrounding space, capped, or None if empty."""
+    """Return an EXIF string without NULs, control codes or outer space, capped, or None."""
     if value is None:
         return None
     if isinstance(value, bytes):
         value = value.decode("utf-8", errors="replace")
     elif isinstance(value, list | tuple):
         value = " ".join(str(v) for v in value)
-    text = str(value).replace("\x00", "").strip()[:_MAX_STRING]
+    text = _CONTROL_CHARS.sub("", str(value)).strip()[:_MAX_STRING]
     return text or None
 
 

@@ -1,0 +1,144 @@
+"""Near-neighbour search over 64-bit perceptual hashes without comparing all pairs.
+
+Sorted bit permutations (Charikar; Manku et al., "Detecting near-duplicates for web
+crawling"): each table applies a fixed random permutation of the 64 bits and sorts the
+hashes; two hashes within a small Hamming distance share a long prefix in some tables and
+then sit within a few places of each other. Each table costs one sort and a few vector
+comparisons, so a join over N hashes costs O(tables x N log N), and a query of k new hashes
+against an existing index costs O(tables x k log N). Hamming distance is preserved by a bit
+permutation, so distances are computed on the permuted values. Pure numpy; no Django.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# Measured in make bench: at 1M uniform hashes, recall 0.98 at distance 6, 0.93 at 7.
+DEFAULT_TABLES = 40
+DEFAULT_WINDOW = 16
+
+
+def hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Return the bitwise Hamming distance of two uint64 arrays."""
+    return np.bitwise_count(np.bitwise_xor(a, b))
+
+
+@dataclass(frozen=True, slots=True)
+class _Permutation:
+    byte_order: np.ndarray  # (8,) column order, most significant first
+    luts: np.ndarray  # (8, 256) uint8 bit permutation within each byte
+
+    def apply(self, hashes: np.ndarray) -> np.ndarray:
+        """Return the permuted hashes, as big-endian integers so byte 0 leads the sort."""
+        as_bytes = hashes.astype(">u8").view(np.uint8).reshape(-1, 8)
+        shuffled = np.empty_like(as_bytes)
+        for column, source in enumerate(self.byte_order):
+            shuffled[:, column] = self.luts[column][as_bytes[:, source]]
+        return shuffled.reshape(-1).view(">u8").astype(np.uint64)
+
+
+def _permutations(tables: int, seed: int) -> list[_Permutation]:
+    rng = np.random.default_rng(seed)
+    perms = []
+    for _ in range(tables):
+        luts = np.empty((8, 256), dtype=np.uint8)
+        for column in range(8):
+            bit_order = rng.permutation(8)
+            values = np.arange(256, dtype=np.int64)
+            permuted = np.zeros(256, dtype=np.int64)
+            for target, source in enumerate(bit_order):
+                permuted |= ((values >> int(source)) & 1) << target
+            luts[column] = permuted.astype(np.uint8)
+        perms.append(_Permutation(byte_order=rng.permutation(8), luts=luts))
+    return perms
+
+
+def _unique_pairs(a: np.ndarray, b: np.ndarray, d: np.ndarray, ordered: bool) -> np.ndarray:
+    """Return rows (a, b, distance) without repeats; unordered pairs put the smaller first."""
+    if not ordered:
+        a, b = np.minimum(a, b), np.maximum(a, b)
+    rows = np.stack([a, b, d.astype(np.int64)], axis=1)
+    if not len(rows):
+        return rows.reshape(0, 3)
+    # Keep the smallest distance per pair.
+    rows = rows[np.lexsort((rows[:, 2], rows[:, 1], rows[:, 0]))]
+    keep = np.ones(len(rows), dtype=bool)
+    keep[1:] = (rows[1:, 0] != rows[:-1, 0]) | (rows[1:, 1] != rows[:-1, 1])
+    return rows[keep]
+
+
+class HashIndex:
+    """An index of (owner, hash) rows answering "which rows lie within radius r".
+
+    Tables are built one at a time and dropped, so memory stays at one sorted copy of the
+    hashes however many tables are used; the permutations are fixed by the seed, so the same
+    rows always give the same answer.
+    """
+
+    def __init__(
+        self,
+        owners: np.ndarray,
+        hashes: np.ndarray,
+        *,
+        tables: int = DEFAULT_TABLES,
+        window: int = DEFAULT_WINDOW,
+        seed: int = 20261122,
+    ) -> None:
+        self.owners = np.asarray(owners, dtype=np.int64)
+        self.hashes = np.asarray(hashes, dtype=np.uint64)
+        if self.owners.shape != self.hashes.shape:
+            raise ValueError("owners and hashes must have the same length")
+        self.window = window
+        self._perms = _permutations(tables, seed)
+
+    def __len__(self) -> int:
+        return len(self.hashes)
+
+    def _tables(self):
+        for perm in self._perms:
+            permuted = perm.apply(self.hashes)
+            order = np.argsort(permuted)
+            yield perm, permuted[order], self.owners[order]
+
+    def join(self, radius: int) -> np.ndarray:
+        """Return unordered owner pairs (a < b, distance) within radius, among the rows."""
+        found_a, found_b, found_d = [], [], []
+        for _, keys, owners in self._tables():
+            for step in range(1, self.window + 1):
+                if step >= len(keys):
+                    break
+                d = hamming(keys[:-step], keys[step:])
+                hit = (d <= radius) & (owners[:-step] != owners[step:])
+                found_a.append(owners[:-step][hit])
+                found_b.append(owners[step:][hit])
+                found_d.append(d[hit])
+        if not found_a:
+            return np.empty((0, 3), dtype=np.int64)
+        return _unique_pairs(
+            np.concatenate(found_a), np.concatenate(found_b), np.concatenate(found_d), False
+        )
+
+    def query(self, owners: np.ndarray, hashes: np.ndarray, radius: int) -> np.ndarray:
+        """Return (query owner, index owner, distance) rows within radius of each query."""
+        q_owners = np.asarray(owners, dtype=np.int64)
+        q_hashes = np.asarray(hashes, dtype=np.uint64)
+        if not len(self.hashes) or not len(q_hashes):
+            return np.empty((0, 3), dtype=np.int64)
+        found_a, found_b, found_d = [], [], []
+        for perm, keys, key_owners in self._tables():
+            permuted = perm.apply(q_hashes)
+            pos = np.searchsorted(keys, permuted)
+            for offset in range(-self.window, self.window):
+                idx = pos + offset
+                valid = (idx >= 0) & (idx < len(keys))
+                idx = np.where(valid, idx, 0)
+                d = hamming(permuted, keys[idx])
+                hit = valid & (d <= radius) & (q_owners != key_owners[idx])
+                found_a.append(q_owners[hit])
+                found_b.append(key_owners[idx][hit])
+                found_d.append(d[hit])
+        return _unique_pairs(
+            np.concatenate(found_a), np.concatenate(found_b), np.concatenate(found_d), True
+        )
