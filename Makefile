@@ -35,11 +35,11 @@ demo: install
 	@echo "Serving on http://127.0.0.1:8000/ (Ctrl-C to stop)"
 	PROVENA_DEBUG=true PROVENA_ALLOWED_ROOTS=$(DEMO_ARCHIVE) $(BIN)/python manage.py runserver 127.0.0.1:8000
 
-test: install
+test: install system-deps
 	$(BIN)/python -m pytest -q -m "not integration" $(PYTEST_ARGS)
 
 # The same suite on PostgreSQL (DATABASE_URL must point at it), plus the integration tests.
-test-postgres: install
+test-postgres: install system-deps
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/provena} \
 	  $(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
@@ -54,6 +54,11 @@ format: install
 
 bench: install
 	PROVENA_DEBUG=true $(BIN)/python bench/run.py $(BENCH_ARGS)
+	PROVENA_DEBUG=true $(BIN)/python bench/report.py
+
+# Near-duplicate accuracy on real photographs and their edited copies, against plain pHash.
+bench-accuracy: install
+	$(BIN)/python bench/accuracy.py $(BENCH_ARGS)
 
 lock:
 	$(BIN)/python -m pip freeze --all | grep -viE "^(pip|wheel)==" > requirements.lock.new

@@ -104,11 +104,57 @@ def _small_tree(root: Path, count: int) -> None:
             os.link(photos[index % len(photos)], target)
 
 
+def _planted_hashes(n: int, seed: int):
+    """Return n uniform random 64-bit hashes plus a 5% share of near copies at distance 0-10."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    base = rng.integers(0, 2**64, size=n, dtype=np.uint64)
+    k = n // 20
+    src = rng.choice(n, size=k, replace=False)
+    dist = rng.integers(0, 11, size=k)
+    flips = np.zeros(k, dtype=np.uint64)
+    for i in range(k):
+        for bit in rng.choice(64, size=int(dist[i]), replace=False):
+            flips[i] |= np.uint64(1) << np.uint64(int(bit))
+    hashes = np.concatenate([base, base[src] ^ flips])
+    return hashes, src, dist, n
+
+
+def _index_join(total: int, radius: int = 8) -> dict:
+    """Join `total` hashes with the candidate index; return time and recall by distance."""
+    import numpy as np
+
+    from inventory.hashindex import HashIndex
+
+    hashes, src, dist, n = _planted_hashes(int(total / 1.05), seed=total)
+    owners = np.arange(len(hashes), dtype=np.int64)
+    started = time.perf_counter()
+    pairs = HashIndex(owners, hashes).join(radius)
+    seconds = time.perf_counter() - started
+    found = set(map(tuple, pairs[:, :2].tolist()))
+    recall = {}
+    for d in range(0, radius + 1):
+        sel = [(int(min(s, n + i)), int(max(s, n + i))) for i, s in enumerate(src) if dist[i] == d]
+        recall[d] = round(float(np.mean([p in found for p in sel])), 3) if sel else None
+    return {
+        "hashes": len(hashes),
+        "seconds": round(seconds, 2),
+        "pairs": len(pairs),
+        "recall_by_distance": recall,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--files", type=int, default=200, help="12 MP JPEGs in the corpus")
     parser.add_argument("--small-files", type=int, default=20_000, help="files in rescan tree")
     parser.add_argument("--megapixels", type=float, default=12.0)
+    parser.add_argument(
+        "--index-sizes",
+        default="100000,300000,1000000",
+        help="hash counts for the near-duplicate join",
+    )
     args = parser.parse_args()
 
     from inventory.sample_archive import make_camera_corpus
@@ -138,8 +184,12 @@ def main() -> None:
         print(f"  {name:<46} {count / seconds:>10.1f} files/s  {seconds:>8.2f} s", flush=True)
 
     print(f"corpus: {n} files, {mb:.0f} MB; cores: {os.cpu_count()}")
-    record("reference: walk + SHA-256 (1 process)", _timed(lambda: _walk_sha256(corpus_root)), n, mb)
-    record("reference: imagehash.phash, full decode (1 proc)", _timed(lambda: _phash_full(paths)), n)
+    record(
+        "reference: walk + SHA-256 (1 process)", _timed(lambda: _walk_sha256(corpus_root)), n, mb
+    )
+    record(
+        "reference: imagehash.phash, full decode (1 proc)", _timed(lambda: _phash_full(paths)), n
+    )
     record("floor: bare reduced JPEG decode (1 process)", _timed(lambda: _reduced_decode(paths)), n)
     scan1 = _scan(corpus_root, "corpus", workers=1)
     record("provena scan, 1 worker", scan1.timings["total_seconds"], n, mb)
@@ -159,32 +209,54 @@ def main() -> None:
     small_n = len(_files(small_root))
     first = _scan(small_root, "small", workers=2)
     record("provena first scan, small files", first.timings["total_seconds"], small_n)
-    record("reference: os.walk + os.stat, small files", _timed(lambda: _walk_stat(small_root)),
-           small_n)
+    record(
+        "reference: os.walk + os.stat, small files", _timed(lambda: _walk_stat(small_root)), small_n
+    )
     again = _scan(small_root, "small", workers=2)
     record("provena unchanged rescan, small files", again.timings["total_seconds"], small_n)
 
     ratios = {
         "scan_1w_vs_phash_full": round(
             results["provena scan, 1 worker"]["files_per_s"]
-            / results["reference: imagehash.phash, full decode (1 proc)"]["files_per_s"], 2),
+            / results["reference: imagehash.phash, full decode (1 proc)"]["files_per_s"],
+            2,
+        ),
         "reduced_decode_vs_scan_1w": round(
             results["floor: bare reduced JPEG decode (1 process)"]["files_per_s"]
-            / results["provena scan, 1 worker"]["files_per_s"], 2),
+            / results["provena scan, 1 worker"]["files_per_s"],
+            2,
+        ),
         "scan_2w_vs_1w": round(
             results["provena scan, 2 workers"]["files_per_s"]
-            / results["provena scan, 1 worker"]["files_per_s"], 2),
+            / results["provena scan, 1 worker"]["files_per_s"],
+            2,
+        ),
         "scan_2w_mb_s_vs_walk_sha256": round(
             results["provena scan, 2 workers"]["mb_per_s"]
-            / results["reference: walk + SHA-256 (1 process)"]["mb_per_s"], 2),
+            / results["reference: walk + SHA-256 (1 process)"]["mb_per_s"],
+            2,
+        ),
     }
+    print("near-duplicate candidate join (radius 8, planted near copies):")
+    joins = []
+    for size in (int(x) for x in args.index_sizes.split(",") if x):
+        row = _index_join(size)
+        joins.append(row)
+        print(
+            f"  {row['hashes']:>9,} hashes  {row['seconds']:>7.2f} s  "
+            f"recall d<=4 {min(v for k, v in row['recall_by_distance'].items() if k <= 4)}  "
+            f"d=6 {row['recall_by_distance'][6]}  d=8 {row['recall_by_distance'][8]}",
+            flush=True,
+        )
     print("ratios:")
     for key, value in ratios.items():
         print(f"  {key:<40} {value}")
     rescan_rate = results["provena unchanged rescan, small files"]["files_per_s"]
     print(f"unchanged rescan: {rescan_rate:,.0f} files/s (target at least 2,000)")
     out = BENCH / "results.json"
-    out.write_text(json.dumps({"results": results, "ratios": ratios}, indent=2))
+    out.write_text(
+        json.dumps({"results": results, "ratios": ratios, "index_join": joins}, indent=2)
+    )
     print(f"wrote {out.relative_to(REPO)}")
 
 

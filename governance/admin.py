@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from governance.models import Department, User
+from governance.models import AuditEvent, Department, User
 
 
 @admin.register(User)
@@ -20,3 +20,23 @@ class UserAdmin(BaseUserAdmin):
 class DepartmentAdmin(admin.ModelAdmin):
     list_display = ("code", "name")
     search_fields = ("code", "name")
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: the audit log is append-only and only services append to it."""
+
+    list_display = ("seq", "occurred_at", "event_type", "agent", "object_type", "object_id")
+    list_filter = ("event_type", "outcome", "object_type")
+    search_fields = ("object_id", "agent", "hash")
+    readonly_fields = [f.name for f in AuditEvent._meta.fields]
+    actions = None
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,7 +1,8 @@
-"""People and organisation: departments and users."""
+"""People and organisation: departments and users; the audit log."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
@@ -32,3 +33,74 @@ class User(AbstractUser):
     def role_names(self) -> list[str]:
         """Return the names of the user's role groups."""
         return sorted(group.name for group in self.groups.all())
+
+
+class AuditEvent(models.Model):
+    """One append-only, hash-chained event on an object (PREMIS-style); never updated."""
+
+    class EventType(models.TextChoices):
+        # Add a member to record a new kind of event; the column has no choices, so no migration.
+        DISCOVERED = "discovered"
+        FIXITY_COMPUTED = "fixity_computed", "fixity computed"
+        METADATA_EXTRACTED = "metadata_extracted", "metadata extracted"
+        MATCHED = "matched"
+        MASTER_SET = "master_set", "master set"
+        MERGED = "merged"
+        SPLIT = "split"
+        LICENCE_ATTACHED = "licence_attached", "licence attached"
+        REVIEWED = "reviewed"
+        REMEDIATED = "remediated"
+        CITED_IN_REPORT = "cited_in_report", "cited in report"
+        SOURCE_REGISTERED = "source_registered", "source registered"
+        SCAN_FINISHED = "scan_finished", "scan finished"
+        SCAN_FAILED = "scan_failed", "scan failed"
+
+    class Outcome(models.TextChoices):
+        SUCCESS = "success"
+        FAILURE = "failure"
+        WARNING = "warning"
+
+    seq = models.PositiveBigIntegerField(primary_key=True, help_text="1, 2, 3, ... with no gaps.")
+    occurred_at = models.DateTimeField()
+    event_type = models.CharField(max_length=40)
+    # PROTECT: the chain hashes the user's id, so a user with events is deactivated, not deleted.
+    agent_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="audit_events",
+    )
+    agent = models.CharField(max_length=150, help_text="The username, or the software version.")
+    object_type = models.CharField(max_length=40)
+    object_id = models.CharField(max_length=100)
+    source_id = models.BigIntegerField(
+        null=True, blank=True, help_text="The source the object lies in, for department scoping."
+    )
+    outcome = models.CharField(max_length=16, choices=Outcome, default=Outcome.SUCCESS)
+    detail = models.JSONField(default=dict)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["seq"]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"]),
+            models.Index(fields=["event_type", "seq"]),
+            models.Index(fields=["source_id", "seq"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"event {self.seq}: {self.event_type} {self.object_type} {self.object_id}"
+
+
+class AuditChainHead(models.Model):
+    """The one row holding the last event's seq and hash and the event count."""
+
+    seq = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64)
+    count = models.PositiveBigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"audit chain head: {self.count} events, seq {self.seq}, {self.hash[:12]}"

@@ -119,9 +119,11 @@ STORAGES = {
 }
 
 REST_FRAMEWORK = {
+    # Token first: DRF takes the first class's challenge, so anonymous API calls get
+    # 401 with "WWW-Authenticate: Token" rather than a bare 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["governance.permissions.ModelPermissions"],
     "DEFAULT_FILTER_BACKENDS": [
@@ -130,6 +132,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    # "?format=" is the copies filter on image format (PNG, JPEG), not renderer selection.
+    "URL_FORMAT_OVERRIDE": None,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": env_str("PROVENA_API_RATE", "2000/hour")},
@@ -140,6 +144,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Inventory, duplicates, privacy review and audit reports for image archives.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -194,3 +199,30 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("PROVENA_LOG_LEVEL", "INFO")},
     "loggers": {"PIL": {"level": "WARNING"}},
 }
+
+# --- Reports (signed PDF reports; see docs/reports.md) ----------------------------------------
+# PKCS#12 file with the organisation's signing certificate and key; its password comes from
+# PROVENA_SIGNING_PASSWORD or the file named by PROVENA_SIGNING_PASSWORD_FILE.
+PROVENA_SIGNING_CERT = env_str("PROVENA_SIGNING_CERT") or None
+PROVENA_SIGNING_PASSWORD = env_str("PROVENA_SIGNING_PASSWORD") or None
+# Optional RFC 3161 timestamp service (e.g. https://freetsa.org/tsr); signatures carry its time.
+PROVENA_TSA_URL = env_str("PROVENA_TSA_URL") or None
+PROVENA_REPORT_THUMBNAILS = env_bool("PROVENA_REPORT_THUMBNAILS", True)
+# Tables list the largest groups and the first errors; the attachments hold everything.
+PROVENA_REPORT_MAX_GROUPS = env_int("PROVENA_REPORT_MAX_GROUPS", 200, minimum=1)
+PROVENA_REPORT_MAX_ERRORS = env_int("PROVENA_REPORT_MAX_ERRORS", 500, minimum=1)
+PROVENA_REPORT_VERIFY_MAX_BYTES = env_int(
+    "PROVENA_REPORT_VERIFY_MAX_BYTES", 50_000_000, minimum=1024
+)
+PROVENA_COST_CURRENCY = env_str("PROVENA_COST_CURRENCY", "HK$")
+# Reports built from a page or the API render in a background thread without a broker.
+PROVENA_BACKGROUND_REPORTS = env_bool("PROVENA_BACKGROUND_REPORTS", True)
+# pyHanko logs every untrusted self-signed chain with a traceback; the verifier reports it.
+LOGGING["loggers"].update(
+    {
+        "pyhanko": {"level": "ERROR"},
+        "pyhanko_certvalidator": {"level": "CRITICAL"},
+        "fontTools": {"level": "WARNING"},
+        "weasyprint.progress": {"level": "WARNING"},
+    }
+)

@@ -15,6 +15,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/token/", obtain_auth_token, name="api-token"),
+    path("api/", include("reports.api.urls")),
+    path("", include("governance.audit_urls")),
     path("api/", include("inventory.api.urls")),
+    path("reports/", include("reports.urls")),
     path("", include("inventory.urls")),
 ]

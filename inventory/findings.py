@@ -22,6 +22,7 @@ CSV_FIELDS = [
     "relation",
     "tier",
     "distance",
+    "reviewed",
     "master_source",
     "master_path",
 ]
@@ -46,6 +47,7 @@ def findings_document(*, sources: QuerySet[Source]) -> dict:
                         "relation": m.relation,
                         "tier": m.tier,
                         "distance": m.distance,
+                        "reviewed": m.reviewed,
                     }
                     for m in group.members
                 ],
@@ -87,6 +89,7 @@ def findings_csv_rows(document: dict) -> Iterator[dict]:
                 "relation": member["relation"],
                 "tier": member["tier"],
                 "distance": member["distance"],
+                "reviewed": member["reviewed"],
                 "master_source": group["master"]["source"],
                 "master_path": group["master"]["path"],
             }

@@ -11,6 +11,7 @@ permutation, so distances are computed on the permuted values. Pure numpy; no Dj
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +24,25 @@ DEFAULT_WINDOW = 16
 def hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Return the bitwise Hamming distance of two uint64 arrays."""
     return np.bitwise_count(np.bitwise_xor(a, b))
+
+
+def pack_hashes(values: Iterable[int]) -> bytes:
+    """Return 64-bit hashes packed little-endian, as stored on a rendition."""
+    return np.array(list(values), dtype="<u8").tobytes()
+
+
+def unpack_hashes(blob: bytes | memoryview | None) -> np.ndarray:
+    """Return the hashes packed by pack_hashes."""
+    if not blob:
+        return np.empty(0, dtype=np.uint64)
+    return np.frombuffer(bytes(blob), dtype="<u8").astype(np.uint64)
+
+
+def hex_distance(hash_a: str, hash_b: str) -> int:
+    """Return the Hamming distance of two hex 64-bit hashes (64 when either is missing)."""
+    if not hash_a or not hash_b:
+        return 64
+    return (int(hash_a, 16) ^ int(hash_b, 16)).bit_count()
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import exifread
-import imagehash
 import numpy as np
 from PIL import Image, UnidentifiedImageError
+
+from inventory.fingerprints import Fingerprints, compute_fingerprints, to_hex
 
 IMAGE_EXTENSIONS: frozenset[str] = frozenset(
     {".jpg", ".jpeg", ".jpe", ".png", ".tif", ".tiff", ".webp", ".gif", ".bmp"}
@@ -34,7 +35,6 @@ _READ_ATTEMPTS = 3
 # fixed, not raised for big thumbnails, so fingerprints never depend on the thumbnail setting.
 _MIN_REDUCED_LONG_SIDE = 384
 _MIN_FINGERPRINT_SIDE = 32
-_MIN_FINGERPRINT_STDDEV = 3.0
 _MAX_STRING = 1000
 # Only the formats an archive holds; Pillow's exotic plugins widen the attack surface.
 _FORMATS = ("JPEG", "PNG", "TIFF", "WEBP", "GIF", "BMP")  # JPEG also opens MPO
@@ -98,6 +98,7 @@ class ImageFacts:
     dhash: str | None
     fingerprint_note: str
     thumbnail: str | None
+    fingerprints: Fingerprints | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,7 +247,9 @@ def _examine_image(
     if tag_trouble:
         metadata.setdefault("metadata_error", _text("; ".join(dict.fromkeys(tag_trouble))))
     display = display.transpose(_TRANSPOSE[orientation]) if orientation in _TRANSPOSE else display
-    phash, dhash, note = _fingerprints(display)
+    fingerprints, note = _fingerprints(display)
+    phash = to_hex(fingerprints.phash) if fingerprints else None
+    dhash = to_hex(fingerprints.dhash) if fingerprints else None
     if frame_count > 1 and not note:
         note = f"first frame of {frame_count}"
     thumbnail = None
@@ -258,7 +261,7 @@ def _examine_image(
             metadata["thumbnail_error"] = _describe_os_error(exc)
     return ImageFacts(
         pixel_hash, fmt, width, height, mode, has_icc, frame_count, orientation, metadata,
-        phash, dhash, note, thumbnail,
+        phash, dhash, note, thumbnail, fingerprints,
     )  # fmt: skip
 
 
@@ -390,13 +393,14 @@ def _displayable(im: Image.Image) -> Image.Image:
     return background
 
 
-def _fingerprints(display: Image.Image) -> tuple[str | None, str | None, str]:
-    """Return pHash, dHash and a note for an oriented, reduced RGB or L image."""
+def _fingerprints(display: Image.Image) -> tuple[Fingerprints | None, str]:
+    """Return the near-duplicate fingerprints of an oriented, reduced image, and a note."""
     if min(display.size) < _MIN_FINGERPRINT_SIDE:
-        return None, None, "too small to fingerprint"
-    if float(np.asarray(display.convert("L")).std()) < _MIN_FINGERPRINT_STDDEV:
-        return None, None, "too flat to fingerprint"
-    return str(imagehash.phash(display)), str(imagehash.dhash(display)), ""
+        return None, "too small to fingerprint"
+    fingerprints = compute_fingerprints(display)
+    if fingerprints is None:
+        return None, "too flat to fingerprint"
+    return fingerprints, ""
 
 
 def _write_thumbnail(display: Image.Image, thumbnail_dir: Path, pixel_hash: str, size: int) -> str:

@@ -100,6 +100,23 @@ class Scan(models.Model):
     def is_running(self) -> bool:
         return self.status == self.Status.RUNNING
 
+    @property
+    def rate(self) -> float | None:
+        """Return files examined per second so far (None before the first batch)."""
+        end = self.finished_at or self.heartbeat_at
+        if not end or not self.files_examined:
+            return None
+        seconds = (end - self.started_at).total_seconds()
+        return self.files_examined / seconds if seconds > 0 else None
+
+    @property
+    def eta_seconds(self) -> float | None:
+        """Return the expected seconds until every new or changed file is examined."""
+        rate = self.rate
+        if not self.is_running or not rate:
+            return None
+        return max(self.files_to_examine - self.files_examined, 0) / rate
+
 
 class ScanError(models.Model):
     """A file a scan could not inventory, with the reason."""
@@ -145,6 +162,14 @@ class Rendition(models.Model):
     dhash = models.CharField(max_length=16, blank=True)
     fingerprint_note = models.CharField(max_length=200, blank=True)
     thumbnail = models.CharField(max_length=200, blank=True)
+    # Near-duplicate fingerprints (inventory.fingerprints): uint64 arrays, little-endian, with
+    # comma-separated variant codes. Keys go into the index; probes query it.
+    fp_keys = models.BinaryField(null=True, blank=True, editable=False)
+    fp_key_codes = models.CharField(max_length=500, blank=True, editable=False)
+    fp_probes = models.BinaryField(null=True, blank=True, editable=False)
+    fp_probe_codes = models.CharField(max_length=500, blank=True, editable=False)
+    # When this rendition last went through candidate search (None: not yet).
+    matched_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -183,6 +208,11 @@ class Copy(models.Model):
     last_seen_scan = models.ForeignKey(
         Scan, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Set by the fixity check; a changed file keeps its recorded sha256 and fixity_ok=False.
+    fixity_checked_at = models.DateTimeField(null=True, blank=True)
+    fixity_ok = models.BooleanField(
+        null=True, blank=True, help_text="Whether the last fixity check matched the recorded hash."
+    )
 
     class Meta:
         ordering = ["source_id", "path"]
@@ -206,3 +236,84 @@ class Copy(models.Model):
     @property
     def file_name(self) -> str:
         return self.path.rsplit("/", 1)[-1]
+
+
+class Match(models.Model):
+    """A proposed relation between two renditions, with tier, relation type and evidence."""
+
+    class Tier(models.TextChoices):
+        CERTAIN = "certain"
+        PROBABLE = "probable"
+        POSSIBLE = "possible"
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed"
+        CONFIRMED = "confirmed"  # a person said: the same photograph
+        REJECTED = "rejected"  # a person said: different photographs; never proposed again
+
+    RELATIONS = (
+        "reencoded", "format_converted", "resized", "cropped", "rotated", "mirrored",
+        "colour_adjusted", "grayscale", "watermarked", "bordered", "blurred", "edited", "similar",
+    )  # fmt: skip
+
+    # rendition_a has the smaller id; "original" says which side the evidence takes as source.
+    rendition_a = models.ForeignKey(Rendition, on_delete=models.CASCADE, related_name="+")
+    rendition_b = models.ForeignKey(Rendition, on_delete=models.CASCADE, related_name="+")
+    tier = models.CharField(max_length=16, choices=Tier)
+    relation = models.CharField(max_length=32)
+    score = models.FloatField()
+    distance = models.PositiveSmallIntegerField(help_text="pHash Hamming distance of the pair.")
+    original = models.CharField(max_length=1, blank=True, help_text="'a', 'b' or '' (unknown).")
+    evidence = models.JSONField(default=dict)
+    status = models.CharField(max_length=16, choices=Status, default=Status.PROPOSED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-score", "pk"]
+        permissions = [("review_match", "Can decide whether two renditions are one photograph")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rendition_a", "rendition_b"], name="one_match_per_pair"
+            ),
+            models.CheckConstraint(
+                condition=Q(rendition_a__lt=models.F("rendition_b")), name="match_pair_ordered"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "tier"]),
+            models.Index(fields=["rendition_b"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rendition_a_id}~{self.rendition_b_id} {self.tier} {self.relation}"
+
+    @property
+    def joins_asset(self) -> bool:
+        """Return whether this match places both renditions with one photograph."""
+        if self.status == self.Status.REJECTED:
+            return False
+        return self.status == self.Status.CONFIRMED or self.tier != self.Tier.POSSIBLE
+
+
+class MatchDecision(models.Model):
+    """An immutable ruling on a match; a later decision supersedes, never edits."""
+
+    class Verdict(models.TextChoices):
+        SAME = "same", "same photograph"
+        DIFFERENT = "different", "different photographs"
+
+    match = models.ForeignKey(Match, on_delete=models.PROTECT, related_name="decisions")
+    verdict = models.CharField(max_length=16, choices=Verdict)
+    relation = models.CharField(max_length=32, blank=True)
+    reason = models.TextField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-decided_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.match} -> {self.verdict}"

@@ -26,8 +26,6 @@ PHOTO_NAMES: tuple[str, ...] = (
     "rocket",
     "hubble_deep_field",
     "camera",
-    "motorcycle_left",
-    "motorcycle_right",
     "coins",
     "retina",
     "brick",
@@ -99,7 +97,7 @@ def _layout() -> tuple[ArchiveEntry, ...]:
         ("newsroom", "web/deep_field_half.jpg", "hubble_deep_field", "resized", "resize_half"),
         ("newsroom", "converted/chelsea.png", "chelsea", "format_converted", "png"),
         ("newsroom", "web/camera_q60.jpg", "camera", "reencoded", "jpeg_q60"),
-        ("newsroom", "crops/motorcycle_detail.jpg", "motorcycle_left", "cropped", "crop_20"),
+        ("newsroom", "crops/coins_detail.jpg", "coins", "cropped", "crop_20"),
         ("newsroom", "mono/dscovr_launch_bw.jpg", "rocket", "grayscale", "grayscale"),
         # web_team.
         ("web_team", "images/hero.jpg", "astronaut", "exact_copy", "copy"),

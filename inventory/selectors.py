@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from governance.models import User
 from governance.roles import ORGANISATION_WIDE_ROLES
-from inventory.models import Copy, Scan, ScanError, Source
+from inventory.hashindex import hex_distance
+from inventory.models import Copy, Match, Scan, ScanError, Source
+
+
+def is_organisation_wide(*, user: User) -> bool:
+    """Return whether the user sees every department's sources."""
+    return bool(
+        user.is_superuser
+        or user.organisation_wide
+        or user.groups.filter(name__in=ORGANISATION_WIDE_ROLES).exists()
+    )
 
 
 def sources_visible_to(*, user: User) -> QuerySet[Source]:
     """Return the sources the user may see: their department's, or all for organisation roles."""
     sources = Source.objects.select_related("department")
-    if user.is_superuser or user.organisation_wide:
-        return sources
-    if user.groups.filter(name__in=ORGANISATION_WIDE_ROLES).exists():
+    if is_organisation_wide(user=user):
         return sources
     if user.department_id is None:
         return sources.none()
@@ -31,6 +40,32 @@ def copies_visible_to(*, user: User) -> QuerySet[Copy]:
     )
 
 
+def _joining_matches():
+    return Match.objects.exclude(status=Match.Status.REJECTED).exclude(
+        tier=Match.Tier.POSSIBLE, status=Match.Status.PROPOSED
+    )
+
+
+def joining_edges() -> list[tuple[int, int]]:
+    """Return the rendition pairs that belong with one photograph (see Match.joins_asset)."""
+    return list(_joining_matches().values_list("rendition_a_id", "rendition_b_id"))
+
+
+def joining_edges_detail() -> list[tuple[int, int, str, str, str, str, int]]:
+    """Return (a, b, relation, tier, status, original, distance) for every joining match."""
+    return list(
+        _joining_matches().values_list(
+            "rendition_a_id",
+            "rendition_b_id",
+            "relation",
+            "tier",
+            "status",
+            "original",
+            "distance",
+        )
+    )
+
+
 @dataclass(slots=True)
 class GroupMember:
     """One copy in a duplicate group, with how it relates to the group's master copy."""
@@ -39,6 +74,7 @@ class GroupMember:
     relation: str
     tier: str
     distance: int
+    reviewed: bool = False
 
 
 @dataclass(slots=True)
@@ -54,33 +90,108 @@ class DuplicateGroup:
 
     @property
     def reclaimable_bytes(self) -> int:
-        return sum(m.copy.size for m in self.members[1:])
+        """Return the bytes of certain copies beyond the master: safe to reclaim."""
+        return sum(m.copy.size for m in self.members[1:] if m.tier == "certain")
 
     @property
     def sources(self) -> list[str]:
         return sorted({m.copy.source.name for m in self.members})
 
+    @property
+    def tiers(self) -> list[str]:
+        return sorted({m.tier for m in self.members[1:]})
 
-def _master_key(copy: Copy) -> tuple:
+
+@dataclass(frozen=True, slots=True)
+class _Edge:
+    other: int
+    relation: str
+    tier: str
+    reviewed: bool
+    distance: int
+
+
+class _MatchGraph:
+    """The matches that join renditions into assets, loaded once per listing."""
+
+    def __init__(self) -> None:
+        self.edges: dict[int, list[_Edge]] = defaultdict(list)
+        self.derivatives: set[int] = set()
+        for a, b, relation, tier, status, original, distance in joining_edges_detail():
+            reviewed = status == "confirmed"
+            tier = "probable" if reviewed else tier
+            self.edges[a].append(_Edge(b, relation, tier, reviewed, distance))
+            self.edges[b].append(_Edge(a, relation, tier, reviewed, distance))
+            if original == "a":
+                self.derivatives.add(b)
+            elif original == "b":
+                self.derivatives.add(a)
+
+    def path(self, start: int, goal: int) -> list[_Edge]:
+        """Return the edges of a shortest path between two renditions (empty if none)."""
+        previous: dict[int, tuple[int, _Edge] | None] = {start: None}
+        queue = deque([start])
+        while queue:
+            node = queue.popleft()
+            if node == goal:
+                break
+            for edge in self.edges.get(node, ()):
+                if edge.other not in previous:
+                    previous[edge.other] = (node, edge)
+                    queue.append(edge.other)
+        if goal not in previous:
+            return []
+        path = []
+        node = goal
+        while previous[node] is not None:
+            node, edge = previous[node]
+            path.append(edge)
+        return path[::-1]
+
+
+def _master_key(copy: Copy, graph: _MatchGraph) -> tuple:
     """Order copies so the likeliest master comes first (see README, "Master copy")."""
     rendition = copy.rendition
+    captured = rendition.capture_time.timestamp() if rendition.capture_time else float("inf")
+    richness = sum(1 for v in (rendition.metadata or {}).values() if v not in (None, ""))
     return (
         not copy.source.authoritative,
         -(rendition.width * rendition.height),
+        rendition.pk in graph.derivatives,
+        captured,
         copy.mtime_ns,
+        -richness,
         copy.source.name,
         copy.path,
     )
 
 
-def _group_from(asset_id: int, copies: list[Copy]) -> DuplicateGroup:
-    copies.sort(key=_master_key)
+def _member(copy: Copy, master: Copy, graph: _MatchGraph) -> GroupMember:
+    if copy.rendition_id == master.rendition_id:
+        relation = "exact_copy" if copy.sha256 == master.sha256 else "same_pixels"
+        return GroupMember(copy=copy, relation=relation, tier="certain", distance=0)
+    path = graph.path(master.rendition_id, copy.rendition_id)
+    relations = {edge.relation for edge in path}
+    relation = relations.pop() if len(relations) == 1 else "edited"
+    tier = "possible" if any(e.tier == "possible" for e in path) else "probable"
+    return GroupMember(
+        copy=copy,
+        relation=relation,
+        tier=tier,
+        # The match's own distance (it may come from a crop window or a rotated probe).
+        distance=sum(e.distance for e in path)
+        if path
+        else hex_distance(master.rendition.phash, copy.rendition.phash),
+        reviewed=bool(path) and all(e.reviewed for e in path),
+    )
+
+
+def _group_from(asset_id: int, copies: list[Copy], graph: _MatchGraph) -> DuplicateGroup:
+    copies.sort(key=lambda c: _master_key(c, graph))
     master = copies[0]
     group = DuplicateGroup(asset_id=asset_id)
     group.members.append(GroupMember(copy=master, relation="master", tier="certain", distance=0))
-    for copy in copies[1:]:
-        relation = "exact_copy" if copy.sha256 == master.sha256 else "same_pixels"
-        group.members.append(GroupMember(copy=copy, relation=relation, tier="certain", distance=0))
+    group.members.extend(_member(copy, master, graph) for copy in copies[1:])
     return group
 
 
@@ -108,17 +219,18 @@ def duplicate_groups(
         .select_related("source", "rendition")
         .order_by("rendition__asset_id", "pk")
     )
+    graph = _MatchGraph()
     current: int | None = None
     bucket: list[Copy] = []
     for copy in rows.iterator(chunk_size=5000):
         asset_id = copy.rendition.asset_id
         if asset_id != current and bucket:
-            yield _group_from(current, bucket)
+            yield _group_from(current, bucket, graph)
             bucket = []
         current = asset_id
         bucket.append(copy)
     if bucket:
-        yield _group_from(current, bucket)
+        yield _group_from(current, bucket, graph)
 
 
 @dataclass(slots=True)
@@ -130,7 +242,8 @@ class SourceFigures:
     bytes: int = 0
     missing: int = 0
     problems: int = 0
-    duplicate_copies: int = 0
+    duplicate_copies: int = 0  # exact or pixel-identical copies beyond the master
+    near_duplicate_copies: int = 0  # verified transformations (resized, cropped, ...)
     reclaimable_bytes: int = 0
 
 
@@ -160,9 +273,13 @@ def figures_by_source(*, sources: QuerySet[Source]) -> list[SourceFigures]:
     for group in duplicate_groups(sources=sources):
         for member in group.members[1:]:
             fig = figures.get(member.copy.source_id)
-            if fig is not None:
+            if fig is None:
+                continue
+            if member.tier == "certain":
                 fig.duplicate_copies += 1
                 fig.reclaimable_bytes += member.copy.size
+            else:
+                fig.near_duplicate_copies += 1
     return list(figures.values())
 
 
@@ -180,3 +297,21 @@ def current_errors(*, sources: QuerySet[Source]) -> QuerySet[ScanError]:
     """Return the errors of each source's latest finished scan: the files that need attention."""
     scan_ids = [scan.pk for scan in latest_scans(sources=sources)]
     return ScanError.objects.filter(scan_id__in=scan_ids).select_related("scan__source")
+
+
+def matches_visible_to(*, user: User) -> QuerySet[Match]:
+    """Return the matches with a copy of either rendition in a source the user may see."""
+    visible = Copy.objects.filter(source__in=sources_visible_to(user=user))
+    renditions = visible.values("rendition_id")
+    return Match.objects.filter(
+        Q(rendition_a__in=renditions) | Q(rendition_b__in=renditions)
+    ).select_related("rendition_a", "rendition_b")
+
+
+def review_queue(*, user: User) -> QuerySet[Match]:
+    """Return the matches awaiting a person's decision, most certain first."""
+    return (
+        matches_visible_to(user=user)
+        .filter(status=Match.Status.PROPOSED)
+        .order_by("tier", "-score", "pk")
+    )

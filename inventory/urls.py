@@ -16,5 +16,7 @@ urlpatterns = [
     path("groups/", views.group_list, name="group-list"),
     path("groups/<int:asset_id>/", views.group_detail, name="group-detail"),
     path("errors/", views.scan_errors_overview, name="error-list"),
+    path("review/", views.review_list, name="review-list"),
+    path("review/<int:pk>/", views.review_detail, name="review-detail"),
     path("thumbnails/<int:pk>.jpg", views.thumbnail, name="thumbnail"),
 ]

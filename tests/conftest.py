@@ -53,3 +53,24 @@ def role_users(db) -> dict[str, object]:
             username="newsdesk", department=news, role=roles.COMPLIANCE_OFFICER
         ),
     }
+
+
+# Departments the sample archive's sources are registered under in the page and API tests.
+SAMPLE_DEPARTMENTS = {"film_archive": "LCSD", "newsroom": "NEWS", "web_team": "NEWS"}
+
+
+@pytest.fixture
+def scanned_archive(sample_archive: dict[str, Path], role_users) -> dict[str, object]:
+    """Scan the sample archive (film_archive for LCSD, the rest for NEWS); return each scan."""
+    from tests.inventory.scan_helpers import scan_folder
+
+    return {
+        name: scan_folder(root, department=SAMPLE_DEPARTMENTS[name])
+        for name, root in sample_archive.items()
+    }
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings) -> None:
+    """Hash test passwords cheaply: PBKDF2's default cost makes each user take ~0.3 s."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from inventory.models import Copy, Rendition, Scan, ScanError, Source
+from inventory.models import Copy, Match, MatchDecision, Rendition, Scan, ScanError, Source
 
 
 class SourceSerializer(serializers.ModelSerializer):
@@ -26,6 +26,8 @@ class SourceRegisterSerializer(serializers.Serializer):
 
 class ScanSerializer(serializers.ModelSerializer):
     source = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    rate = serializers.FloatField(read_only=True, allow_null=True)
+    eta_seconds = serializers.FloatField(read_only=True, allow_null=True)
 
     class Meta:
         model = Scan
@@ -53,6 +55,8 @@ class ScanSerializer(serializers.ModelSerializer):
             "duplicate_groups",
             "reclaimable_bytes",
             "timings",
+            "rate",
+            "eta_seconds",
         ]
         read_only_fields = fields
 
@@ -119,9 +123,48 @@ class GroupMemberSerializer(serializers.Serializer):
     relation = serializers.CharField()
     tier = serializers.CharField()
     distance = serializers.IntegerField()
+    reviewed = serializers.BooleanField()
 
 
 class DuplicateGroupSerializer(serializers.Serializer):
     asset = serializers.IntegerField(source="asset_id")
     reclaimable_bytes = serializers.IntegerField()
     members = GroupMemberSerializer(many=True)
+
+
+class MatchDecisionSerializer(serializers.ModelSerializer):
+    decided_by = serializers.CharField(source="decided_by.username", read_only=True)
+
+    class Meta:
+        model = MatchDecision
+        fields = ["id", "verdict", "relation", "reason", "decided_by", "decided_at"]
+        read_only_fields = fields
+
+
+class MatchSerializer(serializers.ModelSerializer):
+    decisions = MatchDecisionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Match
+        fields = [
+            "id",
+            "rendition_a",
+            "rendition_b",
+            "tier",
+            "relation",
+            "score",
+            "distance",
+            "original",
+            "evidence",
+            "status",
+            "created_at",
+            "updated_at",
+            "decisions",
+        ]
+        read_only_fields = fields
+
+
+class MatchDecideSerializer(serializers.Serializer):
+    verdict = serializers.ChoiceField(choices=MatchDecision.Verdict.choices)
+    relation = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    reason = serializers.CharField(max_length=5000)

@@ -9,6 +9,7 @@ router = DefaultRouter()
 router.register("sources", views.SourceViewSet, basename="source")
 router.register("scans", views.ScanViewSet, basename="scan")
 router.register("copies", views.CopyViewSet, basename="copy")
+router.register("matches", views.MatchViewSet, basename="match")
 
 urlpatterns = [
     path("groups/", views.DuplicateGroupList.as_view(), name="api-groups"),

@@ -6,6 +6,8 @@ from itertools import islice
 from pathlib import Path
 
 import django_filters
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -18,15 +20,25 @@ from rest_framework.views import APIView
 from inventory.api.serializers import (
     CopySerializer,
     DuplicateGroupSerializer,
+    MatchDecideSerializer,
+    MatchDecisionSerializer,
+    MatchSerializer,
     ScanErrorSerializer,
     ScanSerializer,
     SourceRegisterSerializer,
     SourceSerializer,
 )
 from inventory.findings import findings_document
-from inventory.models import Copy, Scan, Source
-from inventory.selectors import copies_visible_to, duplicate_groups, sources_visible_to
+from inventory.models import Copy, Match, Scan, Source
+from inventory.selectors import (
+    copies_visible_to,
+    duplicate_groups,
+    is_organisation_wide,
+    matches_visible_to,
+    sources_visible_to,
+)
 from inventory.services.launch import scan_launch
+from inventory.services.review import match_decide
 from inventory.services.scan import ScanAlreadyRunning
 from inventory.services.sources import SourceRefused, source_register
 
@@ -49,11 +61,12 @@ class SourceViewSet(
         params = SourceRegisterSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         data = params.validated_data
+        department = _department_for(request.user, data.get("department") or None)
         try:
             source = source_register(
                 root=Path(data["root"]),
                 name=data.get("name") or None,
-                department_code=data.get("department") or None,
+                department_code=department,
                 risk_tier=data["risk_tier"],
                 authoritative=data["authoritative"],
                 created_by=request.user,
@@ -63,7 +76,8 @@ class SourceViewSet(
         return Response(SourceSerializer(source).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={202: None, 409: None})
-    @action(detail=True, methods=["post"])
+    # Running a scan is its own permission (checked below), not "add source".
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
     def scan(self, request: Request, pk: str | None = None) -> Response:
         """Start a scan of the source in the background."""
         source = self.get_object()
@@ -156,6 +170,18 @@ class FindingsExport(APIView):
         return Response(findings_document(sources=sources_visible_to(user=request.user)))
 
 
+def _department_for(user, code: str | None) -> str | None:
+    """Return the department a user may register a source for: their own unless org-wide."""
+    if is_organisation_wide(user=user):
+        return code
+    own = user.department.code if user.department else None
+    if code and code != own:
+        raise PermissionDenied(f"you may register sources for your own department ({own}) only")
+    if own is None:
+        raise ValidationError({"department": ["your account has no department; ask an admin"]})
+    return own
+
+
 def _bounded_int(request: Request, name: str, default: int, low: int, high: int) -> int:
     raw = request.query_params.get(name)
     if raw is None:
@@ -167,3 +193,34 @@ def _bounded_int(request: Request, name: str, default: int, low: int, high: int)
     if not low <= value <= high:
         raise ValidationError({name: [f"must be between {low} and {high}"]})
     return value
+
+
+class MatchViewSet(viewsets.ReadOnlyModelViewSet):
+    """Near-duplicate matches; POST .../decide/ records a reviewer's ruling."""
+
+    serializer_class = MatchSerializer
+    queryset = Match.objects.none()
+    filterset_fields = ["status", "tier", "relation"]
+
+    def get_queryset(self):
+        return (
+            matches_visible_to(user=self.request.user)
+            .prefetch_related("decisions__decided_by")
+            .order_by("tier", "-score", "pk")
+        )
+
+    @extend_schema(request=MatchDecideSerializer, responses={201: MatchDecisionSerializer})
+    # The service checks inventory.review_match; the model's add permission is not the point.
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    def decide(self, request: Request, pk: str | None = None) -> Response:
+        """Rule that the pair is the same photograph (with a relation) or not."""
+        match = self.get_object()
+        params = MatchDecideSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        try:
+            decision = match_decide(match=match, user=request.user, **params.validated_data)
+        except DjangoPermissionDenied as exc:
+            raise PermissionDenied(str(exc)) from exc
+        except DjangoValidationError as exc:
+            raise ValidationError(exc.message_dict) from exc
+        return Response(MatchDecisionSerializer(decision).data, status=status.HTTP_201_CREATED)

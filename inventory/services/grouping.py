@@ -1,4 +1,4 @@
-"""Finish a scan: give new renditions an asset and total up the duplicate groups."""
+"""Finish a scan: assets for new renditions, near-duplicate matching, group figures."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from inventory.models import Asset, Copy, Rendition, Scan
 from inventory.selectors import duplicate_groups
+from inventory.services.matching import matching_run
 
 _CHUNK = 1000
 
@@ -27,9 +28,19 @@ def renditions_assign_assets() -> int:
 
 
 def scan_finish(*, scan: Scan, timings: dict, started: float) -> Scan:
-    """Close the scan: assets, group figures for its source, counters and timings."""
+    """Close the scan: assets, near-duplicate matching, group figures, counters, timings."""
     finish_started = time.perf_counter()
     renditions_assign_assets()
+    matching = matching_run(workers=scan.parameters.get("workers"))
+    timings["matching_seconds"] = round(time.perf_counter() - finish_started, 3)
+    timings["matching"] = {
+        "new_renditions": matching.new_renditions,
+        "candidates": matching.candidates,
+        "probable": matching.probable,
+        "possible": matching.possible,
+        "not_same": matching.not_same,
+        "unverifiable": matching.failed,
+    }
     groups = 0
     reclaimable = 0
     source_id = scan.source_id

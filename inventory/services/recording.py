@@ -1,4 +1,4 @@
-"""Record one examined batch of files: renditions, copies, errors and counters."""
+"""Record one examined batch of files: renditions, copies, errors, counters and audit events."""
 
 from __future__ import annotations
 
@@ -8,6 +8,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from governance.audit import EventSpec, audit_record_many
+from governance.models import AuditEvent
+from inventory.fingerprints import Fingerprints
+from inventory.hashindex import pack_hashes
 from inventory.imaging import Examination, ImageFacts
 from inventory.models import Copy, Rendition, Scan, ScanError
 
@@ -42,21 +46,37 @@ def _rendition_from(facts: ImageFacts) -> Rendition:
         dhash=facts.dhash or "",
         fingerprint_note=facts.fingerprint_note,
         thumbnail=facts.thumbnail or "",
+        **_fingerprint_fields(facts.fingerprints),
     )
 
 
-def _renditions_for(examinations: list[Examination]) -> dict[str, int]:
-    """Return rendition ids by pixel hash, creating the missing renditions."""
+def _fingerprint_fields(fingerprints: Fingerprints | None) -> dict:
+    """Return the packed index keys and probes; the global pHash leads both."""
+    if fingerprints is None:
+        return {}
+    keys = [("global", fingerprints.phash), *fingerprints.keys]
+    probes = [("global", fingerprints.phash), *fingerprints.probes]
+    return {
+        "fp_keys": pack_hashes(value for _, value in keys),
+        "fp_key_codes": ",".join(code for code, _ in keys),
+        "fp_probes": pack_hashes(value for _, value in probes),
+        "fp_probe_codes": ",".join(code for code, _ in probes),
+    }
+
+
+def _renditions_for(examinations: list[Examination]) -> tuple[dict[str, int], set[str]]:
+    """Return rendition ids by pixel hash and the hashes of the renditions created now."""
     facts = {e.image.pixel_hash: e.image for e in examinations if e.image is not None}
     if not facts:
-        return {}
+        return {}, set()
     existing = set(
         Rendition.objects.filter(pixel_hash__in=facts).values_list("pixel_hash", flat=True)
     )
     new = [_rendition_from(f) for h, f in facts.items() if h not in existing]
     # Another worker may create the same rendition at the same moment: ignore, then re-read.
     Rendition.objects.bulk_create(new, ignore_conflicts=True)
-    return dict(Rendition.objects.filter(pixel_hash__in=facts).values_list("pixel_hash", "id"))
+    ids = dict(Rendition.objects.filter(pixel_hash__in=facts).values_list("pixel_hash", "id"))
+    return ids, {r.pixel_hash for r in new}
 
 
 @transaction.atomic
@@ -64,13 +84,14 @@ def scan_record_batch(*, scan: Scan, examinations: list[Examination]) -> None:
     """Record a batch atomically; running it twice changes nothing the second time."""
     now = timezone.now()
     source = scan.source
-    rendition_ids = _renditions_for(examinations)
+    rendition_ids, new_renditions = _renditions_for(examinations)
     paths = [e.path for e in examinations]
     by_path = {c.path: c for c in Copy.objects.filter(source=source, path__in=paths)}
     new_copies: list[Copy] = []
     updated: list[Copy] = []
     errors: list[ScanError] = []
     counts = {"new": 0, "changed": 0, "moved": 0, "unchanged": 0}
+    recorded: list[tuple[Copy, Examination, dict]] = []  # what each audit event says
     for exam in examinations:
         if exam.error:
             errors.append(ScanError(scan=scan, path=exam.path, error=exam.error))
@@ -78,13 +99,16 @@ def scan_record_batch(*, scan: Scan, examinations: list[Examination]) -> None:
             continue  # gone between the walk and the read: nothing to inventory
         rendition_id = rendition_ids.get(exam.image.pixel_hash) if exam.image else None
         copy = by_path.get(exam.path)
+        change: dict = {}
         if copy is None and exam.sha256:
             copy = _moved_copy(source_id=source.pk, sha256=exam.sha256, taken=updated)
             if copy is not None:
                 counts["moved"] += 1
+                change["moved_from"] = copy.path
                 copy.path = exam.path
         if copy is None:
             counts["new"] += 1
+            change["discovered"] = True
             copy = Copy(
                 source=source,
                 path=exam.path,
@@ -97,6 +121,7 @@ def scan_record_batch(*, scan: Scan, examinations: list[Examination]) -> None:
                 continue  # this batch already ran (a retry): nothing to do
             if copy.path == exam.path and copy.sha256 and copy.sha256 != exam.sha256:
                 counts["changed"] += 1
+                change["previous_sha256"] = copy.sha256
             elif copy.path == exam.path:
                 counts["unchanged"] += 1
             updated.append(copy)
@@ -109,6 +134,7 @@ def scan_record_batch(*, scan: Scan, examinations: list[Examination]) -> None:
         copy.missing_since = None
         copy.last_seen_at = now
         copy.last_seen_scan = scan
+        recorded.append((copy, exam, change))
     Copy.objects.bulk_create(new_copies)
     Copy.objects.bulk_update(
         updated,
@@ -126,6 +152,8 @@ def scan_record_batch(*, scan: Scan, examinations: list[Examination]) -> None:
         ],
     )
     ScanError.objects.bulk_create(errors)
+    # In the batch's transaction: a killed batch leaves no events, a retried one adds none.
+    audit_record_many(_events_for(scan, recorded, rendition_ids, new_renditions))
     Scan.objects.filter(pk=scan.pk).update(
         files_examined=F("files_examined") + len(examinations),
         files_new=F("files_new") + counts["new"],
@@ -135,6 +163,70 @@ def scan_record_batch(*, scan: Scan, examinations: list[Examination]) -> None:
         errors=F("errors") + len(errors),
         heartbeat_at=now,
     )
+
+
+def _events_for(
+    scan: Scan,
+    recorded: list[tuple[Copy, Examination, dict]],
+    rendition_ids: dict[str, int],
+    new_renditions: set[str],
+) -> list[EventSpec]:
+    """Return discovered, fixity and metadata events for the copies this batch wrote."""
+    user = scan.started_by
+    source_id = scan.source_id
+    types = AuditEvent.EventType
+    events: list[EventSpec] = []
+    extracted: set[str] = set()
+    for copy, exam, change in recorded:
+        base = {"path": copy.path, "scan": scan.pk}
+        if change.get("discovered"):
+            events.append(
+                EventSpec(
+                    event_type=types.DISCOVERED,
+                    object_type="copy",
+                    object_id=copy.pk,
+                    detail={**base, "size": copy.size},
+                    user=user,
+                    source_id=source_id,
+                )
+            )
+        if copy.sha256:
+            fixity = {**base, "sha256": copy.sha256, "size": copy.size}
+            fixity.update({k: v for k, v in change.items() if k != "discovered"})
+            events.append(
+                EventSpec(
+                    event_type=types.FIXITY_COMPUTED,
+                    object_type="copy",
+                    object_id=copy.pk,
+                    detail=fixity,
+                    user=user,
+                    source_id=source_id,
+                )
+            )
+        facts = exam.image
+        if facts is not None and facts.pixel_hash in new_renditions:
+            if facts.pixel_hash in extracted:
+                continue  # one extraction per new rendition, from the first copy that showed it
+            extracted.add(facts.pixel_hash)
+            events.append(
+                EventSpec(
+                    event_type=types.METADATA_EXTRACTED,
+                    object_type="copy",
+                    object_id=copy.pk,
+                    detail={
+                        **base,
+                        "rendition": rendition_ids[facts.pixel_hash],
+                        "pixel_hash": facts.pixel_hash,
+                        "format": facts.format,
+                        "width": facts.width,
+                        "height": facts.height,
+                        "metadata_fields": sorted(k for k, v in facts.metadata.items() if v),
+                    },
+                    user=user,
+                    source_id=source_id,
+                )
+            )
+    return events
 
 
 def _moved_copy(*, source_id: int, sha256: str, taken: list[Copy]) -> Copy | None:

@@ -16,7 +16,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from governance.models import User
+from governance.audit import audit_record
+from governance.models import AuditEvent, User
 from governance.version import VERSION
 from inventory.imaging import Examination, examine_batch
 from inventory.models import Copy, Scan, ScanError, Source
@@ -66,10 +67,10 @@ def _interrupt_dead_scans(source: Source) -> None:
         same_host_dead = scan.host == host and scan.pid and not _process_alive(scan.pid)
         silent = (scan.heartbeat_at or scan.started_at) < stale_before
         if same_host_dead or silent:
-            Scan.objects.filter(pk=scan.pk, status=Scan.Status.RUNNING).update(
+            scan_fail(
+                scan=scan,
+                reason="the scanning process stopped before it finished",
                 status=Scan.Status.INTERRUPTED,
-                finished_at=timezone.now(),
-                failure_reason="the scanning process stopped before it finished",
             )
 
 
@@ -96,12 +97,51 @@ def scan_start(*, source: Source, started_by: User | None, parameters: dict) -> 
         ) from None
 
 
+_COUNTERS = (
+    "files_seen",
+    "bytes_seen",
+    "files_to_examine",
+    "files_examined",
+    "files_new",
+    "files_changed",
+    "files_unchanged",
+    "files_moved",
+    "files_missing",
+    "files_skipped",
+    "errors",
+    "duplicate_groups",
+    "reclaimable_bytes",
+)
+
+
+def _scan_event(scan: Scan, event_type: str, outcome: str, **detail) -> None:
+    counters = {name: getattr(scan, name) for name in _COUNTERS}
+    audit_record(
+        event_type=event_type,
+        object_type="scan",
+        object_id=scan.pk,
+        outcome=outcome,
+        detail={"source": scan.source.name, "software_version": VERSION, **counters, **detail},
+        user=scan.started_by,
+        source_id=scan.source_id,
+    )
+
+
+@transaction.atomic
 def scan_fail(*, scan: Scan, reason: str, status: str = Scan.Status.FAILED) -> Scan:
-    """Mark the scan as failed with a reason a person can act on."""
-    Scan.objects.filter(pk=scan.pk).update(
+    """Mark the running scan as failed (or interrupted) with a reason a person can act on."""
+    updated = Scan.objects.filter(pk=scan.pk, status=Scan.Status.RUNNING).update(
         status=status, failure_reason=reason, finished_at=timezone.now()
     )
     scan.refresh_from_db()
+    if updated:
+        _scan_event(
+            scan,
+            AuditEvent.EventType.SCAN_FAILED,
+            AuditEvent.Outcome.FAILURE,
+            status=status,
+            reason=reason,
+        )
     return scan
 
 
@@ -249,7 +289,9 @@ def scan_run(
             "thumbnail_dir": str(thumbnail_dir()),
             "max_pixels": settings.PROVENA_MAX_IMAGE_PIXELS,
         }
-        batches = _batches(sorted(to_examine), batch_size)
+        # Small scans still get a few batches per worker so the pool has work to share.
+        effective = max(1, min(batch_size, -(-len(to_examine) // (workers * 4))))
+        batches = _batches(sorted(to_examine), effective)
         for examinations in _examine_in_pool(source.root, batches, workers, options):
             scan_record_batch(scan=scan, examinations=examinations)
             if progress:
@@ -266,4 +308,6 @@ def scan_run(
         logger.exception("scan %s of %s failed", scan.pk, source.name)
         scan_fail(scan=scan, reason=f"{type(exc).__name__}: {exc}")
         raise
-    return scan_finish(scan=scan, timings=timings, started=started)
+    scan = scan_finish(scan=scan, timings=timings, started=started)
+    _scan_event(scan, AuditEvent.EventType.SCAN_FINISHED, AuditEvent.Outcome.SUCCESS)
+    return scan

@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.conf import settings
+from django.db import transaction
 from django.utils.text import slugify
 
-from governance.models import Department, User
+from governance.audit import audit_record
+from governance.models import AuditEvent, Department, User
 from inventory.models import Source
 
 
@@ -65,20 +67,36 @@ def source_register(
             f"a source named {source_name!r} already exists for another folder; "
             "choose another name with --source"
         )
-    department = None
-    if department_code:
-        department, _ = Department.objects.get_or_create(
-            code=department_code.strip(), defaults={"name": department_code.strip()}
-        )
     if risk_tier not in Source.RiskTier.values:
         raise SourceRefused(
             f"risk tier {risk_tier!r} is not one of {', '.join(Source.RiskTier.values)}"
         )
-    return Source.objects.create(
-        name=source_name,
-        root=str(resolved),
-        department=department,
-        risk_tier=risk_tier,
-        authoritative=authoritative,
-        created_by=created_by,
-    )
+    with transaction.atomic():
+        department = None
+        if department_code:
+            department, _ = Department.objects.get_or_create(
+                code=department_code.strip(), defaults={"name": department_code.strip()}
+            )
+        source = Source.objects.create(
+            name=source_name,
+            root=str(resolved),
+            department=department,
+            risk_tier=risk_tier,
+            authoritative=authoritative,
+            created_by=created_by,
+        )
+        audit_record(
+            event_type=AuditEvent.EventType.SOURCE_REGISTERED,
+            object_type="source",
+            object_id=source.pk,
+            detail={
+                "name": source.name,
+                "root": source.root,
+                "department": department.code if department else None,
+                "risk_tier": source.risk_tier,
+                "authoritative": source.authoritative,
+            },
+            user=created_by,
+            source_id=source.pk,
+        )
+    return source

@@ -1,0 +1,54 @@
+"""Pages over the governance records: the audit log."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from governance.audit import audit_events_visible_to, audit_head, audit_verify
+from governance.models import AuditEvent
+
+EVENTS_PER_PAGE = 50
+# Up to this many events the page verifies the chain on every view (well under a second);
+# beyond it, verification runs when asked for (or from cron with verify_audit_log).
+AUTO_VERIFY_LIMIT = 10_000
+
+
+@login_required
+@permission_required("governance.view_auditevent", raise_exception=True)
+def audit_log(request: HttpRequest) -> HttpResponse:
+    """List audit events newest first, filtered, with the chain head and its verification."""
+    params = request.GET
+    events = audit_events_visible_to(user=request.user).order_by("-seq")
+    if params.get("event_type"):
+        events = events.filter(event_type=params["event_type"])
+    if params.get("object_type"):
+        events = events.filter(object_type=params["object_type"])
+    if params.get("object_id"):
+        events = events.filter(object_id=params["object_id"])
+    if params.get("outcome"):
+        events = events.filter(outcome=params["outcome"])
+    page = Paginator(events, EVENTS_PER_PAGE).get_page(params.get("page"))
+    head = audit_head()
+    verification = None
+    if params.get("verify") == "1" or head.count <= AUTO_VERIFY_LIMIT:
+        verification = audit_verify()
+    query = params.copy()
+    query.pop("page", None)
+    query.pop("verify", None)
+    return render(
+        request,
+        "governance/audit_log.html",
+        {
+            "page": page,
+            "head": head,
+            "verification": verification,
+            "event_types": AuditEvent.EventType.choices,
+            "outcomes": AuditEvent.Outcome.values,
+            "object_types": ["source", "scan", "copy", "rendition", "asset", "report"],
+            "params": params,
+            "query": query.urlencode(),
+        },
+    )

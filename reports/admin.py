@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from reports.models import Report
+
+
+@admin.register(Report)
+class ReportAdmin(admin.ModelAdmin):
+    """The registry, read-only: reports are built by the service, never edited by hand."""
+
+    list_display = ["number", "kind", "status", "signed", "created_by", "created_at", "size"]
+    list_filter = ["kind", "status", "signed"]
+    search_fields = ["number", "sha256", "signer_subject"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

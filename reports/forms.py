@@ -1,0 +1,44 @@
+"""Forms of the report pages: the build form and the verify upload."""
+
+from __future__ import annotations
+
+from django import forms
+from django.db.models import QuerySet
+
+from inventory.models import Source
+from reports.models import Report
+
+
+class ReportBuildForm(forms.Form):
+    kind = forms.ChoiceField(choices=Report.Kind.choices, initial=Report.Kind.AUDIT)
+    sources = forms.MultipleChoiceField(
+        required=False, help_text="None selected: every source you can see."
+    )
+    departments = forms.MultipleChoiceField(required=False)
+    date_from = forms.DateField(
+        required=False,
+        label="Files first seen from",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    date_to = forms.DateField(
+        required=False, label="to", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    sign = forms.BooleanField(required=False, initial=True, label="Sign (PAdES)")
+
+    def __init__(self, *args, sources: QuerySet[Source], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        visible = list(sources.select_related("department").order_by("name"))
+        self.fields["sources"].choices = [(s.name, s.name) for s in visible]
+        codes = sorted({s.department.code for s in visible if s.department})
+        self.fields["departments"].choices = [(code, code) for code in codes]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            raise forms.ValidationError("The period starts after it ends; swap the dates.")
+        return data
+
+
+class ReportVerifyForm(forms.Form):
+    file = forms.FileField(label="Report PDF")
