@@ -20,7 +20,6 @@ import hashlib
 import io
 import itertools
 import json
-import math
 import shutil
 import sys
 import time
@@ -63,11 +62,24 @@ MIN_REDUCED_LONG_SIDE = 384
 # Originals: samples/photos (byte for byte) and other scikit-image photographs (JPEG q90).
 # skimage's cat() is chelsea(): left out. horse() is a drawing: left out.
 SAMPLE_ORIGINALS = (
-    "astronaut", "camera", "chelsea", "coffee", "coins", "hubble_deep_field", "retina", "rocket",
-)  # fmt: skip
+    "astronaut",
+    "camera",
+    "chelsea",
+    "coffee",
+    "coins",
+    "hubble_deep_field",
+    "retina",
+    "rocket",
+)
 SKIMAGE_ORIGINALS = (
-    "immunohistochemistry", "moon", "cell", "page", "text", "clock_motion", "motorcycle_left",
-)  # fmt: skip
+    "immunohistochemistry",
+    "moon",
+    "cell",
+    "page",
+    "text",
+    "clock_motion",
+    "motorcycle_left",
+)
 # Hard negatives: not a copy of anything in the corpus, though some look alike; the right
 # frame of the stereo pair is another frame of motorcycle_left's scene.
 NEGATIVES = ("brick", "grass", "gravel", "motorcycle_right")
@@ -141,8 +153,14 @@ def _watermark(src: Path, im: Image.Image, dest: Path) -> Path:
     left, top, right, bottom = draw.textbbox((0, 0), text, font=font, stroke_width=2)
     x = base.width - (right - left) - base.width // 30
     y = base.height - (bottom - top) - base.height // 12
-    draw.text((x, y), text, font=font, fill=(255, 255, 255, 150), stroke_width=2,
-              stroke_fill=(0, 0, 0, 110))  # fmt: skip
+    draw.text(
+        (x, y),
+        text,
+        font=font,
+        fill=(255, 255, 255, 150),
+        stroke_width=2,
+        stroke_fill=(0, 0, 0, 110),
+    )
     out = Image.alpha_composite(base, layer).convert(im.mode if im.mode == "L" else "RGB")
     return _jpeg(out, dest)
 
@@ -160,34 +178,73 @@ def _thumb(src: Path, im: Image.Image, dest: Path) -> Path:
     return _jpeg(small, dest, quality=85)
 
 
+Make = Callable[[Path, Image.Image, Path], Path]
+
+
+def reencode(quality: int, **options: object) -> Make:
+    return lambda src, im, dest: _save(im, dest, ".jpg", quality=quality, **options)
+
+
+def convert(suffix: str, **options: object) -> Make:
+    return lambda src, im, dest: _save(im, dest, suffix, **options)
+
+
+def scaled(factor: float, resample=Image.Resampling.LANCZOS, quality: int = 90) -> Make:
+    def make(src: Path, im: Image.Image, dest: Path) -> Path:
+        size = (round(im.width * factor), round(im.height * factor))
+        return _jpeg(im.resize(size, resample), dest, quality)
+
+    return make
+
+
+def enhanced(kind, factor: float) -> Make:
+    return lambda src, im, dest: _jpeg(kind(im).enhance(factor), dest)
+
+
+def gray(quality: int) -> Make:
+    return lambda src, im, dest: _jpeg(im.convert("L"), dest, quality)
+
+
+def filtered(image_filter) -> Make:
+    return lambda src, im, dest: _jpeg(im.filter(image_filter), dest)
+
+
+def turned(transpose: Image.Transpose) -> Make:
+    return lambda src, im, dest: _jpeg(im.transpose(transpose), dest)
+
+
+def _contained(side: int, quality: int) -> Make:
+    return lambda src, im, dest: _jpeg(ImageOps.contain(im, (side, side)), dest, quality)
+
+
 EDITS: tuple[Edit, ...] = (
     Edit("byte_copy", "exact_copy", _byte_copy),
     Edit("metadata_edit", "same_pixels", _metadata_edit),
-    Edit("jpeg_q30", "reencoded", lambda s, im, d: _jpeg(im, d, 30)),
-    Edit("png", "format_converted", lambda s, im, d: _save(im, d, ".png")),
-    Edit("webp", "format_converted", lambda s, im, d: _save(im, d, ".webp", quality=80)),
-    Edit("tiff", "format_converted", lambda s, im, d: _save(im, d, ".tif", compression="tiff_lzw")),
-    Edit("resize_50", "resized",
-         lambda s, im, d: _jpeg(im.resize((im.width // 2, im.height // 2), Image.Resampling.LANCZOS), d)),  # fmt: skip
+    Edit("jpeg_q30", "reencoded", reencode(30)),
+    Edit("png", "format_converted", convert(".png")),
+    Edit("webp", "format_converted", convert(".webp", quality=80)),
+    Edit("tiff", "format_converted", convert(".tif", compression="tiff_lzw")),
+    Edit("resize_50", "resized", scaled(0.5)),
     Edit("thumb_160", "resized", _thumb),
     Edit("crop_5", "cropped", _crop(0.05)),
     Edit("crop_20", "cropped", _crop(0.20)),
-    Edit("brightness", "colour_adjusted",
-         lambda s, im, d: _jpeg(ImageEnhance.Brightness(im).enhance(1.3), d)),  # fmt: skip
+    Edit("brightness", "colour_adjusted", enhanced(ImageEnhance.Brightness, 1.3)),
     Edit("colour", "colour_adjusted", _colour, colour_only=True),
-    Edit("grayscale", "grayscale", lambda s, im, d: _jpeg(im.convert("L"), d), colour_only=True),
-    Edit("blur", "blurred", lambda s, im, d: _jpeg(im.filter(ImageFilter.GaussianBlur(2)), d)),
+    Edit("grayscale", "grayscale", gray(90), colour_only=True),
+    Edit("blur", "blurred", filtered(ImageFilter.GaussianBlur(2))),
     Edit("watermark", "watermarked", _watermark),
     Edit("border", "bordered", _border),
-    Edit("rotate_90", "rotated", lambda s, im, d: _jpeg(im.transpose(Image.Transpose.ROTATE_270), d)),
-    Edit("mirror", "mirrored", lambda s, im, d: _jpeg(im.transpose(Image.Transpose.FLIP_LEFT_RIGHT), d)),
-)  # fmt: skip
+    Edit("rotate_90", "rotated", turned(Image.Transpose.ROTATE_270)),
+    Edit("mirror", "mirrored", turned(Image.Transpose.FLIP_LEFT_RIGHT)),
+)
 EDIT_BY_NAME = {e.name: e for e in EDITS}
 
 
 def _offcentre_crop(src: Path, im: Image.Image, dest: Path) -> Path:
     w, h = im.size
-    return _jpeg(im.crop((round(0.04 * w), round(0.10 * h), round(0.88 * w), round(0.94 * h))), dest)
+    return _jpeg(
+        im.crop((round(0.04 * w), round(0.10 * h), round(0.88 * w), round(0.94 * h))), dest
+    )
 
 
 def _letterbox(src: Path, im: Image.Image, dest: Path) -> Path:
@@ -223,30 +280,100 @@ def _thumb200(src: Path, im: Image.Image, dest: Path) -> Path:
     return _jpeg(small, dest, quality=75)
 
 
+def _gamma(src: Path, im: Image.Image, dest: Path) -> Path:
+    table = [round(255 * (i / 255) ** 0.8) for i in range(256)] * len(im.getbands())
+    return _jpeg(im.point(table), dest)
+
+
+def _warm(src: Path, im: Image.Image, dest: Path) -> Path:
+    rgb = np.asarray(ImageEnhance.Color(im).enhance(1.15), dtype=np.float32)
+    rgb = rgb * np.array([1.06, 1.02, 0.93], dtype=np.float32)
+    return _jpeg(Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8)), dest)
+
+
+def _corner_stamp(src: Path, im: Image.Image, dest: Path) -> Path:
+    """A dark, fairly opaque credit line in the lower left."""
+    base = im.convert("RGBA")
+    layer = Image.new("RGBA", base.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(layer)
+    font = ImageFont.load_default(size=max(12, base.height // 9))
+    draw.text(
+        (base.width // 25, base.height - base.height // 5),
+        "(c) 2026 Agency",
+        font=font,
+        fill=(0, 0, 0, 180),
+    )
+    return _jpeg(
+        Image.alpha_composite(base, layer).convert(im.mode if im.mode == "L" else "RGB"), dest
+    )
+
+
+def _pillarbox(src: Path, im: Image.Image, dest: Path) -> Path:
+    fill = 255 if im.mode == "L" else (255, 255, 255)
+    return _jpeg(ImageOps.expand(im, border=(round(im.width * 0.12), 0), fill=fill), dest)
+
+
+def _top_crop(src: Path, im: Image.Image, dest: Path) -> Path:
+    w, h = im.size
+    return _jpeg(im.crop((round(0.125 * w), 0, round(0.875 * w), round(0.7 * h))), dest)
+
+
+def _turn_and_shrink(src: Path, im: Image.Image, dest: Path) -> Path:
+    turned = im.transpose(Image.Transpose.ROTATE_270)
+    return _jpeg(turned.resize((round(turned.width * 0.7), round(turned.height * 0.7))), dest)
+
+
+def _mirror_and_crop(src: Path, im: Image.Image, dest: Path) -> Path:
+    w, h = im.size
+    flipped = ImageOps.mirror(im)
+    return _jpeg(
+        flipped.crop((round(0.05 * w), round(0.05 * h), round(0.95 * w), round(0.95 * h))), dest
+    )
+
+
+# A third set, written before the first run of its kind and run once after the constants were
+# frozen (--fresh): other parameters again, some edits combined.
+FRESH_EDITS: tuple[Edit, ...] = (
+    Edit("jpeg_q40_444", "reencoded", reencode(40, subsampling=0)),
+    Edit("webp_lossless", "format_converted", convert(".webp", lossless=True)),
+    Edit("resize_63", "resized", scaled(0.63, quality=85)),
+    Edit("thumb_240", "resized", _contained(240, 70)),
+    Edit("crop_10", "cropped", _crop(0.10)),
+    Edit("crop_top", "cropped", _top_crop),
+    Edit("gamma", "colour_adjusted", _gamma),
+    Edit("warm", "colour_adjusted", _warm, colour_only=True),
+    Edit("desaturated_rgb", "grayscale", enhanced(ImageEnhance.Color, 0.0), colour_only=True),
+    Edit("box_blur", "blurred", filtered(ImageFilter.BoxBlur(2))),
+    Edit("corner_stamp", "watermarked", _corner_stamp),
+    Edit("pillarbox", "bordered", _pillarbox),
+    Edit("rotate_shrink", "rotated", _turn_and_shrink),
+    Edit("mirror_crop", "mirrored", _mirror_and_crop),
+)
+
+
 # The same kinds of edit with other parameters, never looked at while calibrating: a check
 # that the constants are not fitted to the main corpus's exact edits (--variant).
 VARIANT_EDITS: tuple[Edit, ...] = (
     Edit("byte_copy", "exact_copy", _byte_copy),
     Edit("metadata_edit", "same_pixels", _metadata_edit),
-    Edit("jpeg_q20", "reencoded", lambda s, im, d: _jpeg(im, d, 20)),
-    Edit("png", "format_converted", lambda s, im, d: _save(im, d, ".png")),
-    Edit("webp_q50", "format_converted", lambda s, im, d: _save(im, d, ".webp", quality=50)),
-    Edit("resize_37", "resized",
-         lambda s, im, d: _jpeg(im.resize((round(im.width * 0.37), round(im.height * 0.37)), Image.Resampling.BICUBIC), d)),  # fmt: skip
+    Edit("jpeg_q20", "reencoded", reencode(20)),
+    Edit("png", "format_converted", convert(".png")),
+    Edit("webp_q50", "format_converted", convert(".webp", quality=50)),
+    Edit("resize_37", "resized", scaled(0.37, Image.Resampling.BICUBIC)),
     Edit("thumb_200", "resized", _thumb200),
     Edit("crop_offcentre", "cropped", _offcentre_crop),
     Edit("crop_15", "cropped", _crop(0.15)),
-    Edit("darker", "colour_adjusted", lambda s, im, d: _jpeg(ImageEnhance.Brightness(im).enhance(0.75), d)),
-    Edit("contrast", "colour_adjusted", lambda s, im, d: _jpeg(ImageEnhance.Contrast(im).enhance(1.3), d)),
+    Edit("darker", "colour_adjusted", enhanced(ImageEnhance.Brightness, 0.75)),
+    Edit("contrast", "colour_adjusted", enhanced(ImageEnhance.Contrast, 1.3)),
     Edit("cool_desaturate", "colour_adjusted", _cool, colour_only=True),
-    Edit("grayscale", "grayscale", lambda s, im, d: _jpeg(ImageOps.grayscale(im), d, 80), colour_only=True),
-    Edit("blur_1_5", "blurred", lambda s, im, d: _jpeg(im.filter(ImageFilter.GaussianBlur(1.5)), d)),
+    Edit("grayscale", "grayscale", gray(80), colour_only=True),
+    Edit("blur_1_5", "blurred", filtered(ImageFilter.GaussianBlur(1.5))),
     Edit("watermark_centre", "watermarked", _centre_watermark),
     Edit("letterbox", "bordered", _letterbox),
-    Edit("rotate_180", "rotated", lambda s, im, d: _jpeg(im.transpose(Image.Transpose.ROTATE_180), d)),
-    Edit("rotate_ccw", "rotated", lambda s, im, d: _jpeg(im.transpose(Image.Transpose.ROTATE_90), d)),
-    Edit("flip_vertical", "mirrored", lambda s, im, d: _jpeg(im.transpose(Image.Transpose.FLIP_TOP_BOTTOM), d)),
-)  # fmt: skip
+    Edit("rotate_180", "rotated", turned(Image.Transpose.ROTATE_180)),
+    Edit("rotate_ccw", "rotated", turned(Image.Transpose.ROTATE_90)),
+    Edit("flip_vertical", "mirrored", turned(Image.Transpose.FLIP_TOP_BOTTOM)),
+)
 
 
 @dataclass
@@ -334,17 +461,42 @@ class Scanned:
     fingerprint_seconds: float
 
 
-_TRANSPOSE = dict(zip(range(2, 9), (
-    Image.Transpose.FLIP_LEFT_RIGHT, Image.Transpose.ROTATE_180, Image.Transpose.FLIP_TOP_BOTTOM,
-    Image.Transpose.TRANSPOSE, Image.Transpose.ROTATE_270, Image.Transpose.TRANSVERSE,
-    Image.Transpose.ROTATE_90,
-), strict=True))  # fmt: skip
+_TRANSPOSE = dict(
+    zip(
+        range(2, 9),
+        (
+            Image.Transpose.FLIP_LEFT_RIGHT,
+            Image.Transpose.ROTATE_180,
+            Image.Transpose.FLIP_TOP_BOTTOM,
+            Image.Transpose.TRANSPOSE,
+            Image.Transpose.ROTATE_270,
+            Image.Transpose.TRANSVERSE,
+            Image.Transpose.ROTATE_90,
+        ),
+        strict=True,
+    )
+)
 
 
 # Make, Model, DateTime, Artist, Copyright, Software, ImageDescription, DateTimeOriginal,
 # LensModel, ISO, ExposureTime, FNumber, FocalLength, GPS latitude and longitude.
-_METADATA_TAGS = (0x010F, 0x0110, 0x0132, 0x013B, 0x8298, 0x0131, 0x010E, 0x9003, 0xA434,
-                  0x8827, 0x829A, 0x829D, 0x920A, 2, 4)  # fmt: skip
+_METADATA_TAGS = (
+    0x010F,
+    0x0110,
+    0x0132,
+    0x013B,
+    0x8298,
+    0x0131,
+    0x010E,
+    0x9003,
+    0xA434,
+    0x8827,
+    0x829A,
+    0x829D,
+    0x920A,
+    2,
+    4,
+)
 
 
 def scan_file(path: Path, index: int) -> Scanned:
@@ -360,7 +512,10 @@ def scan_file(path: Path, index: int) -> Scanned:
         if fmt == "JPEG":
             scale = 1
             for s in (8, 4, 2):
-                if max(width, height) // s >= MIN_REDUCED_LONG_SIDE and min(width, height) // s >= 64:
+                if (
+                    max(width, height) // s >= MIN_REDUCED_LONG_SIDE
+                    and min(width, height) // s >= 64
+                ):
                     scale = s
                     break
             im.draft("RGB", (width // scale, height // scale))
@@ -368,7 +523,9 @@ def scan_file(path: Path, index: int) -> Scanned:
         # Pixel identity as the scanner keys it: JPEG's coded data (here: its decoded
         # pixels with the format), other formats' decoded pixels; never across formats.
         full = im if fmt != "JPEG" else Image.open(io.BytesIO(data))
-        pixel_key = hashlib.sha256(f"{fmt}:{full.mode}:{full.size}".encode() + full.tobytes()).hexdigest()
+        pixel_key = hashlib.sha256(
+            f"{fmt}:{full.mode}:{full.size}".encode() + full.tobytes()
+        ).hexdigest()
         display = im.convert("RGB") if im.mode not in ("RGB", "L") else im.copy()
     if orientation in _TRANSPOSE:
         display = display.transpose(_TRANSPOSE[orientation])
@@ -386,9 +543,15 @@ def scan_file(path: Path, index: int) -> Scanned:
     else:
         capture = None
     info = RenditionInfo(
-        width=width, height=height, format=fmt, mode=mode, file_size=len(data),
-        capture_time=capture, metadata_fields=fields, orientation=orientation,
-    )  # fmt: skip
+        width=width,
+        height=height,
+        format=fmt,
+        mode=mode,
+        file_size=len(data),
+        capture_time=capture,
+        metadata_fields=fields,
+        orientation=orientation,
+    )
     return Scanned(sha, pixel_key, info, fingerprints, thumb_path, elapsed)
 
 
@@ -434,11 +597,14 @@ def run_provena(items: list[Item]) -> tuple[dict, dict, dict]:
         if distance > RADIUS:
             continue
         started = time.process_time()
-        verdict: Verdict = verify_pair(thumbs[i], thumbs[j], a_info=a.info, b_info=b.info, hint=hint)
+        verdict: Verdict = verify_pair(
+            thumbs[i], thumbs[j], a_info=a.info, b_info=b.info, hint=hint
+        )
         verify_seconds.append(time.process_time() - started)
         verdicts[(i, j)] = verdict
-        match = Match(verdict.tier or "none", verdict.relation, verdict.original, distance,
-                      verdict.evidence)  # fmt: skip
+        match = Match(
+            verdict.tier or "none", verdict.relation, verdict.original, distance, verdict.evidence
+        )
         if verdict.tier == "probable":
             found[(i, j)] = match
         elif verdict.tier == "possible":
@@ -447,8 +613,12 @@ def run_provena(items: list[Item]) -> tuple[dict, dict, dict]:
     timings = {
         "fingerprint_ms_mean": round(1000 * float(np.mean(fp_times)), 3),
         "fingerprint_ms_p95": round(1000 * float(np.percentile(fp_times, 95)), 3),
-        "verify_ms_mean": round(1000 * float(np.mean(verify_seconds)), 2) if verify_seconds else None,
-        "verify_ms_p95": round(1000 * float(np.percentile(verify_seconds, 95)), 2) if verify_seconds else None,
+        "verify_ms_mean": round(1000 * float(np.mean(verify_seconds)), 2)
+        if verify_seconds
+        else None,
+        "verify_ms_p95": round(1000 * float(np.percentile(verify_seconds, 95)), 2)
+        if verify_seconds
+        else None,
         "candidate_pairs": len(verify_seconds),
         "unfingerprinted": sum(s.fingerprints is None for s in scanned),
     }
@@ -468,13 +638,19 @@ def stress_unrelated(items: list[Item], scanned: list[Scanned], thumbs: dict) ->
         if items[i].group == items[j].group:
             continue
         a, b = scanned[i], scanned[j]
-        hint = best_link(a.fingerprints, b.fingerprints)[1] if a.fingerprints and b.fingerprints else None
+        hint = (
+            best_link(a.fingerprints, b.fingerprints)[1]
+            if a.fingerprints and b.fingerprints
+            else None
+        )
         started = time.process_time()
         v = verify_pair(thumbs[i], thumbs[j], a_info=a.info, b_info=b.info, hint=hint)
         seconds.append(time.process_time() - started)
         verdicts[v.tier or "none"] += 1
         if v.tier == "probable":
-            probable.append(f"{items[i].path.relative_to(CORPUS)} ~ {items[j].path.relative_to(CORPUS)}")
+            probable.append(
+                f"{items[i].path.relative_to(CORPUS)} ~ {items[j].path.relative_to(CORPUS)}"
+            )
     return {
         "pairs": sum(verdicts.values()),
         "verdicts": dict(verdicts),
@@ -558,8 +734,11 @@ def evaluate(items: list[Item], found: dict, subset: set[str] | None = None) -> 
             else:
                 directions["right" if match.original == want else "wrong"] += 1
     comp = _components(len(items), pairs)
-    merged_false = sum(1 for i, j in itertools.combinations(idx, 2)
-                       if comp[i] == comp[j] and items[i].group != items[j].group)  # fmt: skip
+    merged_false = sum(
+        1
+        for i, j in itertools.combinations(idx, 2)
+        if comp[i] == comp[j] and items[i].group != items[j].group
+    )
     merged_true = sum(1 for i, j in positives if comp[i] == comp[j])
     n_found = len(pairs)
     result = {
@@ -576,9 +755,8 @@ def evaluate(items: list[Item], found: dict, subset: set[str] | None = None) -> 
             for i, j in false_found
         ),
         "false_pairs_with_negatives": sum(
-            1 for i, j in false_found
-            if items[i].edit == "negative" or items[j].edit == "negative"
-        ),  # fmt: skip
+            1 for i, j in false_found if items[i].edit == "negative" or items[j].edit == "negative"
+        ),
         "grouped_recall": round(merged_true / len(positives), 4) if positives else None,
         "grouped_false_pairs": merged_false,
         "recall_per_edit": {e.name: _ratio(*per_edit[e.name]) for e in EDITS if e.name in per_edit},
@@ -599,8 +777,12 @@ def _ratio(hit: int, total: int) -> float | None:
 # The issue's targets; for the variant corpus, the target of the edit's kind.
 RELATION_TARGETS = {"cropped": 0.7, "bordered": 0.9, "rotated": 0.95, "mirrored": 0.95}
 TARGETS = {
-    "crop_5": 0.9, "border": 0.9, "crop_20": 0.7, "rotate_90": 0.95, "mirror": 0.95,
-}  # fmt: skip
+    "crop_5": 0.9,
+    "border": 0.9,
+    "crop_20": 0.7,
+    "rotate_90": 0.95,
+    "mirror": 0.95,
+}
 
 
 def markdown(results: dict) -> str:
@@ -633,8 +815,11 @@ def markdown(results: dict) -> str:
         ("direction_decided", "direction decided"),
     ):
         lines.append(f"| {label} | {_fmt(prov.get(key))} | {_fmt(base.get(key))} |")
-    lines += ["", "| held-out check | precision | recall vs original | relation accuracy |",
-              "|---|---|---|---|"]  # fmt: skip
+    lines += [
+        "",
+        "| held-out check | precision | recall vs original | relation accuracy |",
+        "|---|---|---|---|",
+    ]
     for half in ("A", "B"):
         p, b = results["provena"][half], results["phash"][half]
         lines.append(
@@ -663,9 +848,13 @@ def candidate_table(items: list[Item], links: dict) -> dict:
             if it.edit != edit.name:
                 continue
             key = (min(i, originals[it.group]), max(i, originals[it.group]))
-            dists.append(links.get(key, (0 if edit.name in ("byte_copy", "metadata_edit") else 99,))[0])
+            dists.append(
+                links.get(key, (0 if edit.name in ("byte_copy", "metadata_edit") else 99,))[0]
+            )
         if dists:
-            table[edit.name] = {r: round(float(np.mean(np.array(dists) <= r)), 3) for r in (6, 8, 10)}
+            table[edit.name] = {
+                r: round(float(np.mean(np.array(dists) <= r)), 3) for r in (6, 8, 10)
+            }
     negatives = [d for (i, j), (d, _) in links.items() if items[i].group != items[j].group]
     table["unrelated pairs (share within R)"] = {
         r: round(float(np.mean(np.array(negatives) <= r)), 4) for r in (6, 8, 10)
@@ -755,8 +944,12 @@ def sweep_keys(items: list[Item], budget: int = 16, crops_per_family: int = 30) 
                 if crop_fp is None:
                     continue
                 rows.append(
-                    (it.group in HALF_B, family, hamming(crop_fp.phash, global_hash),
-                     {k: hamming(crop_fp.phash, v) for k, v in window.items()})  # fmt: skip
+                    (
+                        it.group in HALF_B,
+                        family,
+                        hamming(crop_fp.phash, global_hash),
+                        {k: hamming(crop_fp.phash, v) for k, v in window.items()},
+                    )
                 )
     names = list(rows[0][3])
 
@@ -768,8 +961,11 @@ def sweep_keys(items: list[Item], budget: int = 16, crops_per_family: int = 30) 
         return sum(recall([r for r in rows if not r[0] and r[1] == f], keys) for f in FAMILIES)
 
     def line(label: str, keys: list[str]) -> str:
-        cells = [f"{recall([r for r in rows if r[0] == half and r[1] == f], keys):.2f}"
-                 for f in FAMILIES for half in (False, True)]  # fmt: skip
+        cells = [
+            f"{recall([r for r in rows if r[0] == half and r[1] == f], keys):.2f}"
+            for f in FAMILIES
+            for half in (False, True)
+        ]
         return f"| {len(keys)} | {label} | " + " | ".join(cells) + " |"
 
     print(f"key sweep: {len(rows)} random crops keeping 60-100% per side, radius {RADIUS}")
@@ -789,14 +985,28 @@ def sweep_keys(items: list[Item], budget: int = 16, crops_per_family: int = 30) 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--sweep-keys", action="store_true", help="run the key-count sweep only")
     parser.add_argument("--verbose", action="store_true", help="list misses and wrong labels")
-    parser.add_argument("--variant", action="store_true",
-                        help="the check corpus: the same kinds of edit with other parameters")  # fmt: skip
+    parser.add_argument(
+        "--variant",
+        action="store_true",
+        help="the check corpus: the same kinds of edit with other parameters",
+    )
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="the last check corpus, run once with the constants frozen",
+    )
     args = parser.parse_args()
-    if args.variant:
-        global CORPUS, THUMBS, EDITS, EDIT_BY_NAME, RESULTS
+    global CORPUS, THUMBS, EDITS, EDIT_BY_NAME, RESULTS
+    if args.fresh:
+        CORPUS, THUMBS = OUT / "corpus-fresh", OUT / "thumbs-fresh"
+        EDITS, EDIT_BY_NAME = FRESH_EDITS, {e.name: e for e in FRESH_EDITS}
+        RESULTS = "results-fresh.json"
+    elif args.variant:
         CORPUS, THUMBS = OUT / "corpus-variant", OUT / "thumbs-variant"
         EDITS, EDIT_BY_NAME = VARIANT_EDITS, {e.name: e for e in VARIANT_EDITS}
         RESULTS = "results-variant.json"
@@ -813,7 +1023,11 @@ def main() -> None:
     results = {
         "radius": RADIUS,
         "phash_distance": PHASH_BASELINE_DISTANCE,
-        "corpus": {"files": len(items), "photographs": sorted(groups), "negatives": list(NEGATIVES)},
+        "corpus": {
+            "files": len(items),
+            "photographs": sorted(groups),
+            "negatives": list(NEGATIVES),
+        },
         "provena": {
             "all": evaluate(items, found),
             "A": evaluate(items, found, half_a),
@@ -828,8 +1042,9 @@ def main() -> None:
             "true_pairs": sum(1 for i, j in possible if items[i].group == items[j].group),
             "false_pairs": sorted(
                 f"{items[i].path.relative_to(CORPUS)} ~ {items[j].path.relative_to(CORPUS)}"
-                for i, j in possible if items[i].group != items[j].group
-            ),  # fmt: skip
+                for i, j in possible
+                if items[i].group != items[j].group
+            ),
         },
         "candidate_recall": candidate_table(items, extra["links"]),
         "verifier_stress": extra["stress"],
@@ -846,17 +1061,22 @@ def main() -> None:
         print(f"  {name:<34} " + "  ".join(f"R={r}: {v:.3f}" for r, v in row.items()))
     t = results["timings"]
     print(
-        f"\nfingerprints: {t['fingerprint_ms_mean']} ms per rendition (p95 {t['fingerprint_ms_p95']});"
+        f"\nfingerprints: {t['fingerprint_ms_mean']} ms per rendition"
+        f" (p95 {t['fingerprint_ms_p95']});"
         f" verify_pair: {t['verify_ms_mean']} ms per pair (p95 {t['verify_ms_p95']}),"
         f" {t['candidate_pairs']} candidate pairs; CPU time, one process"
     )
-    print(f"possible (sent to a person): {results['provena_possible']['true_pairs']} true pairs, "
-          f"{len(results['provena_possible']['false_pairs'])} false: "
-          f"{results['provena_possible']['false_pairs']}")  # fmt: skip
+    print(
+        f"possible (sent to a person): {results['provena_possible']['true_pairs']} true pairs, "
+        f"{len(results['provena_possible']['false_pairs'])} false: "
+        f"{results['provena_possible']['false_pairs']}"
+    )
     stress = results["verifier_stress"]
-    print(f"verifier stress: {stress['pairs']} pairs of different photographs verified regardless"
-          f" of distance: {stress['verdicts']}; probable: {stress['probable_pairs']};"
-          f" {stress['verify_ms_mean']} ms per pair")  # fmt: skip
+    print(
+        f"verifier stress: {stress['pairs']} pairs of different photographs verified regardless"
+        f" of distance: {stress['verdicts']}; probable: {stress['probable_pairs']};"
+        f" {stress['verify_ms_mean']} ms per pair"
+    )
     for name in ("provena", "phash"):
         print(f"false pairs ({name}): {results[name]['all']['false_pairs_list']}")
     OUT.mkdir(parents=True, exist_ok=True)
@@ -869,13 +1089,24 @@ def _dump_verdicts(items: list[Item], verdicts: dict) -> None:
     rows = []
     for (i, j), v in verdicts.items():
         a, b = items[i], items[j]
-        rows.append({
-            "a": f"{a.group}/{a.edit}", "b": f"{b.group}/{b.edit}", "same": a.group == b.group,
-            "half": "B" if a.group in HALF_B else "A",
-            "edit": b.edit if a.edit == "original" else a.edit if b.edit == "original" else None,
-            "tier": v.tier, "relation": v.relation, "original": v.original, "score": v.score,
-            "evidence": v.evidence,
-        })  # fmt: skip
+        rows.append(
+            {
+                "a": f"{a.group}/{a.edit}",
+                "b": f"{b.group}/{b.edit}",
+                "same": a.group == b.group,
+                "half": "B" if a.group in HALF_B else "A",
+                "edit": b.edit
+                if a.edit == "original"
+                else a.edit
+                if b.edit == "original"
+                else None,
+                "tier": v.tier,
+                "relation": v.relation,
+                "original": v.original,
+                "score": v.score,
+                "evidence": v.evidence,
+            }
+        )
     (OUT / RESULTS.replace("results", "pairs")).write_text(json.dumps(rows, indent=0))
 
 
@@ -892,11 +1123,15 @@ def _report_details(items: list[Item], found: dict, possible: dict, links: dict)
         where = "B" if it.group in HALF_B else "A"
         if match is None:
             extra = possible.get(key)
-            print(f"MISS [{where}] {it.group}/{it.edit} link={links.get(key)} "
-                  f"possible={extra.evidence if extra else None}")  # fmt: skip
+            print(
+                f"MISS [{where}] {it.group}/{it.edit} link={links.get(key)} "
+                f"possible={extra.evidence if extra else None}"
+            )
         elif match.relation != expected:
-            print(f"LABEL [{where}] {it.group}/{it.edit}: {match.relation} != {expected} "
-                  f"{match.evidence}")  # fmt: skip
+            print(
+                f"LABEL [{where}] {it.group}/{it.edit}: {match.relation} != {expected} "
+                f"{match.evidence}"
+            )
         elif match.tier == "probable" and match.original != ("a" if key[0] == o else "b"):
             print(f"DIRECTION [{where}] {it.group}/{it.edit}: {match.original}")
 

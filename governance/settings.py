@@ -170,12 +170,31 @@ PROVENA_SCAN_STALE_SECONDS = env_int("PROVENA_SCAN_STALE_SECONDS", 300, minimum=
 # Storage cost used for estimated savings (HK$ per GB-month).
 PROVENA_STORAGE_COST_PER_GB_MONTH = env_float("PROVENA_STORAGE_COST_PER_GB_MONTH", 0.25)
 
+# --- Celery (docs/scaling.md) -----------------------------------------------------------------
+# Without a broker a scan examines files in a local process pool (the embedded default). With
+# one, `manage.py scan` queues one task per batch and `celery -A governance worker` processes,
+# on any machine that sees the storage and the database, examine and record them.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "") or ""
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", "") or None
+CELERY_TASK_IGNORE_RESULT = CELERY_RESULT_BACKEND is None
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# One queue per Provena installation, so several can share one Redis.
+CELERY_TASK_DEFAULT_QUEUE = env_str("PROVENA_CELERY_QUEUE", "provena") or "provena"
+# A worker killed mid-task loses nothing: the message is acknowledged only after the task,
+# each worker holds one message at a time, and the broker hands an unacknowledged message to
+# another worker once the visibility timeout has passed (Redis). Tasks are idempotent.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Longer than the slowest batch (a batch running longer is handed out again: harmless, wasted).
+PROVENA_CELERY_VISIBILITY_TIMEOUT = env_int("PROVENA_CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": PROVENA_CELERY_VISIBILITY_TIMEOUT,
+    # Look for abandoned messages about ten times per timeout (kombu's default: 100 s).
+    "unacked_restore_interval": max(1, min(10, PROVENA_CELERY_VISIBILITY_TIMEOUT // 10)),
+    "unacked_restore_throttle": 1,
+}
 
 # --- Production hardening (active when not debugging) ---------------------------------------
 SESSION_COOKIE_SECURE = env_bool("PROVENA_SECURE_COOKIES", not DEBUG)

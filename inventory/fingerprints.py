@@ -55,13 +55,16 @@ _SQUARE = 0.85
 _SQUARE_MIN_ASPECT = 1.1
 
 # Border search: a row or column belongs to a border while at least this share of its
-# pixels lie within _BORDER_TOLERANCE grey levels of the colour at the picture's edge.
+# pixels lie within _BORDER_TOLERANCE grey levels of the colour of that side's edge.
 _BORDER_SHARE = 0.97
 _BORDER_TOLERANCE = 14
 # A border counts only when it takes at least this share of a side (smaller is JPEG fringe
 # or a dark vignette) and leaves at least _MIN_CONTENT of each side as picture.
 _MIN_BORDER = 0.02
 _MIN_CONTENT = 0.3
+# The trimmed hash leaves out this much more of each trimmed side: a sliver of border in a
+# dark picture moves a pHash far more than a slightly tighter crop does.
+_TRIM_INSET = 0.006
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +102,11 @@ def compute_fingerprints(display: Image.Image) -> Fingerprints | None:
     keys = list(zip(boxes, window_hashes(mid, tuple(boxes.values())), strict=True))
     trim_box = find_border(mid_pixels)
     if trim_box is not None:
+        # Found on the reduced copy; placed on the full one (the reduction blurs the edge).
+        trim_box = find_border(np.asarray(gray, dtype=np.float32)) or trim_box
         w, h = gray.size
-        box = (trim_box[0] * w, trim_box[1] * h, trim_box[2] * w, trim_box[3] * h)
+        inset = _inset(trim_box)
+        box = (inset[0] * w, inset[1] * h, inset[2] * w, inset[3] * h)
         trimmed = np.asarray(
             gray.resize((_HASH_GRID, _HASH_GRID), _LANCZOS, box=box), dtype=np.float64
         )
@@ -216,30 +222,48 @@ def _triangle_weights(start: np.ndarray, stop: np.ndarray, size: int) -> np.ndar
     return weights / weights.sum(axis=2, keepdims=True)
 
 
-def find_border(gray: np.ndarray) -> tuple[float, float, float, float] | None:
+def find_border(gray: np.ndarray) -> Box | None:
     """Return the picture's box inside a uniform border or letterbox, None when there is none.
 
-    The border colour is taken where most of the image's edge pixels agree; each side is
-    trimmed while its rows (columns) stay within a small tolerance of that colour.
+    Each side whose outermost line is one plain colour is trimmed while its rows (columns)
+    stay within a small tolerance of that colour. Borders come in opposite pairs of one
+    colour (a frame, a letterbox, a pillarbox); a plain sky along one edge is no border.
     """
     h, w = gray.shape
-    edge = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    colour = float(np.median(edge))
-    near = np.abs(gray - colour) <= _BORDER_TOLERANCE
-    rows = near.mean(axis=1) >= _BORDER_SHARE
-    cols = near.mean(axis=0) >= _BORDER_SHARE
-    top = _run(rows)
-    bottom = _run(rows[::-1])
-    left = _run(cols)
-    right = _run(cols[::-1])
+    runs, colours = [], []
+    for lines in (gray, gray[::-1], gray.T, gray.T[::-1]):  # top, bottom, left, right
+        colour = float(np.median(lines[0]))
+        near = np.abs(lines - colour) <= _BORDER_TOLERANCE
+        runs.append(_run(near.mean(axis=1) >= _BORDER_SHARE))
+        colours.append(colour)
+    top, bottom, left, right = runs
+
+    def paired(i: int, j: int, size: int) -> bool:
+        return (
+            min(runs[i], runs[j]) >= _MIN_BORDER * size
+            and abs(colours[i] - colours[j]) <= _BORDER_TOLERANCE
+        )
+
+    rows, cols = paired(0, 1, h), paired(2, 3, w)
+    if not (rows or cols):
+        return None
+    top, bottom = (top, bottom) if rows else (0, 0)
+    left, right = (left, right) if cols else (0, 0)
     if top + bottom > h * (1 - _MIN_CONTENT) or left + right > w * (1 - _MIN_CONTENT):
         return None
-    if max(top, bottom) < _MIN_BORDER * h and max(left, right) < _MIN_BORDER * w:
-        return None
-    # Ignore a side whose border is only JPEG fringe; keep the others.
-    top, bottom = (s if s >= _MIN_BORDER * h else 0 for s in (top, bottom))
-    left, right = (s if s >= _MIN_BORDER * w else 0 for s in (left, right))
     return (left / w, top / h, (w - right) / w, (h - bottom) / h)
+
+
+def _inset(box: Box) -> Box:
+    """Return a trim box moved inwards on its trimmed sides, clear of the edge's JPEG ringing."""
+    left, top, right, bottom = box
+    d = _TRIM_INSET
+    return (
+        left + d if left > 0 else left,
+        top + d if top > 0 else top,
+        right - d if right < 1 else right,
+        bottom - d if bottom < 1 else bottom,
+    )
 
 
 def _run(flags: np.ndarray) -> int:

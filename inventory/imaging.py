@@ -20,7 +20,7 @@ from typing import Any, BinaryIO
 
 import exifread
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
 from inventory.fingerprints import Fingerprints, compute_fingerprints, to_hex
 
@@ -149,6 +149,9 @@ def examine_file(
     if thumbnail_dir and Path(thumbnail_dir).resolve().is_relative_to(Path(root).resolve()):
         # A configuration mistake, not a bad file: the scanned store must never be written.
         raise ValueError(f"thumbnail_dir {thumbnail_dir} lies inside the scanned root {root}")
+    # WeasyPrint and face_recognition set this to True when imported; a scanner running in
+    # the same process must still see truncated files as errors, never as half-grey images.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     rel = Path(rel_path)
     if rel.is_absolute() or ".." in rel.parts:
         return Examination(rel_path, None, None, None, "path escapes the source root", None)

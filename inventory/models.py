@@ -133,6 +133,44 @@ class ScanError(models.Model):
         return f"{self.path}: {self.error}"
 
 
+class ScanBatch(models.Model):
+    """One batch of a scan's new or changed files, examined and recorded as a unit.
+
+    Recording a batch marks it done in the same transaction, so a batch that runs twice (a
+    retry, a redelivered Celery task) records nothing the second time.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        DONE = "done"
+
+    scan = models.ForeignKey(Scan, on_delete=models.CASCADE, related_name="batches")
+    index = models.PositiveIntegerField()
+    paths = models.JSONField(help_text="Relative paths of the files to examine, in order.")
+    status = models.CharField(max_length=16, choices=Status, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(
+        default=0, help_text="How many times a runner took the batch (more than one: a retry)."
+    )
+    worker = models.CharField(max_length=255, blank=True, help_text="host:pid of the last runner.")
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["scan_id", "index"]
+        verbose_name_plural = "scan batches"
+        constraints = [
+            models.UniqueConstraint(fields=["scan", "index"], name="one_batch_per_scan_index"),
+        ]
+        indexes = [
+            # The coordinator counts a scan's pending batches every second.
+            models.Index(
+                fields=["scan"], condition=Q(status="pending"), name="scanbatch_pending_by_scan"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"batch {self.index} of scan {self.scan_id}"
+
+
 class Asset(models.Model):
     """One photograph or work, holding its renditions."""
 

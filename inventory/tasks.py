@@ -9,14 +9,47 @@ from celery import shared_task
 from governance.models import User
 from inventory.models import Source
 from inventory.services.fixity import fixity_check
-from inventory.services.scan import ScanAlreadyRunning, scan_run
+from inventory.services.scan import (
+    ScanAlreadyRunning,
+    scan_batch_give_up,
+    scan_batch_run,
+    scan_run,
+)
 
 logger = logging.getLogger(__name__)
+_RETRY_SECONDS = 5
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=3)
+def scan_batch(self, scan_id: int, batch_index: int) -> int:
+    """Examine and record one batch of a scan; return the files recorded (0: nothing to do).
+
+    Idempotent: a batch already recorded is skipped, so a redelivered or repeated task
+    changes nothing. A failing batch is retried; after the last retry the scan fails with
+    the reason, so the waiting `manage.py scan` stops and says why.
+    """
+    try:
+        return scan_batch_run(scan_id=scan_id, batch_index=batch_index)
+    except Exception as exc:
+        if self.request.called_directly:
+            raise
+        if self.request.retries >= self.max_retries:
+            scan_batch_give_up(
+                scan_id=scan_id, batch_index=batch_index, reason=f"{type(exc).__name__}: {exc}"
+            )
+            raise
+        logger.warning("batch %s of scan %s failed, retrying: %s", batch_index, scan_id, exc)
+        raise self.retry(exc=exc, countdown=_RETRY_SECONDS * 2**self.request.retries) from exc
 
 
 @shared_task(acks_late=True)
 def scan_source(source_id: int, user_id: int | None = None) -> int | None:
-    """Scan one source; return the scan id (None if another scan was already running)."""
+    """Scan one source; return the scan id (None if another scan was already running).
+
+    With a broker this process coordinates: it queues the batches and waits for other
+    workers to do them, so run it where it does not hold the only worker (the pages start
+    scans in a thread of the web process; cron jobs run `manage.py scan`).
+    """
     source = Source.objects.get(pk=source_id)
     user = User.objects.filter(pk=user_id).first() if user_id else None
     try:

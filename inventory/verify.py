@@ -1,9 +1,10 @@
-"""Verify a candidate pair of renditions on their small images and say how one derives from the other.
+"""Verify a candidate pair of renditions on their small images; say how one derives from the other.
 
-Pure: no Django. The caller passes the two renditions' thumbnails (about 320 px), what the
-scanner recorded about each file, and the index hint that produced the pair. The hint only
-steers the search; every verdict rests on the registration and comparison made here.
-Thresholds are calibrated on the accuracy corpus (bench/accuracy.py); docs/matching.md says how.
+Pure: no Django. The caller passes the two renditions' small images (the scanner's 320 px
+thumbnails), what the scanner recorded about each file, and the index hint that produced the
+pair. The hint only steers the registration (inventory.registration); every verdict rests on
+the comparison made here. Thresholds were calibrated on the accuracy corpus
+(bench/accuracy.py); docs/matching.md says how.
 """
 
 from __future__ import annotations
@@ -13,52 +14,38 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import scipy.fft
 import scipy.ndimage
 from PIL import Image
 
-from inventory.fingerprints import (
-    DIHEDRAL,
-    best_link,
-    compute_fingerprints,
-    find_border,
-    window_boxes,
-)
-
-Box = tuple[float, float, float, float]
+from inventory.fingerprints import DIHEDRAL
+from inventory.registration import SMOOTH, Box, Picture, Registration, fit_size, register
 
 RELATIONS = (
-    "resized", "reencoded", "format_converted", "cropped", "rotated", "mirrored",
-    "colour_adjusted", "grayscale", "watermarked", "bordered", "blurred", "edited", "similar",
-)  # fmt: skip
+    "resized",
+    "reencoded",
+    "format_converted",
+    "cropped",
+    "rotated",
+    "mirrored",
+    "colour_adjusted",
+    "grayscale",
+    "watermarked",
+    "bordered",
+    "blurred",
+    "edited",
+    "similar",
+)
 
 _LANCZOS = Image.Resampling.LANCZOS
 _BOX = Image.Resampling.BOX
-_BILINEAR = Image.Resampling.BILINEAR
-# Registration searches on about _COARSE_AREA pixels, refines and compares blocks on about
-# _FINE_AREA and compares sharpness on at most _DETAIL px of long side.
-_COARSE_AREA = 64 * 64
+# The comparison works on about _FINE_AREA pixels of b (colour on _COLOUR_AREA), sharpness
+# and local changes on the coarser picture's own grid, at most _DETAIL px long.
 _FINE_AREA = 128 * 128
-_REFINE_AREA = 96 * 96
 _COLOUR_AREA = 48 * 48
 _DETAIL = 320
-_REFINE_ITERATIONS = 5
-# Scale search around the hinted scale (log steps): windows are 5 points apart, so a crop lies
-# within about 4% of the nearest window's scale; a framed hint (global, dihedral) within 2%.
-_SPREAD_WINDOW = 0.09
-_SPREAD_FRAMED = 0.03
-# Without a usable hint: scales from about 0.6 to 1.6 times the framed one, 5% apart.
-_SPREAD_WIDE = 0.5
-_WIDE_STEP = 0.07
-_WIDE_AREA = 48 * 48
-# A shift is considered only where the two pictures overlap on at least this share of the
-# smaller one: it keeps edge-of-frame noise out of the correlation peak.
-_MIN_OVERLAP = 0.45
-# Stop trying hypotheses once one registers this well (normalised correlation at _COARSE).
-_GOOD_REGISTRATION = 0.85
+_MIN_OVERLAP_PX = 16
 
-# Block comparison at _FINE after smoothing by _SMOOTH pixels: blocks about _BLOCK px wide.
-_SMOOTH = 1.0
+# Blocks: _BLOCKS_LONG along the long side of the overlap (16 px at _FINE_AREA).
 _BLOCKS_LONG = 8
 # A block is informative when either side's contrast (grey-level std) reaches this.
 _INFORMATIVE_STD = 4.0
@@ -73,9 +60,7 @@ _PROBABLE_MATCHED = 0.85  # share of blocks that match
 _PROBABLE_MEDIAN = 0.95  # median correlation of informative blocks
 _PROBABLE_GLOBAL = 0.90  # correlation over the whole overlap
 # A local edit (watermark, retouch): a few blocks fail, together, and the rest agree closely.
-_LOCAL_MIN_BLOCKS = 1
 _LOCAL_MIN_OUTLIERS = 2  # a text line spans blocks; one odd block is noise or a lost edge
-_LOCAL_EDIT_MATCHED = 0.60
 _LOCAL_EDIT_MEDIAN = 0.97
 _LOCAL_MAX_AREA = 0.35
 _RESIDUAL_FLOOR = 2.0  # levels added to the typical block residual (noise floor)
@@ -93,7 +78,9 @@ _MIN_INFORMATIVE = 4
 _FULL = 0.97  # overlap share of a picture that counts as "all of it"
 _CROPPED = 0.93  # overlap share below which the rest was cut away
 _PLAIN_LEVEL = 12.0  # a border's pixels lie within this many levels of its median...
-_PLAIN_SHARE = 0.9  # ...this share of them
+_PLAIN_SHARE = 0.9  # ...this share of them,
+_BORDER_STEP = 12.0  # ...and it differs from the picture's edge by this many levels
+_FLAT_BORDER_STD = 2.0  # ...or it is flat to JPEG noise (a border the edge's colour)
 _GRAY_CHROMA = 0.75  # mean chroma (levels) of a picture with no colour (rounding only)
 _COLOUR_CHROMA = 2.5  # ... and of one with colour (a dim star field has about 3)
 _GRAY_MODES = frozenset({"L", "LA", "1", "I", "I;16", "F"})
@@ -106,7 +93,7 @@ _SATURATION = 0.12  # change of colourfulness that does
 _CAST = 1.5  # shift of a colour channel (levels) that does (re-encodes stay under 1)
 _CLIPPED_MORE = 0.01  # more of the picture clipped to black or white: the adjusted copy
 _BLUR_RATIO = 0.55  # detail energy ratio below which the softer picture was blurred
-_SAME_SIZE = 0.02  # relative difference of pixel dimensions that counts as a resize
+_SAME_SIZE = 0.03  # log-ratio of resolution (file pixels per content) that is a resize
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,53 +121,6 @@ class Verdict:
     evidence: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(slots=True)
-class _Registration:
-    """b's pixel (x, y) shows a'(scale * x + tx, scale * y + ty); a' is a after `code`."""
-
-    code: str
-    scale: float
-    tx: float
-    ty: float
-    ncc: float
-    hint: str
-
-
-class _Picture:
-    """A grayscale picture with its reductions cached (every verdict needs several)."""
-
-    def __init__(self, image: Image.Image) -> None:
-        self.image = image
-        self.pixels = np.asarray(image, dtype=np.float32)
-        self._levels = [image]
-        while min(self._levels[-1].size) >= 96:
-            self._levels.append(self._levels[-1].reduce(2))
-        self._sizes: dict[tuple[tuple[int, int], bool], np.ndarray] = {}
-
-    @property
-    def size(self) -> tuple[int, int]:
-        return self.image.size
-
-    def at(self, size: tuple[int, int], *, rough: bool = False) -> np.ndarray:
-        """Return the picture resized to size, as float32.
-
-        Rough versions (for the scale search) come bilinearly from the nearest finer
-        reduction; the others by Lanczos from the picture itself.
-        """
-        key = (size, rough)
-        if key not in self._sizes:
-            if rough:
-                source = self._levels[0]
-                for level in self._levels[1:]:
-                    if level.width >= 2 * size[0] and level.height >= 2 * size[1]:
-                        source = level
-                resized = source.resize(size, _BILINEAR)
-            else:
-                resized = self.image.resize(size, _LANCZOS, reducing_gap=2.0)
-            self._sizes[key] = np.asarray(resized, dtype=np.float32)
-        return self._sizes[key]
-
-
 def verify_pair(
     a: Image.Image,
     b: Image.Image,
@@ -189,46 +129,21 @@ def verify_pair(
     b_info: RenditionInfo,
     hint: str | None = None,
 ) -> Verdict:
-    """Register b onto a, compare them block by block and return the verdict."""
+    """Register b onto a, compare them block by block and return the verdict.
+
+    a and b are the renditions' small images (the scanner's thumbnails), oriented; hint is
+    the index's "<code on a>><code on b>" that made them a candidate, or None.
+    """
     a_rgb, b_rgb = _rgb(a), _rgb(b)
-    a_gray = a_rgb.convert("L")
-    b_pic = _Picture(b_rgb.convert("L"))
-    a_pics: dict[str, _Picture] = {}
-
-    def a_pic(code: str) -> _Picture:
-        if code not in a_pics:
-            a_pics[code] = _Picture(a_gray.transpose(DIHEDRAL[code]) if code != "id" else a_gray)
-        return a_pics[code]
-
-    best: _Registration | None = None
-    tried: set[str] = set()
-    for h in _hints(hint, a_gray, b_pic.image):
-        if h is None:  # the index's hint did not register well: derive one from the images
-            h = _own_hint(a_gray, b_pic.image)
-        if h is None or h in tried:
-            continue
-        tried.add(h)
-        for code, box_a, box_b, spread in _hypotheses(h, a_gray, b_pic.image):
-            reg = _search(a_pic(code), b_pic, code, box_a, box_b, spread, h)
-            if reg is not None and (best is None or reg.ncc > best.ncc):
-                best = reg
-            if best is not None and best.ncc >= _GOOD_REGISTRATION:
-                break
-        if best is not None and best.ncc >= _GOOD_REGISTRATION:
-            break
-    if best is None or best.ncc < _GOOD_REGISTRATION:
-        # No hint framed it: search a wide range of scales (an off-centre crop, say).
-        code = best.code if best is not None else "id"
-        wide = _search(a_pic(code), b_pic, code, _FULL_BOX, _FULL_BOX, _SPREAD_WIDE, "wide",
-                       step=_WIDE_STEP, area=_WIDE_AREA)  # fmt: skip
-        if wide is not None and (best is None or wide.ncc > best.ncc):
-            best = wide
-    if best is None:
+    found = register(a_rgb.convert("L"), b_rgb.convert("L"), hint)
+    if found is None:
         return Verdict(None, None, 0.0, None, {"hint": hint, "reason": "no registration"})
-    best = _refine(a_pic(best.code), b_pic, best)
-    a_t = a_rgb.transpose(DIHEDRAL[best.code]) if best.code != "id" else a_rgb
-    comparison = _compare(a_pic(best.code), b_pic, a_t, b_rgb, best)
-    return _decide(best, comparison, a_info, b_info, hint)
+    reg, a_pic, b_pic = found
+    a_t = a_rgb.transpose(DIHEDRAL[reg.code]) if reg.code != "id" else a_rgb
+    comparison = _compare(a_pic, b_pic, a_t, b_rgb, reg)
+    if comparison is None:
+        return Verdict(None, None, 0.0, None, {"hint": hint, "reason": "overlap too small"})
+    return _decide(reg, comparison, a_info, b_info, hint)
 
 
 def _rgb(im: Image.Image) -> Image.Image:
@@ -236,248 +151,17 @@ def _rgb(im: Image.Image) -> Image.Image:
     return im if im.mode == "RGB" else im.convert("RGB")
 
 
-def _hints(hint: str | None, a_gray: Image.Image, b_gray: Image.Image) -> list[str | None]:
-    """Return the hints to try in order; None stands for one derived from the images."""
-    hints: list[str | None] = [hint] if hint and ">" in hint else []
-    return [*hints, None, "global>global"]
-
-
-def _own_hint(a_gray: Image.Image, b_gray: Image.Image) -> str | None:
-    """Return the hint the index would give for these two pictures, if they are hashable."""
-    fa, fb = compute_fingerprints(a_gray), compute_fingerprints(b_gray)
-    return best_link(fa, fb)[1] if fa is not None and fb is not None else None
-
-
-_INVERSE = {"r90": "r270", "r270": "r90"}
-_FULL_BOX: Box = (0.0, 0.0, 1.0, 1.0)
-
-
-def _hypotheses(hint: str, a: Image.Image, b: Image.Image) -> list[tuple[str, Box, Box, float]]:
-    """Turn a hint into (transform of a, box in transformed a, box in b, scale spread)."""
-    left, _, right = hint.partition(">")
-    code = "id"
-    if left in DIHEDRAL:
-        code = left
-    elif right in DIHEDRAL:
-        code = _INVERSE.get(right, right)
-    box_a = _code_box(left, a)
-    box_b = _code_box(right, b)
-    if right in DIHEDRAL:
-        # b transformed matched a window of a: in a' that window is transformed too.
-        box_a = _transform_box(box_a, code)
-    framed = box_a == _FULL_BOX and box_b == _FULL_BOX
-    hypotheses = [(code, box_a, box_b, _SPREAD_FRAMED if framed else _SPREAD_WINDOW)]
-    if not framed:
-        hypotheses.append((code, _FULL_BOX, _FULL_BOX, _SPREAD_FRAMED))
-    return hypotheses
-
-
-def _code_box(code: str, im: Image.Image) -> Box:
-    """Return the part of a picture (fractions) that an index code hashed."""
-    windows = window_boxes(im.width / im.height)
-    if code in windows:
-        return windows[code]
-    if code == "trim":
-        box = find_border(np.asarray(im, dtype=np.float32))
-        return box if box is not None else _FULL_BOX
-    return _FULL_BOX
-
-
-def _transform_box(box: Box, code: str) -> Box:
-    """Return where a box (fractions) lies after a dihedral transform of its picture."""
-    corners = np.array([[box[0], box[1]], [box[2], box[3]]])
-    x, y = corners[:, 0], corners[:, 1]
-    mapping = {
-        "id": (x, y),
-        "fh": (1 - x, y),
-        "fv": (x, 1 - y),
-        "r180": (1 - x, 1 - y),
-        "tp": (y, x),
-        "r90": (y, 1 - x),
-        "r270": (1 - y, x),
-        "tv": (1 - y, 1 - x),
-    }
-    nx, ny = mapping[code]
-    return (float(nx.min()), float(ny.min()), float(nx.max()), float(ny.max()))
-
-
-def _grid(size: tuple[int, int], area: int) -> tuple[int, int]:
-    """Return a size of about `area` pixels with the same shape, never enlarged."""
-    w, h = size
-    k = min(1.0, math.sqrt(area / (w * h)))
-    return max(8, round(w * k)), max(8, round(h * k))
-
-
-def _search(
-    a: _Picture,
-    b: _Picture,
-    code: str,
-    box_a: Box,
-    box_b: Box,
-    spread: float,
-    hint: str,
-    step: float = 0.03,
-    area: int = _COARSE_AREA,
-) -> _Registration | None:
-    """Search scales around a hypothesis at a coarse size; find each one's shift by FFT."""
-    wa, ha = a.size
-    wb, hb = b.size
-    scale_x = (box_a[2] - box_a[0]) * wa / ((box_b[2] - box_b[0]) * wb)
-    scale_y = (box_a[3] - box_a[1]) * ha / ((box_b[3] - box_b[1]) * hb)
-    s0 = math.sqrt(scale_x * scale_y)
-    fixed_size = _grid((wb, hb), area)
-    fixed = b.at(fixed_size, rough=True)
-    kx, ky = fixed_size[0] / wb, fixed_size[1] / hb  # coarse pixels per b pixel
-    steps = np.exp(np.linspace(-spread, spread, 2 * round(spread / step) + 1))
-    sizes = []
-    for step in steps:
-        size = (max(8, round(wa * kx / (s0 * step))), max(8, round(ha * ky / (s0 * step))))
-        if size[0] * size[1] <= 6 * fixed.size:
-            sizes.append((float(s0 * step), size))
-    if not sizes:
-        return None
-    largest = max(sizes, key=lambda x: x[1][0] * x[1][1])[1]
-    correlator = _Correlator(fixed, (largest[1], largest[0]))
-    peaks = []
-    for s, size in sizes:
-        peak = correlator.peak(a.at(size, rough=True))
-        if peak is not None:
-            peaks.append((peak[0], s, size, peak[1], peak[2]))
-    if not peaks:
-        return None
-    ncc, s, size, px, py = max(peaks)
-    # b's coarse pixel x shows the moving picture's x - px, i.e. a's (x - px) * wa / size[0].
-    rax, ray = wa / size[0], ha / size[1]
-    scale = math.sqrt(rax * kx * ray * ky)
-    return _Registration(code, scale, -rax * px, -ray * py, float(ncc), hint)
-
-
-class _Correlator:
-    """Masked normalised cross-correlation (Padfield 2012) of pictures against one fixed one."""
-
-    def __init__(self, fixed: np.ndarray, largest: tuple[int, int]) -> None:
-        # Zero-mean single precision: the sums below stay well inside float32's range.
-        fixed = fixed - np.float32(fixed.mean())
-        self.fixed = fixed
-        hf, wf = fixed.shape
-        self.shape = (hf + largest[0] - 1, wf + largest[1] - 1)
-        self.fast = tuple(scipy.fft.next_fast_len(n, real=True) for n in self.shape)
-        self.f_f = self._fft(fixed)
-        self.f_f2 = self._fft(fixed * fixed)
-        self.f_ones = self._fft(np.ones_like(fixed))
-
-    def _fft(self, x: np.ndarray) -> np.ndarray:
-        return scipy.fft.rfft2(x, self.fast)
-
-    def _ifft(self, x: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-        return scipy.fft.irfft2(x, self.fast)[: shape[0], : shape[1]]
-
-    def peak(self, moving: np.ndarray) -> tuple[float, float, float] | None:
-        """Return the best correlation and where moving's top-left corner then lies."""
-        hf, wf = self.fixed.shape
-        hm, wm = moving.shape
-        shape = (hf + hm - 1, wf + wm - 1)
-        rot = moving[::-1, ::-1] - np.float32(moving.mean())
-        m_f, m_f2, m_ones = self._fft(rot), self._fft(rot * rot), self._fft(np.ones_like(rot))
-        overlap = np.maximum(np.round(self._ifft(self.f_ones * m_ones, shape)), 1.0)
-        sum_f = self._ifft(self.f_f * m_ones, shape)
-        sum_m = self._ifft(self.f_ones * m_f, shape)
-        numerator = self._ifft(self.f_f * m_f, shape) - sum_f * sum_m / overlap
-        var_f = np.maximum(self._ifft(self.f_f2 * m_ones, shape) - sum_f**2 / overlap, 0.0)
-        var_m = np.maximum(self._ifft(self.f_ones * m_f2, shape) - sum_m**2 / overlap, 0.0)
-        denominator = np.sqrt(var_f * var_m)
-        enough = overlap >= _MIN_OVERLAP * min(hf * wf, hm * wm)
-        valid = enough & (denominator > 1.0 * overlap)
-        if not valid.any():
-            return None
-        ncc = np.where(valid, numerator / np.where(valid, denominator, 1.0), -1.0)
-        iy, ix = np.unravel_index(int(np.argmax(ncc)), ncc.shape)
-        dy, dx = _subpixel(ncc, iy, ix)
-        return float(ncc[iy, ix]), ix + dx - (wm - 1), iy + dy - (hm - 1)
-
-
-def _subpixel(surface: np.ndarray, iy: int, ix: int) -> tuple[float, float]:
-    """Return the parabolic sub-pixel offset of a peak."""
-
-    def offset(lo: float, mid: float, hi: float) -> float:
-        denom = lo - 2 * mid + hi
-        return 0.0 if denom >= 0 else max(-0.5, min(0.5, 0.5 * (lo - hi) / denom))
-
-    h, w = surface.shape
-    dy = offset(surface[iy - 1, ix], surface[iy, ix], surface[iy + 1, ix]) if 0 < iy < h - 1 else 0
-    dx = offset(surface[iy, ix - 1], surface[iy, ix], surface[iy, ix + 1]) if 0 < ix < w - 1 else 0
-    return float(dy), float(dx)
-
-
-def _refine(a: _Picture, b: _Picture, reg: _Registration) -> _Registration:
-    """Refine scale and shift by Gauss-Newton, with gain and offset free.
-
-    The model is b(X) = gain * a'(scale * X + t) + offset; robust (Tukey) weights keep a
-    watermark or a moved subject from pulling the fit.
-    """
-    wb, hb = b.size
-    grid = _grid((wb, hb), _REFINE_AREA)
-    kx, ky = grid[0] / wb, grid[1] / hb  # grid pixels per b pixel
-    target = scipy.ndimage.gaussian_filter(b.at(grid), _SMOOTH).ravel().astype(np.float64)
-    # a' at about the grid's pixel size, smoothed alike; sampled bilinearly from here.
-    wa, ha = a.size
-    q_size = (max(8, round(wa * kx / reg.scale)), max(8, round(ha * ky / reg.scale)))
-    source = scipy.ndimage.gaussian_filter(a.at(q_size), _SMOOTH)
-    qx, qy = q_size[0] / wa, q_size[1] / ha
-    grad_v, grad_u = np.gradient(source)
-    ys, xs = np.mgrid[0 : grid[1], 0 : grid[0]]
-    xb = ((xs + 0.5) / kx).ravel()  # b pixel coordinates of the grid's pixel centres
-    yb = ((ys + 0.5) / ky).ravel()
-    scale, tx, ty = reg.scale, reg.tx, reg.ty
-    weights = np.ones_like(target)
-    for _ in range(_REFINE_ITERATIONS):
-        u = (scale * xb + tx) * qx - 0.5
-        v = (scale * yb + ty) * qy - 0.5
-        inside = (u >= 0) & (u <= q_size[0] - 1) & (v >= 0) & (v <= q_size[1] - 1)
-        if inside.sum() < 0.2 * inside.size:
-            break
-        warped = scipy.ndimage.map_coordinates(source, [v, u], order=1, mode="nearest")
-        # The source's own gradient at the sampled points: d(warped)/du and d(warped)/dv.
-        gu = scipy.ndimage.map_coordinates(grad_u, [v, u], order=1)
-        gv = scipy.ndimage.map_coordinates(grad_v, [v, u], order=1)
-        # Robust weights from this warp's residual after a plain tone fit, before the solve,
-        # so that even the first step ignores a watermark.
-        tone = np.polyfit(warped[inside], target[inside], 1, w=np.sqrt(weights[inside]))
-        residual = target - np.polyval(tone, warped)
-        sigma = 1.4826 * float(np.median(np.abs(residual[inside]))) + 1.0
-        weights = np.clip(1.0 - (residual / (4.685 * sigma)) ** 2, 0.0, None) ** 2
-        m = inside & (weights > 0)
-        design = np.stack(
-            [warped[m], np.ones(int(m.sum())), gu[m] * qx, gv[m] * qy,
-             gu[m] * qx * xb[m] + gv[m] * qy * yb[m]],
-            axis=1,
-        )  # fmt: skip
-        weighted = design * weights[m][:, None]
-        try:
-            sol = np.linalg.solve(weighted.T @ design, weighted.T @ target[m])
-        except np.linalg.LinAlgError:
-            break
-        gain = sol[0]
-        if abs(gain) < 1e-3:
-            break
-        dtx, dty, dscale = sol[2] / gain, sol[3] / gain, sol[4] / gain
-        scale, tx, ty = scale + dscale, tx + dtx, ty + dty
-        if abs(dscale) < 2e-4 * scale and abs(dtx) * qx < 0.03 and abs(dty) * qy < 0.03:
-            break
-    if not (0.5 * reg.scale < scale < 2.0 * reg.scale):
-        return reg
-    return _Registration(reg.code, scale, tx, ty, reg.ncc, reg.hint)
-
-
 @dataclass(slots=True)
 class _Comparison:
     """What the aligned pictures share and how they differ."""
 
+    a_size: tuple[int, int]  # the small images' sizes (a after the transform)
+    b_size: tuple[int, int]
     share_a: float  # of a' inside the overlap
     share_b: float  # of b inside the overlap
     frame: Box  # b's frame in a' (fractions; beyond 0..1 where b shows more)
-    a_margin_plain: float | None  # share of a' outside the overlap near one level
-    b_margin_plain: float | None  # the same for b
+    a_border: bool | None  # a' outside the overlap is an added border (None: nothing outside)
+    b_border: bool | None  # the same for b
     blocks: int
     informative: int
     agree: float  # share of informative blocks that match (flat ones prove nothing)
@@ -486,7 +170,8 @@ class _Comparison:
     global_ncc: float
     failed: int
     failed_box: Box | None  # bounding box (fractions of the overlap) of failing blocks
-    failed_contrast: float  # b's contrast over a's in the failing blocks
+    outside: int  # informative blocks outside that box
+    outside_median: float  # their median correlation
     clipped_a: float  # share of a' pixels at black or white in the overlap
     clipped_b: float
     gain: float  # luma b ~ gain * luma a + offset
@@ -504,12 +189,12 @@ class _Comparison:
 
 
 def _compare(
-    a: _Picture, b: _Picture, a_rgb: Image.Image, b_rgb: Image.Image, reg: _Registration
-) -> _Comparison:
-    """Resample a' onto b's grid where they overlap and compare them."""
+    a: Picture, b: Picture, a_rgb: Image.Image, b_rgb: Image.Image, reg: Registration
+) -> _Comparison | None:
+    """Resample a' onto b's grid where they overlap and compare them (None: no overlap)."""
     wa, ha = a.size
     wb, hb = b.size
-    fw, fh = _grid((wb, hb), _FINE_AREA)
+    fw, fh = fit_size((wb, hb), _FINE_AREA)
     kx, ky = fw / wb, fh / hb
     s, tx, ty = reg.scale, reg.tx, reg.ty
     # b's fine pixel edge X lies at a' x = s * X / kx + tx; keep whole pixels inside a'.
@@ -517,8 +202,8 @@ def _compare(
     x1 = min(fw, math.floor((wa - tx) * kx / s + 1e-6))
     y0 = max(0, math.ceil(-ty * ky / s - 1e-6))
     y1 = min(fh, math.floor((ha - ty) * ky / s + 1e-6))
-    if x1 - x0 < 8 or y1 - y0 < 8:
-        x0, x1, y0, y1 = 0, fw, 0, fh
+    if x1 - x0 < _MIN_OVERLAP_PX or y1 - y0 < _MIN_OVERLAP_PX:
+        return None
     box_a = (
         min(max(s * x0 / kx + tx, 0.0), wa),
         min(max(s * y0 / ky + ty, 0.0), ha),
@@ -530,32 +215,44 @@ def _compare(
     la = np.asarray(a.image.resize(size, _LANCZOS, box=box_a, reducing_gap=2.0), np.float32)
     b_whole = b.at((fw, fh))
     lb = b_whole[y0:y1, x0:x1]
-    sa = scipy.ndimage.gaussian_filter(la, _SMOOTH)
-    sb = scipy.ndimage.gaussian_filter(lb, _SMOOTH)
+    sa = scipy.ndimage.gaussian_filter(la, SMOOTH)
+    sb = scipy.ndimage.gaussian_filter(lb, SMOOTH)
     gain, offset = _gain(sa, sb)
     blocks = _blocks(sa, sb, gain, offset)
     grid = blocks.pop("grid")
     fine = _detail(a.image, b.image, box_a, box_b, grid, gain, offset)
-    area_a = (box_a[2] - box_a[0]) * (box_a[3] - box_a[1]) / (wa * ha)
-    area_b = size[0] * size[1] / (fw * fh)
-    a_margin = None
+    # Shares of each picture inside the overlap, from the continuous frame (the pixel
+    # rectangles above are rounded inwards).
+    frame = (tx / wa, ty / ha, (s * wb + tx) / wa, (s * hb + ty) / ha)
+    inter = max(0.0, min(frame[2], 1.0) - max(frame[0], 0.0)) * max(
+        0.0, min(frame[3], 1.0) - max(frame[1], 0.0)
+    )
+    area_a = inter
+    area_b = inter / max(_box_area(frame), 1e-9)
+    a_border = None
     if area_a < _FULL:
-        small = _grid((wa, ha), _FINE_AREA)
+        small = fit_size((wa, ha), _FINE_AREA)
         kax, kay = small[0] / wa, small[1] / ha
-        a_box = (round(box_a[0] * kax), round(box_a[1] * kay), round(box_a[2] * kax),
-                 round(box_a[3] * kay))  # fmt: skip
-        a_margin = _margin_plain(a.at(small), a_box)
-    b_margin = _margin_plain(b_whole, (x0, y0, x1, y1)) if area_b < _FULL else None
+        a_box = (
+            round(box_a[0] * kax),
+            round(box_a[1] * kay),
+            round(box_a[2] * kax),
+            round(box_a[3] * kay),
+        )
+        a_border = _border(a.at(small), a_box)
+    b_border = _border(b_whole, (x0, y0, x1, y1)) if area_b < _FULL else None
     # Colour is a global property: a small grid is enough.
-    csize = _grid(size, _COLOUR_AREA)
+    csize = fit_size(size, _COLOUR_AREA)
     ca = np.asarray(a_rgb.resize(csize, _BOX, box=box_a), np.float32)
     cb = np.asarray(b_rgb.resize(csize, _BOX, box=box_b), np.float32)
     return _Comparison(
+        a_size=a.size,
+        b_size=b.size,
         share_a=area_a,
         share_b=area_b,
-        frame=(tx / wa, ty / ha, (s * wb + tx) / wa, (s * hb + ty) / ha),
-        a_margin_plain=a_margin,
-        b_margin_plain=b_margin,
+        frame=frame,
+        a_border=a_border,
+        b_border=b_border,
         clipped_a=float(((la <= 2) | (la >= 253)).mean()),
         clipped_b=float(((lb <= 2) | (lb >= 253)).mean()),
         gain=gain,
@@ -618,11 +315,11 @@ def _blocks(a: np.ndarray, b: np.ndarray, gain: float, offset: float) -> dict[st
     n_inf = int(informative.sum())
     fail = ~match
     failed_box = None
-    failed_contrast = 1.0
+    outside = informative.copy()
     if fail.any():
         ys, xs = np.nonzero(fail)
         failed_box = (xs.min() / nx, ys.min() / ny, (xs.max() + 1) / nx, (ys.max() + 1) / ny)
-        failed_contrast = float((sdb[fail].mean() + 1.0) / (sda[fail].mean() * abs(gain) + 1.0))
+        outside[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1] = False
     global_ncc = float(np.corrcoef(a.ravel(), b.ravel())[0, 1]) if a.std() > 0 else 0.0
     return {
         "blocks": int(match.size),
@@ -633,7 +330,9 @@ def _blocks(a: np.ndarray, b: np.ndarray, gain: float, offset: float) -> dict[st
         "global_ncc": global_ncc if math.isfinite(global_ncc) else 0.0,
         "failed": int(fail.sum()),
         "failed_box": failed_box,
-        "failed_contrast": failed_contrast,
+        # Informative blocks outside the failing region, and how well they agree there.
+        "outside": int(outside.sum()),
+        "outside_median": float(np.median(corr[outside])) if outside.any() else 0.0,
         "grid": (nx, ny),
     }
 
@@ -644,15 +343,36 @@ def _split(x: np.ndarray, nx: int, ny: int) -> np.ndarray:
     return x[: bh * ny, : bw * nx].reshape(ny, bh, nx, bw).transpose(0, 2, 1, 3).reshape(ny, nx, -1)
 
 
-def _margin_plain(gray: np.ndarray, box: tuple[int, int, int, int]) -> float | None:
-    """Return the share of a picture outside a box that lies near one level, None if none."""
+def _border(gray: np.ndarray, box: tuple[int, int, int, int]) -> bool | None:
+    """Return whether a picture's part outside a box is an added border, None if no part.
+
+    A border is plain (its pixels near one level) and either perfectly flat or set off
+    from the picture by a step; plain background that continues into the picture was cut.
+    """
     x0, y0, x1, y1 = box
-    mask = np.ones(gray.shape, dtype=bool)
-    mask[max(0, y0 - 2) : y1 + 2, max(0, x0 - 2) : x1 + 2] = False  # resampling smears edges
-    if mask.sum() < 0.02 * gray.size:
+    h, w = gray.shape
+    inner = np.zeros(gray.shape, dtype=bool)
+    inner[max(0, y0 - 2) : y1 + 2, max(0, x0 - 2) : x1 + 2] = True  # resampling smears edges
+    outside = ~inner
+    if outside.sum() < 0.02 * gray.size:
         return None
-    values = gray[mask]
-    return float((np.abs(values - np.median(values)) <= _PLAIN_LEVEL).mean())
+    values = gray[outside]
+    level = float(np.median(values))
+    if (np.abs(values - level) <= _PLAIN_LEVEL).mean() < _PLAIN_SHARE:
+        return False
+    # The picture's own edge: a ring just inside the box, on the sides that have a margin.
+    ring = np.zeros(gray.shape, dtype=bool)
+    depth = 3
+    if y0 > 2:
+        ring[y0 + 2 : y0 + 2 + depth, x0:x1] = True
+    if y1 < h - 2:
+        ring[y1 - 2 - depth : y1 - 2, x0:x1] = True
+    if x0 > 2:
+        ring[y0:y1, x0 + 2 : x0 + 2 + depth] = True
+    if x1 < w - 2:
+        ring[y0:y1, x1 - 2 - depth : x1 - 2] = True
+    step = abs(float(np.median(gray[ring])) - level) if ring.any() else 0.0
+    return step >= _BORDER_STEP or float(values.std()) <= _FLAT_BORDER_STD
 
 
 def _detail(
@@ -705,8 +425,12 @@ def _detail(
     if outliers.any():
         nx, ny = grid
         ys, xs = np.nonzero(outliers)
-        result["outlier_box"] = (xs.min() / nx, ys.min() / ny, (xs.max() + 1) / nx,
-                                 (ys.max() + 1) / ny)  # fmt: skip
+        result["outlier_box"] = (
+            xs.min() / nx,
+            ys.min() / ny,
+            (xs.max() + 1) / nx,
+            (ys.max() + 1) / ny,
+        )
         result["outlier_detail"] = float((eb[outliers].mean() + 0.5) / (ea[outliers].mean() + 0.5))
         # An overlay (a stamp blended over the picture) shifts its pixels one way: the
         # residual there is one-signed, where a retouch or a lost edge is not.
@@ -718,7 +442,7 @@ def _detail(
 
 
 def _decide(
-    reg: _Registration,
+    reg: Registration,
     c: _Comparison,
     a_info: RenditionInfo,
     b_info: RenditionInfo,
@@ -733,17 +457,19 @@ def _decide(
         and c.median >= _PROBABLE_MEDIAN
         and c.global_ncc >= _PROBABLE_GLOBAL
     )
+    # A local change (a stamp, a retouch): the failing blocks lie together, and outside
+    # them the pictures agree as closely as copies do.
     local = (
         not whole
-        and enough_blocks
-        and c.failed >= _LOCAL_MIN_BLOCKS
-        and c.agree >= _LOCAL_EDIT_MATCHED
-        and c.median >= _LOCAL_EDIT_MEDIAN
         and c.failed_box is not None
         and _box_area(c.failed_box) <= _LOCAL_MAX_AREA
+        and c.outside >= _MIN_INFORMATIVE
+        and c.outside_median >= _LOCAL_EDIT_MEDIAN
     )
     score = max(0.0, min(1.0, 0.5 * c.agree + 0.5 * max(c.median, 0.0)))
     evidence = _evidence(reg, c, hint)
+    resolution = _resolution(reg, c, a_info, b_info)
+    evidence["resolution_a_per_b"] = None if resolution is None else round(resolution, 4)
     if whole or local:
         relation, original = _label(reg, c, a_info, b_info, local)
         return Verdict("probable", relation, round(score, 4), original, evidence)
@@ -756,12 +482,11 @@ def _box_area(box: Box) -> float:
     return (box[2] - box[0]) * (box[3] - box[1])
 
 
-_SWAPS = frozenset({"r90", "r270", "tp", "tv"})
 _LOSSLESS = frozenset({"PNG", "TIFF", "BMP"})
 
 
 def _label(
-    reg: _Registration,
+    reg: Registration,
     c: _Comparison,
     a_info: RenditionInfo,
     b_info: RenditionInfo,
@@ -779,13 +504,13 @@ def _label(
         found.append("rotated")
     elif reg.code != "id":
         found.append("mirrored")
+    # b's frame inside a' (b shows less): b was cut from a, or a has a border added.
     if c.share_b >= _FULL and c.share_a < _CROPPED:
-        found.append("cropped")
-        votes += 4
+        found.append("bordered" if c.a_border else "cropped")
+        votes += -4 if c.a_border else 4
     elif c.share_a >= _FULL and c.share_b < _CROPPED:
-        plain = c.b_margin_plain is not None and c.b_margin_plain >= _PLAIN_SHARE
-        found.append("bordered" if plain else "cropped")
-        votes += 4 if plain else -4  # the added border is the copy's; the fuller view the original
+        found.append("bordered" if c.b_border else "cropped")
+        votes += 4 if c.b_border else -4
     gray_a = c.chroma_a <= _GRAY_CHROMA or a_info.mode in _GRAY_MODES
     gray_b = c.chroma_b <= _GRAY_CHROMA or b_info.mode in _GRAY_MODES
     if gray_b and not gray_a and c.chroma_a >= _COLOUR_CHROMA:
@@ -825,13 +550,12 @@ def _label(
         # Clipped highlights or shadows cannot be restored: the picture with more is the copy.
         if abs(c.clipped_b - c.clipped_a) >= _CLIPPED_MORE:
             votes += 1.5 if c.clipped_b > c.clipped_a else -1.5
-    wa, ha = (a_info.height, a_info.width) if reg.code in _SWAPS else (a_info.width, a_info.height)
-    if _swapped(a_info) != _swapped(b_info):
-        wa, ha = ha, wa
-    area_a, area_b = wa * ha, b_info.width * b_info.height
-    if area_a > 0 and area_b > 0 and abs(math.log(area_a / area_b)) > 2 * _SAME_SIZE:
+    # Resolution: how many of its file's pixels each rendition spends on the same content
+    # (a crop or a border changes the frame, not this).
+    resolution = _resolution(reg, c, a_info, b_info)
+    if resolution is not None and abs(math.log(resolution)) > _SAME_SIZE:
         found.append("resized")
-        votes += 2 if area_a > area_b else -2
+        votes += 2 if resolution > 1 else -2
     fmt_a, fmt_b = a_info.format.upper(), b_info.format.upper()
     if fmt_a != fmt_b:
         found.append("format_converted")
@@ -847,9 +571,19 @@ def _label(
     return relation, original
 
 
-def _swapped(info: RenditionInfo) -> bool:
-    """Return whether EXIF orientation swaps the stored width and height for display."""
-    return info.orientation in (5, 6, 7, 8)
+def _resolution(
+    reg: Registration, c: _Comparison, a_info: RenditionInfo, b_info: RenditionInfo
+) -> float | None:
+    """Return a's pixels per b's pixel for the content they share, in the files themselves.
+
+    One b thumbnail pixel shows reg.scale thumbnail pixels of a; each thumbnail pixel stands
+    for sqrt(file area / thumbnail area) file pixels (orientation does not change areas).
+    """
+    file_a, file_b = a_info.width * a_info.height, b_info.width * b_info.height
+    if file_a <= 0 or file_b <= 0:
+        return None
+    thumb_a, thumb_b = c.a_size[0] * c.a_size[1], c.b_size[0] * c.b_size[1]
+    return reg.scale * math.sqrt(file_a / thumb_a) / math.sqrt(file_b / thumb_b)
 
 
 def _metadata_votes(a: RenditionInfo, b: RenditionInfo) -> float:
@@ -866,7 +600,7 @@ def _metadata_votes(a: RenditionInfo, b: RenditionInfo) -> float:
     return votes
 
 
-def _evidence(reg: _Registration, c: _Comparison, hint: str | None) -> dict[str, Any]:
+def _evidence(reg: Registration, c: _Comparison, hint: str | None) -> dict[str, Any]:
     """Return the numbers behind a verdict, JSON-ready."""
 
     def r(x: float | None) -> float | None:
@@ -881,8 +615,8 @@ def _evidence(reg: _Registration, c: _Comparison, hint: str | None) -> dict[str,
         "frame_of_b_in_a": [r(v) for v in c.frame],
         "share_a": r(c.share_a),
         "share_b": r(c.share_b),
-        "margin_plain_a": r(c.a_margin_plain),
-        "margin_plain_b": r(c.b_margin_plain),
+        "border_a": c.a_border,
+        "border_b": c.b_border,
         "blocks": {
             "count": c.blocks,
             "informative": c.informative,
@@ -892,7 +626,8 @@ def _evidence(reg: _Registration, c: _Comparison, hint: str | None) -> dict[str,
             "global_ncc": r(c.global_ncc),
             "failed": c.failed,
             "failed_box": None if c.failed_box is None else [r(v) for v in c.failed_box],
-            "failed_contrast": r(c.failed_contrast),
+            "outside": c.outside,
+            "outside_median_ncc": r(c.outside_median),
         },
         "colour": {
             "gain": r(c.gain),

@@ -46,6 +46,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 "copies": 0,
                 "bytes": 0,
                 "duplicate_copies": 0,
+                "near_duplicate_copies": 0,
                 "reclaimable_bytes": 0,
                 "problems": 0,
             },

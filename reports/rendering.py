@@ -121,35 +121,44 @@ def _thumbnail_uri(name: str) -> str | None:
     return f"data:image/{kind};base64,{base64.b64encode(data).decode('ascii')}"
 
 
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{count(n)} {one if n == 1 else many}"
+
+
+def _relations(figures: dict) -> list[tuple[str, int]]:
+    """Return the member relations, most frequent first."""
+    return sorted(figures["members_by_relation"].items(), key=lambda kv: (-kv[1], kv[0]))
+
+
 def _charts(data: ReportData) -> dict[str, str]:
     figures = data.figures
     by_source = sorted(data.sources, key=lambda r: (-r.bytes, r.name))[:20]
     by_department = sorted(data.departments, key=lambda d: (-d["bytes"], d["department"]))[:20]
     tiers = figures["groups_by_tier"]
-    relations = sorted(figures["members_by_relation"].items(), key=lambda kv: (-kv[1], kv[0]))
+    relations = _relations(figures)
     return {
         "sources": mark_safe(
             hbar_chart(
                 [Bar(r.name, r.bytes, r.reclaimable_bytes) for r in by_source],
-                legend=("stored", "reclaimable (redundant copies)"),
+                legend=("stored", "reclaimable (certain copies)"),
             )
         ),
         "departments": mark_safe(
             hbar_chart(
                 [Bar(d["department"], d["bytes"], d["reclaimable_bytes"]) for d in by_department],
-                legend=("stored", "reclaimable (redundant copies)"),
+                legend=("stored", "reclaimable (certain copies)"),
             )
         ),
         "tiers": mark_safe(
             hbar_chart(
                 [Bar(tier, tiers.get(tier, 0)) for tier in ("certain", "probable", "possible")],
-                value_format=lambda v: f"{count(int(v))} groups",
+                value_format=lambda v: _plural(int(v), "group", "groups"),
             )
         ),
         "relations": mark_safe(
             hbar_chart(
                 [Bar(name.replace("_", " "), n) for name, n in relations],
-                value_format=lambda v: f"{count(int(v))} copies",
+                value_format=lambda v: _plural(int(v), "copy", "copies"),
             )
         ),
     }
@@ -215,6 +224,7 @@ def report_context(
         "figures": data.figures,
         "sections": SECTIONS[report.kind],
         "charts": _charts(data),
+        "relations": _relations(data.figures),
         "gallery": gallery,
         "thumbnails_enabled": settings.PROVENA_REPORT_THUMBNAILS,
         "external_sources": external,

@@ -22,15 +22,15 @@ def _scan_in_thread(source_id: int, user_id: int | None) -> None:
 
 
 def scan_launch(*, source: Source, started_by: User | None) -> None:
-    """Queue a scan: on Celery when a broker is set, else in a background thread (or inline)."""
+    """Start a scan in a background thread (or inline) without making the request wait.
+
+    With a broker the thread only coordinates: it walks, queues the batches for the Celery
+    workers and closes the scan when they are done, as `manage.py scan` does.
+    """
     if Scan.objects.filter(source=source, status=Scan.Status.RUNNING).exists():
         raise ScanAlreadyRunning(f"a scan of source {source.name!r} is already running")
     user_id = started_by.pk if started_by else None
-    if settings.CELERY_BROKER_URL:
-        from inventory.tasks import scan_source
-
-        transaction.on_commit(lambda: scan_source.delay(source.pk, user_id))
-    elif settings.PROVENA_BACKGROUND_SCANS:
+    if settings.CELERY_BROKER_URL or settings.PROVENA_BACKGROUND_SCANS:
         thread = threading.Thread(
             target=_scan_in_thread,
             args=(source.pk, user_id),

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.db.models import F
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from governance.audit import EventSpec, audit_record_many
@@ -13,7 +14,7 @@ from governance.models import AuditEvent
 from inventory.fingerprints import Fingerprints
 from inventory.hashindex import pack_hashes
 from inventory.imaging import Examination, ImageFacts
-from inventory.models import Copy, Rendition, Scan, ScanError
+from inventory.models import Copy, Rendition, Scan, ScanBatch, ScanError
 
 
 def _capture_time(metadata: dict) -> datetime | None:
@@ -72,7 +73,8 @@ def _renditions_for(examinations: list[Examination]) -> tuple[dict[str, int], se
     existing = set(
         Rendition.objects.filter(pixel_hash__in=facts).values_list("pixel_hash", flat=True)
     )
-    new = [_rendition_from(f) for h, f in facts.items() if h not in existing]
+    # Sorted, so two batches inserting overlapping renditions lock them in the same order.
+    new = [_rendition_from(facts[h]) for h in sorted(facts) if h not in existing]
     # Another worker may create the same rendition at the same moment: ignore, then re-read.
     Rendition.objects.bulk_create(new, ignore_conflicts=True)
     ids = dict(Rendition.objects.filter(pixel_hash__in=facts).values_list("pixel_hash", "id"))
@@ -80,9 +82,32 @@ def _renditions_for(examinations: list[Examination]) -> tuple[dict[str, int], se
 
 
 @transaction.atomic
-def scan_record_batch(*, scan: Scan, examinations: list[Examination]) -> None:
-    """Record a batch atomically; running it twice changes nothing the second time."""
+def scan_record_batch(
+    *, scan: Scan, examinations: list[Examination], batch_index: int | None = None
+) -> bool:
+    """Record a batch atomically and mark its ScanBatch done; return whether it was recorded.
+
+    Nothing is recorded (no rows, counters or events) when the batch is already done or the
+    scan is no longer running, so running a batch twice changes nothing the second time.
+    """
     now = timezone.now()
+    # Batches of one scan record one at a time (workers examine in parallel): moved-file
+    # detection and the counters need it, and the audit chain serialises them anyway.
+    status = (
+        Scan.objects.select_for_update().filter(pk=scan.pk).values_list("status", flat=True).first()
+    )
+    if status != Scan.Status.RUNNING:
+        return False
+    if batch_index is not None:
+        claimed = ScanBatch.objects.filter(
+            scan=scan, index=batch_index, status=ScanBatch.Status.PENDING
+        ).update(
+            status=ScanBatch.Status.DONE,
+            finished_at=now,
+            attempts=Greatest(F("attempts"), 1),
+        )
+        if not claimed:
+            return False
     source = scan.source
     rendition_ids, new_renditions = _renditions_for(examinations)
     paths = [e.path for e in examinations]
@@ -163,6 +188,7 @@ def scan_record_batch(*, scan: Scan, examinations: list[Examination]) -> None:
         errors=F("errors") + len(errors),
         heartbeat_at=now,
     )
+    return True
 
 
 def _events_for(

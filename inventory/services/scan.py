@@ -1,4 +1,11 @@
-"""Scan a source: walk it, examine new and changed files, record them in batches."""
+"""Scan a source: walk it, examine new and changed files, record them in batches.
+
+One code path, two runners. The walk splits the files to read into ScanBatch rows. Without a
+broker (the embedded default) a local process pool examines the batches and this process
+records them; with CELERY_BROKER_URL set, one `scan_batch` task per batch is queued and
+`celery -A governance worker` processes examine and record them while this process waits,
+reporting progress from the database, and closes the scan when every batch is done.
+"""
 
 from __future__ import annotations
 
@@ -9,26 +16,33 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from datetime import timedelta
+from functools import partial
 from multiprocessing import get_context
 from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from governance.audit import audit_record
 from governance.models import AuditEvent, User
 from governance.version import VERSION
 from inventory.imaging import Examination, examine_batch
-from inventory.models import Copy, Scan, ScanError, Source
+from inventory.models import Copy, Scan, ScanBatch, ScanError, Source
 from inventory.services.grouping import scan_finish
 from inventory.services.recording import scan_record_batch
+from inventory.services.scan_paths import thumbnail_dir
 from inventory.walk import walk_tree
 
 logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[Scan], None]
 _CHUNK = 2000  # rows per bulk statement: well under SQLite's variable limit
+_BATCHES_PER_TRANSACTION = 500  # batch rows created (and queued) per commit
+_POLL_SECONDS = 1.0  # how often a waiting coordinator reads the progress
+# A batch taken this often without finishing is taken to crash its worker (a poison file).
+MAX_BATCH_ATTEMPTS = 5
 
 
 class ScanAlreadyRunning(RuntimeError):
@@ -39,9 +53,8 @@ class SourceUnavailable(RuntimeError):
     """The source's root cannot be scanned safely (missing, unmounted or unreadable)."""
 
 
-def thumbnail_dir() -> Path:
-    """Return the folder thumbnails are written to, under PROVENA_MEDIA_ROOT."""
-    return settings.PROVENA_MEDIA_ROOT / "thumbnails"
+class ScanStalled(RuntimeError):
+    """No batch of a distributed scan finished for too long: no worker is doing the work."""
 
 
 def default_workers() -> int:
@@ -154,28 +167,6 @@ def _batches(paths: list[str], size: int) -> list[list[str]]:
     return [paths[start : start + size] for start in range(0, len(paths), size)]
 
 
-def _examine_in_pool(
-    root: str, batches: list[list[str]], workers: int, options: dict
-) -> Iterator[list[Examination]]:
-    """Yield examined batches, keeping at most two batches per worker in flight."""
-    if workers <= 1 or len(batches) <= 1:
-        for batch in batches:
-            yield examine_batch(root, batch, **options)
-        return
-    # spawn, not fork: the parent may hold database connections and threads.
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        pending: set[Future] = set()
-        queue = iter(batches)
-        for batch in queue:
-            pending.add(pool.submit(examine_batch, root, batch, **options))
-            if len(pending) >= workers * 2:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    yield future.result()
-        for future in pending:
-            yield future.result()
-
-
 def _unlisted(path: str, folders: list[str]) -> bool:
     return any(path == folder or path.startswith(folder + "/") for folder in folders)
 
@@ -249,6 +240,161 @@ def _check_root(source: Source, known: dict) -> None:
         )
 
 
+def scan_parameters(*, workers: int) -> dict:
+    """Return the parameters a scan records: how it examines files and where batches run."""
+    return {
+        "workers": workers,
+        "batch_size": settings.PROVENA_SCAN_BATCH_SIZE,
+        "max_image_pixels": settings.PROVENA_MAX_IMAGE_PIXELS,
+        "extensions": sorted(settings.PROVENA_IMAGE_EXTENSIONS),
+        # Where the batches run: "local" (a process pool here) or "celery" (queued).
+        "runner": "celery" if settings.CELERY_BROKER_URL else "local",
+    }
+
+
+def _examine_options(scan: Scan) -> dict:
+    return {
+        "thumbnail_dir": str(thumbnail_dir()),
+        "max_pixels": scan.parameters.get("max_image_pixels", settings.PROVENA_MAX_IMAGE_PIXELS),
+    }
+
+
+def _queue_batches(scan_id: int, indexes: list[int]) -> None:
+    from inventory.tasks import scan_batch
+
+    for index in indexes:
+        scan_batch.apply_async((scan_id, index))
+
+
+def _create_batches(scan: Scan, paths: list[str], *, enqueue: bool) -> list[tuple[int, list]]:
+    """Split the paths into the scan's batches; queue a task per batch once its row commits."""
+    workers = scan.parameters.get("workers") or 1
+    # Small scans still get a few batches per worker so the work is shared.
+    size = max(1, min(settings.PROVENA_SCAN_BATCH_SIZE, -(-len(paths) // (workers * 4))))
+    batches = list(enumerate(_batches(sorted(paths), size)))
+    for start in range(0, len(batches), _BATCHES_PER_TRANSACTION):
+        chunk = batches[start : start + _BATCHES_PER_TRANSACTION]
+        with transaction.atomic():
+            ScanBatch.objects.bulk_create(
+                [ScanBatch(scan=scan, index=index, paths=batch) for index, batch in chunk]
+            )
+            if enqueue:
+                transaction.on_commit(partial(_queue_batches, scan.pk, [i for i, _ in chunk]))
+    Scan.objects.filter(pk=scan.pk).update(
+        parameters={**scan.parameters, "batches": len(batches), "effective_batch_size": size}
+    )
+    scan.refresh_from_db()
+    return batches
+
+
+def scan_prepare(*, scan: Scan, timings: dict, enqueue: bool = False) -> list[tuple[int, list]]:
+    """Walk the scan's source, record what the walk saw and create (and queue) its batches."""
+    source = scan.source
+    started = time.perf_counter()
+    known = {
+        row[1]: (row[0], row[2], row[3], row[4], row[5])
+        for row in Copy.objects.filter(source=source)
+        .values_list("id", "path", "size", "mtime_ns", "state", "problem")
+        .iterator(chunk_size=10_000)
+    }
+    _check_root(source, known)
+    walk = walk_tree(source.root, settings.PROVENA_IMAGE_EXTENSIONS)
+    _check_root(source, known)  # an unmount during the walk must not look like deletions
+    timings["walk_seconds"] = round(time.perf_counter() - started, 3)
+    to_examine = _record_walk(scan, source, walk, known)
+    del known
+    return _create_batches(scan, to_examine, enqueue=enqueue)
+
+
+def _examine_in_pool(
+    root: str, batches: list[tuple[int, list]], workers: int, options: dict
+) -> Iterator[tuple[int, list[Examination]]]:
+    """Yield (batch index, examinations), keeping at most two batches per worker in flight."""
+    if workers <= 1 or len(batches) <= 1:
+        for index, paths in batches:
+            yield index, examine_batch(root, paths, **options)
+        return
+    # spawn, not fork: the parent may hold database connections and threads.
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        pending: dict[Future, int] = {}
+        for index, paths in batches:
+            pending[pool.submit(examine_batch, root, paths, **options)] = index
+            if len(pending) >= workers * 2:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield pending.pop(future), future.result()
+        for future, index in pending.items():
+            yield index, future.result()
+
+
+def _run_batches_here(
+    scan: Scan, batches: list[tuple[int, list]], workers: int, progress: ProgressCallback | None
+) -> None:
+    """Examine the batches in a local process pool and record each as it arrives."""
+    for index, examinations in _examine_in_pool(
+        scan.source.root, batches, workers, _examine_options(scan)
+    ):
+        recorded = scan_record_batch(scan=scan, batch_index=index, examinations=examinations)
+        if not recorded and not Scan.objects.filter(pk=scan.pk, status=Scan.Status.RUNNING):
+            return  # another process marked the scan interrupted: stop reading
+        if progress:
+            scan.refresh_from_db()
+            progress(scan)
+
+
+def _await_batches(scan: Scan, progress: ProgressCallback | None) -> None:
+    """Wait until Celery workers have recorded every batch, reporting progress.
+
+    Fails with ScanStalled when no batch is taken or finished for PROVENA_SCAN_STALE_SECONDS
+    (plus the broker's visibility timeout while a batch is taken but unfinished, since a
+    killed worker's batch is handed out again only after that timeout).
+    """
+    stale = settings.PROVENA_SCAN_STALE_SECONDS
+    total = ScanBatch.objects.filter(scan=scan).count()
+    pending = ScanBatch.objects.filter(scan=scan, status=ScanBatch.Status.PENDING)
+    last_state: tuple | None = None
+    last_change = time.monotonic()
+    while True:
+        state = pending.aggregate(
+            remaining=Count("id"),
+            taken=Count("id", filter=Q(attempts__gt=0)),
+            attempts=Sum("attempts", default=0),
+        )
+        Scan.objects.filter(pk=scan.pk, status=Scan.Status.RUNNING).update(
+            heartbeat_at=timezone.now()
+        )
+        scan.refresh_from_db()
+        if progress:
+            progress(scan)
+        if scan.status != Scan.Status.RUNNING or not state["remaining"]:
+            return
+        now = time.monotonic()
+        key = (state["remaining"], state["attempts"])
+        if key != last_state:
+            last_state, last_change = key, now
+        limit = stale + (settings.PROVENA_CELERY_VISIBILITY_TIMEOUT if state["taken"] else 0)
+        if now - last_change > limit:
+            raise ScanStalled(_stalled_reason(scan, total, state, limit))
+        time.sleep(_POLL_SECONDS)
+
+
+def _stalled_reason(scan: Scan, total: int, state: dict, waited: float) -> str:
+    start_workers = (
+        "start them with `celery -A governance worker` on machines that see "
+        f"{scan.source.root} (at that path) and the database, and scan again"
+    )
+    if not state["attempts"] and state["remaining"] == total:
+        return (
+            f"no Celery worker took any of the scan's {total} batches in {waited:.0f} s "
+            f"(queue {settings.CELERY_TASK_DEFAULT_QUEUE!r}); are workers running? {start_workers}"
+        )
+    return (
+        f"no batch of the scan finished in {waited:.0f} s ({total - state['remaining']} of "
+        f"{total} done); are the Celery workers still running? {start_workers} "
+        "(files already recorded are not read again)"
+    )
+
+
 def scan_run(
     *,
     source: Source,
@@ -258,48 +404,28 @@ def scan_run(
 ) -> Scan:
     """Scan the source incrementally and return the finished (or failed) scan."""
     workers = workers or default_workers()
-    batch_size = settings.PROVENA_SCAN_BATCH_SIZE
-    parameters = {
-        "workers": workers,
-        "batch_size": batch_size,
-        "max_image_pixels": settings.PROVENA_MAX_IMAGE_PIXELS,
-        "extensions": sorted(settings.PROVENA_IMAGE_EXTENSIONS),
-    }
-    scan = scan_start(source=source, started_by=started_by, parameters=parameters)
+    scan = scan_start(
+        source=source, started_by=started_by, parameters=scan_parameters(workers=workers)
+    )
+    distributed = scan.parameters["runner"] == "celery"
     timings: dict[str, float] = {}
     started = time.perf_counter()
     try:
-        known = {
-            row[1]: (row[0], row[2], row[3], row[4], row[5])
-            for row in Copy.objects.filter(source=source)
-            .values_list("id", "path", "size", "mtime_ns", "state", "problem")
-            .iterator(chunk_size=10_000)
-        }
-        _check_root(source, known)
-        walk = walk_tree(source.root, settings.PROVENA_IMAGE_EXTENSIONS)
-        _check_root(source, known)  # an unmount during the walk must not look like deletions
-        timings["walk_seconds"] = round(time.perf_counter() - started, 3)
-        to_examine = _record_walk(scan, source, walk, known)
-        del known
-        scan.refresh_from_db()
+        batches = scan_prepare(scan=scan, timings=timings, enqueue=distributed)
         if progress:
             progress(scan)
         examine_started = time.perf_counter()
-        options = {
-            "thumbnail_dir": str(thumbnail_dir()),
-            "max_pixels": settings.PROVENA_MAX_IMAGE_PIXELS,
-        }
-        # Small scans still get a few batches per worker so the pool has work to share.
-        effective = max(1, min(batch_size, -(-len(to_examine) // (workers * 4))))
-        batches = _batches(sorted(to_examine), effective)
-        for examinations in _examine_in_pool(source.root, batches, workers, options):
-            scan_record_batch(scan=scan, examinations=examinations)
-            if progress:
-                scan.refresh_from_db()
-                progress(scan)
+        if distributed:
+            del batches
+            _await_batches(scan, progress)
+        else:
+            _run_batches_here(scan, batches, workers, progress)
         timings["examine_seconds"] = round(time.perf_counter() - examine_started, 3)
+        scan.refresh_from_db()
+        if scan.status != Scan.Status.RUNNING:
+            return scan  # a batch failed it for good, or it was marked interrupted
         _check_root(source, {})
-    except SourceUnavailable as exc:
+    except (SourceUnavailable, ScanStalled) as exc:
         return scan_fail(scan=scan, reason=str(exc))
     except KeyboardInterrupt:
         scan_fail(scan=scan, reason="stopped by the user", status=Scan.Status.INTERRUPTED)
@@ -311,3 +437,72 @@ def scan_run(
     scan = scan_finish(scan=scan, timings=timings, started=started)
     _scan_event(scan, AuditEvent.EventType.SCAN_FINISHED, AuditEvent.Outcome.SUCCESS)
     return scan
+
+
+# --- one batch, on a Celery worker -----------------------------------------------------------
+
+
+def _runner_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _check_root_here(root: str) -> None:
+    """Refuse to examine a batch on a machine where the source's root is absent or empty."""
+    try:
+        with os.scandir(root) as entries:
+            empty = next(entries, None) is None
+    except OSError as exc:
+        empty, detail = True, exc.strerror
+    else:
+        detail = "empty"
+    if empty:
+        raise SourceUnavailable(
+            f"source root {root} is not reachable on {socket.gethostname()} ({detail}); mount "
+            "the storage read-only at the same path on every worker machine"
+        )
+
+
+def scan_batch_run(*, scan_id: int, batch_index: int) -> int:
+    """Examine and record one batch of a scan; return the files recorded (0: nothing to do).
+
+    A batch that is already done, or whose scan is no longer running, is left alone, so a
+    retried or redelivered task changes nothing.
+    """
+    batch = (
+        ScanBatch.objects.select_related("scan__source", "scan__started_by")
+        .filter(scan_id=scan_id, index=batch_index)
+        .first()
+    )
+    if batch is None or batch.status == ScanBatch.Status.DONE:
+        return 0
+    scan = batch.scan
+    if scan.status != Scan.Status.RUNNING:
+        return 0
+    if batch.attempts >= MAX_BATCH_ATTEMPTS:
+        scan_fail(
+            scan=scan,
+            reason=f"batch {batch_index} was started {batch.attempts} times and never finished; "
+            f"a worker may crash on one of its files ({', '.join(batch.paths[:5])}"
+            f"{', ...' if len(batch.paths) > 5 else ''}); last worker {batch.worker}",
+        )
+        return 0
+    ScanBatch.objects.filter(pk=batch.pk).update(attempts=F("attempts") + 1, worker=_runner_name())
+    root = scan.source.root
+    _check_root_here(root)
+    examinations = examine_batch(root, batch.paths, **_examine_options(scan))
+    _check_root_here(root)  # an unmount while reading must not record the files as unreadable
+    if not scan_record_batch(scan=scan, batch_index=batch_index, examinations=examinations):
+        return 0
+    return len(examinations)
+
+
+def scan_batch_give_up(*, scan_id: int, batch_index: int, reason: str) -> None:
+    """Fail the scan because one of its batches kept failing, saying where and why."""
+    scan = Scan.objects.select_related("source", "started_by").filter(pk=scan_id).first()
+    if scan is None:
+        return
+    worker = ScanBatch.objects.filter(scan=scan, index=batch_index).values_list("worker", flat=True)
+    scan_fail(
+        scan=scan,
+        reason=f"batch {batch_index} failed on worker {worker.first() or '?'}: {reason}",
+    )

@@ -623,3 +623,19 @@ def test_damaged_jpegs_never_raise(tmp_path: Path, content: bytes) -> None:
     assert result.sha256 is not None
     if result.image is not None:
         json.dumps(result.image.metadata)
+
+
+def test_truncated_files_stay_errors_after_weasyprint_is_imported(archive: Path) -> None:
+    import weasyprint  # noqa: F401  (it sets ImageFile.LOAD_TRUNCATED_IMAGES = True)
+    from PIL import ImageFile
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = True
+    whole = save(photo(), archive / "whole.png")
+    cut = archive / "cut.png"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    jpeg = save(photo(), archive / "whole.jpg", quality=90)
+    cut_jpeg = archive / "cut.jpg"
+    cut_jpeg.write_bytes(jpeg.read_bytes()[: jpeg.stat().st_size // 2])
+
+    assert examine(cut).image is None and examine(cut).error
+    assert examine(cut_jpeg).error == "truncated JPEG data"

@@ -12,6 +12,7 @@ from governance.models import AuditEvent
 from inventory.models import Copy, Source
 from inventory.selectors import current_errors
 from reports.models import Report
+from reports.rendering import capabilities
 from reports.services import report_path
 from tests.reports.helpers import build, pdf_text
 
@@ -80,7 +81,10 @@ def test_audit_report_states_methods_limits_and_costs(scanned_archive, tmp_path:
     assert "SHA-256 of the file's bytes" in text
     assert "pixel identity" in text
     assert "Crops are treated as distinct works" in text
-    assert "Near-duplicates are not yet detected" in text
+    if capabilities()["near_duplicates"]:
+        assert "Near-duplicates are proposed, not decided" in text
+    else:
+        assert "Near-duplicates are not yet detected" in text
     assert "per GB-month" in text
     # The scan errors of the sample archive's bad files are listed with their reasons.
     errors = list(current_errors(sources=Source.objects.all()))
@@ -122,7 +126,7 @@ def test_remediation_report_says_no_decisions_are_recorded_yet(
     output = build(tmp_path, "remediation")
 
     text = " ".join(pdf_text(output).split())
-    assert "No decisions recorded yet" in text
+    assert "No remediation decisions recorded yet" in text
     assert "Awaiting a decision" in text
 
 

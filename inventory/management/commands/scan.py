@@ -21,10 +21,18 @@ class _Progress:
         self.bar = None
         self.interactive = interactive
         self.last_reported = -1
+        self.announced = False
 
     def __call__(self, scan: Scan) -> None:
         total = scan.files_to_examine
         done = scan.files_examined
+        if not self.announced and scan.parameters.get("runner") == "celery":
+            # The counts come from the database: the Celery workers record the batches.
+            self.announced = True
+            self.stream.write(
+                f"queued {scan.parameters.get('batches', 0)} batches of scan {scan.pk} for "
+                f"Celery workers; waiting (start workers with `celery -A governance worker`)"
+            )
         if self.interactive:
             if self.bar is None:
                 from tqdm import tqdm
@@ -37,9 +45,16 @@ class _Progress:
                     dynamic_ncols=True,
                 )
             self.bar.update(done - self.bar.n)
-        elif total and (done == total or done - self.last_reported >= max(total // 10, 1)):
+        elif (
+            total
+            and done > self.last_reported
+            and (done == total or done - self.last_reported >= max(total // 10, 1))
+        ):
             self.last_reported = done
-            self.stream.write(f"examined {done}/{total} new or changed files")
+            pace = f", {scan.rate:,.1f} files/s" if scan.rate else ""
+            if scan.eta_seconds and done < total:
+                pace += f", about {scan.eta_seconds:,.0f} s to go"
+            self.stream.write(f"examined {done}/{total} new or changed files{pace}")
 
     def close(self) -> None:
         if self.bar is not None:

@@ -1,0 +1,226 @@
+"""Tests for inventory.verify: is a candidate pair one photograph, how, and which came first."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont, ImageOps
+from skimage import data as skdata
+
+from inventory.fingerprints import best_link, compute_fingerprints
+from inventory.verify import RELATIONS, RenditionInfo, Verdict, verify_pair
+
+
+def photo(name: str) -> Image.Image:
+    """Return a real photograph from scikit-image."""
+    return Image.fromarray(getattr(skdata, name)())
+
+
+def stored(im: Image.Image, fmt: str = "JPEG", **options: object) -> Image.Image:
+    """Return the image as decoded from a file of that format."""
+    buf = io.BytesIO()
+    im.save(buf, fmt, **({"quality": 90} | options) if fmt == "JPEG" else options)
+    buf.seek(0)
+    with Image.open(buf) as out:
+        out.load()
+        return out.copy()
+
+
+def thumbnail(im: Image.Image) -> Image.Image:
+    """Return the small image the scanner keeps: 320 px long side, JPEG quality 80."""
+    small = im.copy()
+    small.thumbnail((320, 320))
+    return stored(small.convert("RGB"), quality=80)
+
+
+def info(im: Image.Image, fmt: str = "JPEG", **fields: object) -> RenditionInfo:
+    """Return what the scanner records about a file showing this image."""
+    return RenditionInfo(
+        width=im.width,
+        height=im.height,
+        format=fmt,
+        mode=im.mode,
+        file_size=len(im.tobytes()) // 10,
+        **fields,
+    )
+
+
+def verify(a: Image.Image, b: Image.Image, **infos: RenditionInfo) -> Verdict:
+    """Verify two decoded files as the matcher does: thumbnails, and the index's hint."""
+    ta, tb = thumbnail(a), thumbnail(b)
+    hint = best_link(compute_fingerprints(ta), compute_fingerprints(tb))[1]
+    return verify_pair(
+        ta,
+        tb,
+        a_info=infos.get("a_info") or info(a),
+        b_info=infos.get("b_info") or info(b),
+        hint=hint,
+    )
+
+
+def watermark(im: Image.Image) -> Image.Image:
+    """Stamp a semi-transparent copyright line in the lower right."""
+    base = im.convert("RGBA")
+    layer = Image.new("RGBA", base.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(layer)
+    font = ImageFont.load_default(size=base.height // 11)
+    text = "© PROVENA ARCHIVE"
+    _, _, right, bottom = draw.textbbox((0, 0), text, font=font, stroke_width=2)
+    xy = (base.width - right - base.width // 30, base.height - bottom - base.height // 12)
+    draw.text(
+        xy, text, font=font, fill=(255, 255, 255, 150), stroke_width=2, stroke_fill=(0, 0, 0, 110)
+    )
+    return Image.alpha_composite(base, layer).convert("RGB")
+
+
+def test_half_size_copy_is_a_probable_resize_of_the_larger():
+    original = photo("astronaut")
+    small = stored(original.resize((256, 256), Image.Resampling.LANCZOS))
+    verdict = verify(original, small)
+    assert (verdict.tier, verdict.relation, verdict.original) == ("probable", "resized", "a")
+    assert verdict.score > 0.9
+    swapped = verify(small, original)
+    assert (swapped.relation, swapped.original) == ("resized", "b")
+
+
+def test_twenty_percent_crop_is_cropped_and_the_full_view_is_the_original():
+    original = photo("coffee")
+    w, h = original.size
+    crop = stored(original.crop((w // 5, h // 5, w - w // 5, h - h // 5)))
+    verdict = verify(original, crop)
+    assert (verdict.tier, verdict.relation, verdict.original) == ("probable", "cropped", "a")
+    left, top, right, bottom = verdict.evidence["frame_of_b_in_a"]
+    assert (left, top, right, bottom) == pytest.approx((0.2, 0.2, 0.8, 0.8), abs=0.01)
+    swapped = verify(crop, original)
+    assert (swapped.relation, swapped.original) == ("cropped", "b")
+
+
+def test_quarter_turn_is_rotated():
+    original = photo("rocket")
+    turned = stored(original.transpose(Image.Transpose.ROTATE_270))
+    verdict = verify(turned, original)
+    assert (verdict.tier, verdict.relation) == ("probable", "rotated")
+    assert verdict.evidence["transform"] in ("r90", "r270")
+
+
+def test_mirror_image_is_mirrored():
+    original = photo("chelsea")
+    verdict = verify(original, stored(ImageOps.mirror(original)))
+    assert (verdict.tier, verdict.relation) == ("probable", "mirrored")
+    assert verdict.evidence["transform"] == "fh"
+
+
+def test_grayscale_copy_is_grayscale_and_the_colour_one_is_the_original():
+    original = photo("coffee")
+    gray = stored(original.convert("L"))
+    verdict = verify(gray, original)
+    assert (verdict.tier, verdict.relation, verdict.original) == ("probable", "grayscale", "b")
+
+
+def test_watermarked_copy_is_watermarked_and_the_clean_one_is_the_original():
+    original = photo("astronaut")
+    verdict = verify(original, stored(watermark(original)))
+    assert (verdict.tier, verdict.relation, verdict.original) == ("probable", "watermarked", "a")
+    # The evidence says where: along the bottom, where the stamp is.
+    assert verdict.evidence["local"]["box"][3] == 1.0
+
+
+def test_added_white_border_is_bordered_and_the_unframed_one_is_the_original():
+    original = photo("rocket")
+    w, h = original.size
+    framed = stored(ImageOps.expand(original, border=(w // 10, h // 10), fill="white"))
+    verdict = verify(framed, original)
+    assert (verdict.tier, verdict.relation, verdict.original) == ("probable", "bordered", "b")
+
+
+def test_blurred_copy_is_blurred():
+    original = photo("astronaut")
+    verdict = verify(original, stored(original.filter(ImageFilter.GaussianBlur(2))))
+    assert (verdict.tier, verdict.relation, verdict.original) == ("probable", "blurred", "a")
+
+
+def test_brightened_copy_is_colour_adjusted_and_the_unclipped_one_is_the_original():
+    original = photo("astronaut")
+    brighter = stored(ImageEnhance.Brightness(original).enhance(1.3))
+    verdict = verify(brighter, original)
+    assert (verdict.tier, verdict.relation, verdict.original) == (
+        "probable",
+        "colour_adjusted",
+        "b",
+    )
+
+
+def test_png_of_a_jpeg_is_format_converted_and_the_jpeg_is_the_original():
+    original = stored(photo("chelsea"))
+    verdict = verify(
+        original, stored(original, "PNG"), a_info=info(original), b_info=info(original, "PNG")
+    )
+    assert (verdict.tier, verdict.relation, verdict.original) == (
+        "probable",
+        "format_converted",
+        "a",
+    )
+
+
+def test_direction_follows_capture_time_and_metadata_when_pixels_cannot_tell():
+    original = photo("coffee")
+    turned = stored(original.transpose(Image.Transpose.ROTATE_90))
+    older = info(original, capture_time="2016-03-04T09:41:27", metadata_fields=9)
+    assert verify(original, turned, a_info=older).original == "a"
+    assert verify(turned, original, b_info=older).original == "b"
+    assert verify(original, turned).original is None  # nothing to go on
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("astronaut", "coffee"),
+        ("camera", "coins"),
+        ("rocket", "chelsea"),
+        ("brick", "gravel"),
+        ("grass", "gravel"),
+        ("moon", "cell"),
+    ],
+)
+def test_different_photographs_are_not_matched(first, second):
+    verdict = verify(photo(first), photo(second))
+    assert verdict.tier is None
+    assert verdict.relation is None
+
+
+def test_two_frames_of_one_scene_are_at_most_possible_and_similar():
+    left, right, _ = skdata.stereo_motorcycle()
+    verdict = verify(Image.fromarray(left), Image.fromarray(right))
+    assert verdict.tier in (None, "possible")
+    if verdict.tier == "possible":
+        assert verdict.relation == "similar"
+        assert verdict.original is None
+
+
+def test_the_hint_steers_but_does_not_decide():
+    original = photo("coffee")
+    mirrored = thumbnail(stored(ImageOps.mirror(original)))
+    a = thumbnail(original)
+    # A wrong hint (a quarter turn) still ends in the right transform...
+    verdict = verify_pair(
+        a, mirrored, a_info=info(original), b_info=info(original), hint="r90>global"
+    )
+    assert (verdict.tier, verdict.relation) == ("probable", "mirrored")
+    # ...and a hint cannot make two different photographs one.
+    other = thumbnail(photo("astronaut"))
+    verdict = verify_pair(
+        a, other, a_info=info(original), b_info=info(original), hint="global>global"
+    )
+    assert verdict.tier is None
+
+
+def test_verdict_uses_the_vocabulary_and_json_ready_evidence():
+    original = photo("chelsea")
+    verdict = verify(original, stored(original.resize((225, 150))))
+    assert verdict.relation in RELATIONS
+    assert 0.0 <= verdict.score <= 1.0
+    evidence = json.loads(json.dumps(verdict.evidence))
+    assert evidence["blocks"]["informative"] >= 4
+    assert set(evidence) >= {"transform", "scale", "frame_of_b_in_a", "blocks", "colour"}
