@@ -38,10 +38,16 @@ demo: install
 test: install system-deps
 	$(BIN)/python -m pytest -q -m "not integration" $(PYTEST_ARGS)
 
-# The same suite on PostgreSQL (DATABASE_URL must point at it), plus the integration tests.
+# The same suite on PostgreSQL (DATABASE_URL must point at it), plus the integration tests
+# (they also need Redis on 127.0.0.1:6379; without it they skip, or fail when CI=true).
 test-postgres: install system-deps
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/provena} \
 	  $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# Only the integration tests: Celery workers as subprocesses on PostgreSQL and Redis.
+integration: install
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/provena} \
+	  $(BIN)/python -m pytest -q -m integration tests/integration $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

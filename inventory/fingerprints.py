@@ -36,7 +36,7 @@ DIHEDRAL: dict[str, Image.Transpose] = {
 }
 
 # Index-side windows (left, top, right, bottom as fractions of the picture), chosen with
-# `python bench/accuracy.py --sweep-keys`: greedy selection from a pool of 35 windows for
+# `python bench/accuracy.py --sweep-keys`: greedy selection from a pool of 32 windows for
 # the recall of random crops keeping 60-100% per side (docs/matching.md has the table).
 # A pHash tolerates about 2-3% of scale or position, so centred windows sit 5 points apart.
 WINDOWS: dict[str, Box] = {
@@ -73,9 +73,11 @@ class Fingerprints:
 
     phash: int
     dhash: int
-    # Query side: this picture transformed (dihedral codes, "trim"), joined against keys.
+    # Query side besides the global pHash: this picture transformed (DIHEDRAL codes) and,
+    # inside a detected border, trimmed ("trim"). The index joins global and probes...
     probes: tuple[tuple[str, int], ...]
-    # Index side besides the global pHash: windows of this picture (WINDOWS codes, "trim").
+    # ...against the global pHash and these keys of every other rendition: windows of this
+    # picture (window_boxes codes) and "trim". The dHash joins only the other dHashes.
     keys: tuple[tuple[str, int], ...]
     # The picture inside a detected uniform border (fractions left, top, right, bottom).
     trim_box: tuple[float, float, float, float] | None = None

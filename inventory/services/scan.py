@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from governance.audit import audit_record
 from governance.models import AuditEvent, User
@@ -55,6 +56,10 @@ class SourceUnavailable(RuntimeError):
 
 class ScanStalled(RuntimeError):
     """No batch of a distributed scan finished for too long: no worker is doing the work."""
+
+
+class BrokerUnavailable(RuntimeError):
+    """The Celery broker did not take the scan's batches."""
 
 
 def default_workers() -> int:
@@ -262,8 +267,16 @@ def _examine_options(scan: Scan) -> dict:
 def _queue_batches(scan_id: int, indexes: list[int]) -> None:
     from inventory.tasks import scan_batch
 
-    for index in indexes:
-        scan_batch.apply_async((scan_id, index))
+    try:
+        with scan_batch.app.producer_or_acquire() as producer:
+            for index in indexes:
+                scan_batch.apply_async((scan_id, index), producer=producer)
+    except KombuOperationalError as exc:
+        raise BrokerUnavailable(
+            f"cannot queue the scan's batches on CELERY_BROKER_URL ({str(exc).rstrip('.')}); "
+            "is the broker (Redis) running and reachable? Unset CELERY_BROKER_URL to scan in "
+            "this process"
+        ) from exc
 
 
 def _create_batches(scan: Scan, paths: list[str], *, enqueue: bool) -> list[tuple[int, list]]:
@@ -306,6 +319,10 @@ def scan_prepare(*, scan: Scan, timings: dict, enqueue: bool = False) -> list[tu
     return _create_batches(scan, to_examine, enqueue=enqueue)
 
 
+def _still_running(scan: Scan) -> bool:
+    return Scan.objects.filter(pk=scan.pk, status=Scan.Status.RUNNING).exists()
+
+
 def _examine_in_pool(
     root: str, batches: list[tuple[int, list]], workers: int, options: dict
 ) -> Iterator[tuple[int, list[Examination]]]:
@@ -335,7 +352,7 @@ def _run_batches_here(
         scan.source.root, batches, workers, _examine_options(scan)
     ):
         recorded = scan_record_batch(scan=scan, batch_index=index, examinations=examinations)
-        if not recorded and not Scan.objects.filter(pk=scan.pk, status=Scan.Status.RUNNING):
+        if not recorded and not _still_running(scan):
             return  # another process marked the scan interrupted: stop reading
         if progress:
             scan.refresh_from_db()
@@ -425,7 +442,7 @@ def scan_run(
         if scan.status != Scan.Status.RUNNING:
             return scan  # a batch failed it for good, or it was marked interrupted
         _check_root(source, {})
-    except (SourceUnavailable, ScanStalled) as exc:
+    except (SourceUnavailable, ScanStalled, BrokerUnavailable) as exc:
         return scan_fail(scan=scan, reason=str(exc))
     except KeyboardInterrupt:
         scan_fail(scan=scan, reason="stopped by the user", status=Scan.Status.INTERRUPTED)
@@ -436,6 +453,8 @@ def scan_run(
         raise
     scan = scan_finish(scan=scan, timings=timings, started=started)
     _scan_event(scan, AuditEvent.EventType.SCAN_FINISHED, AuditEvent.Outcome.SUCCESS)
+    # The paths are in the inventory now; keep each batch's outcome, not a second copy of them.
+    ScanBatch.objects.filter(scan=scan, status=ScanBatch.Status.DONE).update(paths=[])
     return scan
 
 

@@ -106,7 +106,6 @@ def test_a_worker_killed_mid_batch_loses_nothing(cluster: Cluster, reference):
     _assert_same_as_reference(cluster, reference)
     batches = {index: (status, attempts) for index, status, attempts, _ in _batches(cluster.url)}
     assert all(status == "done" for status, _ in batches.values())
-    print("KILLED", killed_index, still_pending, batches)
     if still_pending:  # killed before its batch committed: the broker handed it out again
         assert batches[killed_index][1] >= 2
 
