@@ -35,14 +35,17 @@ demo: install
 	@echo "Serving on http://127.0.0.1:8000/ (Ctrl-C to stop)"
 	PROVENA_DEBUG=true PROVENA_ALLOWED_ROOTS=$(DEMO_ARCHIVE) $(BIN)/python manage.py runserver 127.0.0.1:8000
 
+# Two processes: the suite scans real images and renders real PDFs.
+PYTEST_WORKERS ?= 2
+
 test: install system-deps
-	$(BIN)/python -m pytest -q -m "not integration" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) -m "not integration" $(PYTEST_ARGS)
 
 # The same suite on PostgreSQL (DATABASE_URL must point at it), plus the integration tests
 # (they also need Redis on 127.0.0.1:6379; without it they skip, or fail when CI=true).
 test-postgres: install system-deps
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/provena} \
-	  $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	  $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # Only the integration tests: Celery workers as subprocesses on PostgreSQL and Redis.
 integration: install

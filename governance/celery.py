@@ -1,4 +1,9 @@
-"""The Celery app: with no CELERY_BROKER_URL, tasks run in-process (the embedded default)."""
+"""The Celery app: with no CELERY_BROKER_URL, tasks run in-process (the embedded default).
+
+With a broker, run workers with `celery -A governance worker` on machines that see the
+sources (read-only, at the same paths), PROVENA_MEDIA_ROOT and the database; settings are the
+CELERY_* names in governance/settings.py (see docs/scaling.md).
+"""
 
 from __future__ import annotations
 

@@ -22,8 +22,21 @@ _READ_INVENTORY = [
     "inventory.view_asset",
     "inventory.view_match",
     "inventory.view_matchdecision",
+    "inventory.view_supersession",
+    "inventory.view_cataloguenumber",
+    "inventory.view_licence",
+    "inventory.view_licenceattachment",
     "governance.view_department",
     "governance.view_auditevent",
+]
+
+# Choosing masters, merging, splitting, recording versions and the catalogue; licences.
+_CURATE_ASSETS = [
+    "inventory.set_master",
+    "inventory.change_asset",
+    "inventory.add_licence",
+    "inventory.change_licence",
+    "inventory.delete_licence",
 ]
 
 # Every role reads and downloads reports (verifying one needs only a login).
@@ -38,6 +51,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "inventory.run_scan",
         "inventory.export_findings",
         "inventory.review_match",
+        *_CURATE_ASSETS,
         *_READ_REPORTS,
         "reports.build_report",
     ],
@@ -52,6 +66,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "inventory.run_scan",
         "inventory.export_findings",
         "inventory.review_match",
+        *_CURATE_ASSETS,
         "governance.add_department",
         "governance.change_department",
         "governance.view_user",

@@ -8,6 +8,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from governance.env import env_bool, env_float, env_int, env_list, env_paths, env_str
+from inventory.master_rule import DEFAULT_RULE as DEFAULT_MASTER_RULE
+from inventory.master_rule import validate_rule
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -169,6 +171,15 @@ PROVENA_BACKGROUND_SCANS = env_bool("PROVENA_BACKGROUND_SCANS", True)
 PROVENA_SCAN_STALE_SECONDS = env_int("PROVENA_SCAN_STALE_SECONDS", 300, minimum=10)
 # Storage cost used for estimated savings (HK$ per GB-month).
 PROVENA_STORAGE_COST_PER_GB_MONTH = env_float("PROVENA_STORAGE_COST_PER_GB_MONTH", 0.25)
+# The master rule's criteria, in order (README, "Master copy"; inventory/master_rule.py).
+try:
+    PROVENA_MASTER_RULE = validate_rule(
+        env_list("PROVENA_MASTER_RULE", ",".join(DEFAULT_MASTER_RULE))
+    )
+except ValueError as exc:
+    raise ImproperlyConfigured(f"PROVENA_MASTER_RULE: {exc}") from exc
+# Largest catalogue CSV the upload page accepts.
+PROVENA_CATALOGUE_MAX_BYTES = env_int("PROVENA_CATALOGUE_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
 
 # --- Celery (docs/scaling.md) -----------------------------------------------------------------
 # Without a broker a scan examines files in a local process pool (the embedded default). With

@@ -47,7 +47,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             "verification": verification,
             "event_types": AuditEvent.EventType.choices,
             "outcomes": AuditEvent.Outcome.values,
-            "object_types": ["source", "scan", "copy", "rendition", "asset", "report"],
+            "object_types": ["source", "scan", "copy", "rendition", "asset", "match", "report"],
             "params": params,
             "query": query.urlencode(),
         },

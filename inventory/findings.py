@@ -39,6 +39,9 @@ def findings_document(*, sources: QuerySet[Source]) -> dict:
                 "id": group.asset_id,
                 "asset": group.asset_id,
                 "master": {"source": master.source.name, "path": master.path},
+                # "rule", "chosen" (a person chose it) or "fallback" (a person's choice is
+                # unavailable; the rule stands in and the asset awaits review).
+                "master_basis": group.master_basis,
                 "members": [
                     {
                         "source": m.copy.source.name,
@@ -48,6 +51,7 @@ def findings_document(*, sources: QuerySet[Source]) -> dict:
                         "tier": m.tier,
                         "distance": m.distance,
                         "reviewed": m.reviewed,
+                        "retired": m.retired,
                     }
                     for m in group.members
                 ],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -172,12 +174,54 @@ class ScanBatch(models.Model):
 
 
 class Asset(models.Model):
-    """One photograph or work, holding its renditions."""
+    """One photograph or work: its renditions, master, catalogue record and licences.
 
+    The master fields hold a person's choice only; without one the master follows the rule
+    (settings.PROVENA_MASTER_RULE, see inventory.master_rule).
+    """
+
+    title = models.CharField(max_length=500, blank=True)
+    description = models.TextField(blank=True)
+    creator = models.CharField(max_length=300, blank=True)
+    credit_line = models.CharField(max_length=500, blank=True)
+    rights_holder = models.CharField(max_length=300, blank=True)
+
+    master_rendition = models.ForeignKey(
+        "Rendition", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    master_copy = models.ForeignKey(
+        "Copy", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    master_set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    master_set_at = models.DateTimeField(null=True, blank=True)
+    master_reason = models.TextField(blank=True)
+    # Set by the software when a person's chosen master stops holding (its copy went missing,
+    # its rendition left the asset, two chosen masters met in a merge); cleared by a person.
+    master_needs_review = models.BooleanField(default=False)
+    master_review_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    CATALOGUE_FIELDS = ("title", "description", "creator", "credit_line", "rights_holder")
+
+    class Meta:
+        permissions = [("set_master", "Can choose an asset's master copy")]
+        indexes = [
+            models.Index(
+                fields=["master_rendition"],
+                condition=Q(master_rendition__isnull=False),
+                name="asset_with_chosen_master",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"asset {self.pk}"
+
+    @property
+    def master_chosen(self) -> bool:
+        """Return whether a person chose the master (rather than the rule)."""
+        return self.master_rendition_id is not None
 
 
 class Rendition(models.Model):
@@ -275,6 +319,11 @@ class Copy(models.Model):
     def file_name(self) -> str:
         return self.path.rsplit("/", 1)[-1]
 
+    @property
+    def modified_at(self) -> datetime:
+        """Return the file's modification time as recorded by the last scan."""
+        return datetime.fromtimestamp(self.mtime_ns / 1e9, tz=UTC)
+
 
 class Match(models.Model):
     """A proposed relation between two renditions, with tier, relation type and evidence."""
@@ -355,3 +404,121 @@ class MatchDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.match} -> {self.verdict}"
+
+
+class Supersession(models.Model):
+    """A person's statement that a newer rendition replaces an older one (which is retired).
+
+    The older rendition is retired while both renditions belong to one asset; nothing is
+    deleted. The asset is the one both belonged to when the statement was made, kept current
+    by regrouping.
+    """
+
+    asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="supersessions")
+    newer = models.ForeignKey(Rendition, on_delete=models.PROTECT, related_name="supersedes")
+    older = models.ForeignKey(Rendition, on_delete=models.PROTECT, related_name="superseded_by")
+    reason = models.TextField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["newer", "older"], name="one_supersession_per_pair"),
+            models.CheckConstraint(
+                condition=~Q(newer=models.F("older")), name="supersession_not_itself"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"rendition {self.newer_id} supersedes {self.older_id}"
+
+
+class CatalogueNumber(models.Model):
+    """One of the numbers an archive files an asset under (any number per asset)."""
+
+    asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="catalogue_numbers")
+    scheme = models.CharField(max_length=100, help_text="The catalogue or numbering scheme.")
+    number = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["scheme", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "number"], name="one_catalogue_number"),
+        ]
+        indexes = [models.Index(fields=["number"])]
+
+    def __str__(self) -> str:
+        return f"{self.scheme} {self.number}"
+
+
+def _default_currency() -> str:
+    return settings.PROVENA_COST_CURRENCY
+
+
+class Licence(models.Model):
+    """Rights bought for assets: who granted them, for what uses, where and until when.
+
+    A licence covers the copies held in the sources it lists and in the sources of the
+    departments it lists; a copy of a licensed asset held anywhere else is exposed.
+    """
+
+    licensor = models.CharField(max_length=300)
+    reference = models.CharField(max_length=200, help_text="The licensor's or our reference.")
+    permitted_uses = models.TextField(blank=True)
+    departments = models.ManyToManyField(
+        "governance.Department", blank=True, related_name="licences"
+    )
+    sources = models.ManyToManyField(Source, blank=True, related_name="licences")
+    start = models.DateField()
+    end = models.DateField(null=True, blank=True, help_text="Empty: no end date.")
+    cost = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    currency = models.CharField(max_length=8, default=_default_currency)
+    assets = models.ManyToManyField(
+        Asset, through="LicenceAttachment", blank=True, related_name="licences"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["licensor", "reference", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__isnull=True) | Q(end__gte=models.F("start")),
+                name="licence_ends_after_it_starts",
+            ),
+            models.CheckConstraint(condition=Q(cost__gte=0), name="licence_cost_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.licensor} {self.reference}"
+
+    def in_force_on(self, day) -> bool:
+        """Return whether the licence runs on this day."""
+        return self.start <= day and (self.end is None or self.end >= day)
+
+
+class LicenceAttachment(models.Model):
+    """A licence attached to an asset, by whom and when."""
+
+    # PROTECT: a licence attached to assets is a rights record; detach it (audited) first.
+    licence = models.ForeignKey(Licence, on_delete=models.PROTECT, related_name="attachments")
+    asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="licence_attachments")
+    attached_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    attached_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["attached_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["licence", "asset"], name="one_attachment_per_asset"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.licence} on {self.asset}"

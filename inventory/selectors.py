@@ -6,12 +6,14 @@ from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.conf import settings
+from django.db.models import Count, F, Q, QuerySet, Sum
 
 from governance.models import User
 from governance.roles import ORGANISATION_WIDE_ROLES
 from inventory.hashindex import hex_distance
-from inventory.models import Copy, Match, Scan, ScanError, Source
+from inventory.master_rule import Candidate, master_key
+from inventory.models import Asset, Copy, Match, Scan, ScanError, Source, Supersession
 
 
 def is_organisation_wide(*, user: User) -> bool:
@@ -51,10 +53,34 @@ def joining_edges() -> list[tuple[int, int]]:
     return list(_joining_matches().values_list("rendition_a_id", "rendition_b_id"))
 
 
-def joining_edges_detail() -> list[tuple[int, int, str, str, str, str, int]]:
-    """Return (a, b, relation, tier, status, original, distance) for every joining match."""
+def regroup_edges() -> tuple[list[tuple[int, int]], list[tuple[int, int]], list[tuple[int, int]]]:
+    """Return the rendition pairs people confirmed, the machine's joining pairs (strongest
+    first) and the pairs people rejected."""
+    rows = Match.objects.exclude(
+        tier=Match.Tier.POSSIBLE, status=Match.Status.PROPOSED
+    ).values_list("rendition_a_id", "rendition_b_id", "status", "score")
+    confirmed, machine, rejected = [], [], []
+    for a, b, status, _score in rows.order_by("-score", "pk").iterator(chunk_size=10_000):
+        if status == Match.Status.CONFIRMED:
+            confirmed.append((a, b))
+        elif status == Match.Status.REJECTED:
+            rejected.append((a, b))
+        else:
+            machine.append((a, b))
+    return confirmed, machine, rejected
+
+
+def joining_edges_detail(
+    rendition_ids: Iterable[int] | None = None,
+) -> list[tuple[int, int, str, str, str, str, int]]:
+    """Return (a, b, relation, tier, status, original, distance) for every joining match
+    (only those touching the given renditions, if any are given)."""
+    matches = _joining_matches()
+    if rendition_ids is not None:
+        ids = list(rendition_ids)
+        matches = matches.filter(Q(rendition_a__in=ids) | Q(rendition_b__in=ids))
     return list(
-        _joining_matches().values_list(
+        matches.values_list(
             "rendition_a_id",
             "rendition_b_id",
             "relation",
@@ -75,6 +101,7 @@ class GroupMember:
     tier: str
     distance: int
     reviewed: bool = False
+    retired: bool = False  # a newer version of the photograph supersedes this rendition
 
 
 @dataclass(slots=True)
@@ -83,6 +110,10 @@ class DuplicateGroup:
 
     asset_id: int
     members: list[GroupMember] = field(default_factory=list)
+    # "rule": the master rule chose the master; "chosen": a person did; "fallback": a person
+    # chose a copy that no longer holds (missing, or no longer this photograph's), so the
+    # rule chose again and the asset is flagged for review.
+    master_basis: str = "rule"
 
     @property
     def master(self) -> Copy:
@@ -114,10 +145,10 @@ class _Edge:
 class _MatchGraph:
     """The matches that join renditions into assets, loaded once per listing."""
 
-    def __init__(self) -> None:
+    def __init__(self, rendition_ids: Iterable[int] | None = None) -> None:
         self.edges: dict[int, list[_Edge]] = defaultdict(list)
         self.derivatives: set[int] = set()
-        for a, b, relation, tier, status, original, distance in joining_edges_detail():
+        for a, b, relation, tier, status, original, distance in joining_edges_detail(rendition_ids):
             reviewed = status == "confirmed"
             tier = "probable" if reviewed else tier
             self.edges[a].append(_Edge(b, relation, tier, reviewed, distance))
@@ -149,27 +180,91 @@ class _MatchGraph:
         return path[::-1]
 
 
-def _master_key(copy: Copy, graph: _MatchGraph) -> tuple:
-    """Order copies so the likeliest master comes first (see README, "Master copy")."""
+def retired_rendition_ids(rendition_ids: Iterable[int] | None = None) -> set[int]:
+    """Return the renditions a newer version of the same asset supersedes."""
+    supersessions = Supersession.objects.filter(
+        older__asset__isnull=False, older__asset=F("newer__asset")
+    )
+    if rendition_ids is not None:
+        supersessions = supersessions.filter(older__in=list(rendition_ids))
+    return set(supersessions.values_list("older_id", flat=True))
+
+
+# An asset's chosen master: (master_copy_id, master_rendition_id); the copy is None when it
+# was deleted (its source removed).
+MasterChoice = tuple[int | None, int]
+
+
+def chosen_masters(asset_ids: Iterable[int] | None = None) -> dict[int, MasterChoice]:
+    """Return the masters people chose, by asset."""
+    assets = Asset.objects.filter(master_rendition__isnull=False)
+    if asset_ids is not None:
+        assets = assets.filter(pk__in=list(asset_ids))
+    return {
+        pk: (copy_id, rendition_id)
+        for pk, copy_id, rendition_id in assets.values_list(
+            "pk", "master_copy_id", "master_rendition_id"
+        )
+    }
+
+
+def master_candidate(copy: Copy, *, derivatives: set[int], retired: set[int]) -> Candidate:
+    """Describe a copy (with its source and rendition loaded) for the master rule."""
     rendition = copy.rendition
-    captured = rendition.capture_time.timestamp() if rendition.capture_time else float("inf")
-    richness = sum(1 for v in (rendition.metadata or {}).values() if v not in (None, ""))
-    return (
-        not copy.source.authoritative,
-        -(rendition.width * rendition.height),
-        rendition.pk in graph.derivatives,
-        captured,
-        copy.mtime_ns,
-        -richness,
-        copy.source.name,
-        copy.path,
+    return Candidate(
+        authoritative=copy.source.authoritative,
+        area=rendition.width * rendition.height,
+        derivative=rendition.pk in derivatives,
+        capture_ts=rendition.capture_time.timestamp() if rendition.capture_time else None,
+        mtime_ns=copy.mtime_ns,
+        metadata_fields=sum(1 for v in (rendition.metadata or {}).values() if v not in (None, "")),
+        retired=rendition.pk in retired,
+        source_name=copy.source.name,
+        path=copy.path,
     )
 
 
-def _member(copy: Copy, master: Copy, graph: _MatchGraph) -> GroupMember:
+def order_for_master(
+    copies: list[Copy],
+    *,
+    derivatives: set[int],
+    retired: set[int],
+    choice: MasterChoice | None = None,
+) -> str:
+    """Sort present copies of one asset master first; return the basis of the choice.
+
+    The basis is "rule", "chosen" (a person's choice holds) or "fallback" (a person's choice
+    no longer holds: the best copy of the chosen rendition, else the rule's, leads).
+    """
+    rule = settings.PROVENA_MASTER_RULE
+    copies.sort(
+        key=lambda c: master_key(
+            master_candidate(c, derivatives=derivatives, retired=retired), rule
+        )
+    )
+    if choice is None or not copies:
+        return "rule"
+    copy_id, rendition_id = choice
+    lead = next((c for c in copies if c.pk == copy_id and c.rendition_id == rendition_id), None)
+    basis = "chosen"
+    if lead is None:
+        basis = "fallback"
+        lead = next((c for c in copies if c.rendition_id == rendition_id), copies[0])
+    copies.remove(lead)
+    copies.insert(0, lead)
+    return basis
+
+
+def _member(copy: Copy, master: Copy, graph: _MatchGraph, retired: set[int]) -> GroupMember:
     if copy.rendition_id == master.rendition_id:
         relation = "exact_copy" if copy.sha256 == master.sha256 else "same_pixels"
-        return GroupMember(copy=copy, relation=relation, tier="certain", distance=0)
+        return GroupMember(
+            copy=copy,
+            relation=relation,
+            tier="certain",
+            distance=0,
+            retired=copy.rendition_id in retired,
+        )
     path = graph.path(master.rendition_id, copy.rendition_id)
     relations = {edge.relation for edge in path}
     relation = relations.pop() if len(relations) == 1 else "edited"
@@ -183,15 +278,30 @@ def _member(copy: Copy, master: Copy, graph: _MatchGraph) -> GroupMember:
         if path
         else hex_distance(master.rendition.phash, copy.rendition.phash),
         reviewed=bool(path) and all(e.reviewed for e in path),
+        retired=copy.rendition_id in retired,
     )
 
 
-def _group_from(asset_id: int, copies: list[Copy], graph: _MatchGraph) -> DuplicateGroup:
-    copies.sort(key=lambda c: _master_key(c, graph))
+def _group_from(
+    asset_id: int,
+    copies: list[Copy],
+    graph: _MatchGraph,
+    retired: set[int],
+    choice: MasterChoice | None,
+) -> DuplicateGroup:
+    basis = order_for_master(copies, derivatives=graph.derivatives, retired=retired, choice=choice)
     master = copies[0]
-    group = DuplicateGroup(asset_id=asset_id)
-    group.members.append(GroupMember(copy=master, relation="master", tier="certain", distance=0))
-    group.members.extend(_member(copy, master, graph) for copy in copies[1:])
+    group = DuplicateGroup(asset_id=asset_id, master_basis=basis)
+    group.members.append(
+        GroupMember(
+            copy=master,
+            relation="master",
+            tier="certain",
+            distance=0,
+            retired=master.rendition_id in retired,
+        )
+    )
+    group.members.extend(_member(copy, master, graph, retired) for copy in copies[1:])
     return group
 
 
@@ -220,17 +330,19 @@ def duplicate_groups(
         .order_by("rendition__asset_id", "pk")
     )
     graph = _MatchGraph()
+    retired = retired_rendition_ids()
+    choices = chosen_masters(asset_ids)
     current: int | None = None
     bucket: list[Copy] = []
     for copy in rows.iterator(chunk_size=5000):
         asset_id = copy.rendition.asset_id
         if asset_id != current and bucket:
-            yield _group_from(current, bucket, graph)
+            yield _group_from(current, bucket, graph, retired, choices.get(current))
             bucket = []
         current = asset_id
         bucket.append(copy)
     if bucket:
-        yield _group_from(current, bucket, graph)
+        yield _group_from(current, bucket, graph, retired, choices.get(current))
 
 
 @dataclass(slots=True)
@@ -300,11 +412,15 @@ def current_errors(*, sources: QuerySet[Source]) -> QuerySet[ScanError]:
 
 
 def matches_visible_to(*, user: User) -> QuerySet[Match]:
-    """Return the matches with a copy of either rendition in a source the user may see."""
+    """Return the matches whose two renditions both have a copy the user may see.
+
+    A reviewer must see both images before ruling; a pair that crosses into another
+    department's sources is for an organisation-wide reviewer.
+    """
     visible = Copy.objects.filter(source__in=sources_visible_to(user=user))
     renditions = visible.values("rendition_id")
     return Match.objects.filter(
-        Q(rendition_a__in=renditions) | Q(rendition_b__in=renditions)
+        rendition_a__in=renditions, rendition_b__in=renditions
     ).select_related("rendition_a", "rendition_b")
 
 

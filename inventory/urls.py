@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from inventory import views
+from inventory import views, views_assets, views_licences
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -19,4 +19,15 @@ urlpatterns = [
     path("review/", views.review_list, name="review-list"),
     path("review/<int:pk>/", views.review_detail, name="review-detail"),
     path("thumbnails/<int:pk>.jpg", views.thumbnail, name="thumbnail"),
+    path("assets/", views_assets.asset_list, name="asset-list"),
+    path("assets/import/", views_assets.catalogue_upload, name="catalogue-upload"),
+    path("assets/<int:pk>/", views_assets.asset_detail, name="asset-detail"),
+    path("assets/<int:pk>/master/", views_assets.asset_set_master, name="asset-master"),
+    path("assets/<int:pk>/merge/", views_assets.asset_merge, name="asset-merge"),
+    path("assets/<int:pk>/split/", views_assets.asset_split_view, name="asset-split"),
+    path("assets/<int:pk>/supersede/", views_assets.asset_supersede, name="asset-supersede"),
+    path("assets/<int:pk>/catalogue/", views_assets.asset_catalogue, name="asset-catalogue"),
+    path("assets/<int:pk>/licences/", views_assets.asset_licence, name="asset-licence"),
+    path("licences/", views_licences.licence_list, name="licence-list"),
+    path("licences/exposures/", views_licences.exposure_list, name="exposure-list"),
 ]

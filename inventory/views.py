@@ -20,6 +20,7 @@ from inventory.selectors import (
     duplicate_groups,
     figures_by_source,
     matches_visible_to,
+    retired_rendition_ids,
     review_queue,
     sources_visible_to,
 )
@@ -119,7 +120,11 @@ def source_scan(request: HttpRequest, name: str) -> HttpResponse:
     except ScanAlreadyRunning as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"Scan of {source.name} started.")
+        latest = source.scans.first()
+        if latest is not None and latest.status == Scan.Status.FINISHED:
+            messages.success(request, f"Scan #{latest.pk} of {source.name} finished.")
+        else:
+            messages.success(request, f"Scan of {source.name} started; progress shows below.")
     return redirect("source-detail", name=source.name)
 
 
@@ -189,7 +194,14 @@ def copy_detail(request: HttpRequest, pk: int) -> HttpResponse:
             .filter(rendition__asset_id=copy.rendition.asset_id)
             .exclude(pk=copy.pk)
         )
-    return render(request, "inventory/copy_detail.html", {"copy": copy, "siblings": siblings})
+    retired = bool(copy.rendition_id) and copy.rendition_id in retired_rendition_ids(
+        [copy.rendition_id]
+    )
+    return render(
+        request,
+        "inventory/copy_detail.html",
+        {"copy": copy, "siblings": siblings, "retired": retired},
+    )
 
 
 @login_required
@@ -309,7 +321,12 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             form_errors = {k: " ".join(v) for k, v in exc.message_dict.items()}
         else:
-            messages.success(request, f"Decision recorded for match {match.pk}.")
+            messages.success(
+                request,
+                f"Decision recorded: {match.rendition_a.format} {match.rendition_a.width}x"
+                f"{match.rendition_a.height} and {match.rendition_b.format} "
+                f"{match.rendition_b.width}x{match.rendition_b.height}.",
+            )
             following = review_queue(user=request.user).exclude(pk=match.pk).first()
             if following is not None:
                 return redirect("review-detail", pk=following.pk)

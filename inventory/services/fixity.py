@@ -16,6 +16,7 @@ from django.utils import timezone
 from governance.audit import EventSpec, audit_record, audit_record_many
 from governance.models import AuditEvent, User
 from inventory.models import Copy, Scan, Source
+from inventory.services.asset_upkeep import assets_check_masters
 
 _CHUNK = 500  # copies hashed, then written (flags and events), per transaction
 _HASH_THREADS = 4  # hashlib releases the GIL, so a few threads keep a disk or share busy
@@ -223,4 +224,7 @@ def fixity_check(*, source: Source | None, user: User | None = None) -> FixityRe
     result = FixityResult()
     for each in sources:
         _check_source(each, user, result)
+    if result.count(MISSING):
+        # A chosen master copy that went missing falls back to the rule and is flagged.
+        assets_check_masters()
     return result

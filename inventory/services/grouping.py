@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from inventory.models import Asset, Copy, Rendition, Scan
 from inventory.selectors import duplicate_groups
+from inventory.services.asset_upkeep import assets_check_masters
 from inventory.services.matching import matching_run
 
 _CHUNK = 1000
@@ -32,6 +33,8 @@ def scan_finish(*, scan: Scan, timings: dict, started: float) -> Scan:
     finish_started = time.perf_counter()
     renditions_assign_assets()
     matching = matching_run(workers=scan.parameters.get("workers"))
+    # Copies this scan found missing or changed may have been people's chosen masters.
+    assets_check_masters()
     timings["matching_seconds"] = round(time.perf_counter() - finish_started, 3)
     timings["matching"] = {
         "new_renditions": matching.new_renditions,

@@ -303,7 +303,16 @@ class Cluster:
         for proc, _ in self.processes:
             self.kill(proc)
         broker = redis.Redis.from_url(REDIS_URL)
-        broker.delete(self.queue, f"_kombu.binding.{self.queue}")
+        # The queue, kombu's bindings for it and its workers' remote-control queues.
+        for key in broker.scan_iter(f"*{self.queue}*"):
+            broker.delete(key)
+        mine = self.queue.encode()
+        for member in broker.zrange("_kombu.binding_deadlines", 0, -1):
+            if mine in member:
+                broker.zrem("_kombu.binding_deadlines", member)
+        for member in broker.smembers("_kombu.binding.celery.pidbox"):
+            if mine in member:
+                broker.srem("_kombu.binding.celery.pidbox", member)
         # Messages a killed worker held: drop the ones addressed to this queue.
         for tag, payload in broker.hgetall("unacked").items():
             if self.queue.encode() in payload:

@@ -340,7 +340,7 @@ def test_compliance_officer_starts_a_scan_and_returns_to_the_source_page(
     response = client.post("/sources/film_archive/scan/", follow=True)
 
     assert response.redirect_chain == [("/sources/film_archive/", 302)]
-    assert "Scan of film_archive started." in text(response)
+    assert "of film_archive finished." in text(response)
     latest = Scan.objects.filter(source__name="film_archive").first()
     assert latest.pk != scanned_archive["film_archive"].pk
     assert latest.status == Scan.Status.FINISHED

@@ -74,7 +74,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--authoritative", action="store_true", help="mark a new source as holding masters"
         )
-        parser.add_argument("--workers", type=int, help="examining processes (default: cores)")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            help="examining processes (default: cores); with a broker, how many Celery worker "
+            "processes to split the work for",
+        )
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def handle(self, *args, **options) -> None:
