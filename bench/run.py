@@ -90,6 +90,10 @@ def _scan(source_root: Path, name: str, workers: int):
     return scan
 
 
+def _scan_seconds(scan) -> float:
+    return scan.timings["walk_seconds"] + scan.timings["examine_seconds"]
+
+
 def _small_tree(root: Path, count: int) -> None:
     """Hard-link the sample photos into count paths: many files, little disk."""
     from inventory.sample_archive import PHOTOS_DIR
@@ -192,7 +196,10 @@ def main() -> None:
     )
     record("floor: bare reduced JPEG decode (1 process)", _timed(lambda: _reduced_decode(paths)), n)
     scan1 = _scan(corpus_root, "corpus", workers=1)
-    record("provena scan, 1 worker", scan1.timings["total_seconds"], n, mb)
+    # The scan proper (walk, read, SHA-256, pixel identity, metadata, fingerprints, thumbnail,
+    # recording) is what the references do; near-duplicate matching is timed on its own.
+    record("provena scan, 1 worker", _scan_seconds(scan1), n, mb)
+    record("provena near-duplicate matching of the corpus", scan1.timings["matching_seconds"], n)
 
     # Same corpus again under another source name with two workers, from scratch.
     from inventory.models import Copy, Rendition, Scan, Source
@@ -202,7 +209,7 @@ def main() -> None:
     Source.objects.all().delete()
     Rendition.objects.all().delete()
     scan2 = _scan(corpus_root, "corpus", workers=2)
-    record("provena scan, 2 workers", scan2.timings["total_seconds"], n, mb)
+    record("provena scan, 2 workers", _scan_seconds(scan2), n, mb)
     rescan = _scan(corpus_root, "corpus", workers=2)
     record("provena unchanged rescan (12 MP corpus)", rescan.timings["total_seconds"], n)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -39,6 +40,17 @@ class MatchingOutcome:
     possible: int = 0
     not_same: int = 0
     failed: int = 0
+
+
+def _json_safe(value):
+    """Return value with NaN and infinities replaced by None (PostgreSQL's jsonb refuses them)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
 
 
 def _load_fingerprints() -> tuple[FingerprintRows, set[int]]:
@@ -136,10 +148,10 @@ def matching_run(*, workers: int | None = None) -> MatchingOutcome:
         setattr(outcome, verdict.tier, getattr(outcome, verdict.tier) + 1)
         new_matches.append(Match(
             rendition_a_id=a, rendition_b_id=b, tier=verdict.tier, relation=verdict.relation,
-            score=round(float(verdict.score), 4),
+            score=round(float(verdict.score), 4) if math.isfinite(verdict.score) else 0.0,
             distance=min(distances[(a, b)],
                          hex_distance(renditions[a].phash, renditions[b].phash)),
-            original=verdict.original or "", evidence=verdict.evidence,
+            original=verdict.original or "", evidence=_json_safe(verdict.evidence),
         ))  # fmt: skip
     with transaction.atomic():
         Match.objects.bulk_create(new_matches, ignore_conflicts=True)
