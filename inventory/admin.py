@@ -2,7 +2,17 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from inventory.models import Copy, Rendition, Scan, ScanError, Source
+from inventory.models import (
+    Asset,
+    CatalogueNumber,
+    Copy,
+    Licence,
+    Rendition,
+    Scan,
+    ScanError,
+    Source,
+    Supersession,
+)
 
 
 @admin.register(Source)
@@ -39,3 +49,34 @@ class RenditionAdmin(admin.ModelAdmin):
     list_display = ("pixel_hash", "format", "width", "height", "asset")
     search_fields = ("pixel_hash",)
     readonly_fields = [f.name for f in Rendition._meta.fields]
+
+
+# Assets change through their services (audited); the admin shows them.
+@admin.register(Asset)
+class AssetAdmin(admin.ModelAdmin):
+    list_display = ("pk", "title", "creator", "master_copy", "master_needs_review")
+    list_filter = ("master_needs_review",)
+    search_fields = ("title", "catalogue_numbers__number")
+    readonly_fields = [f.name for f in Asset._meta.fields]
+
+
+@admin.register(CatalogueNumber)
+class CatalogueNumberAdmin(admin.ModelAdmin):
+    list_display = ("scheme", "number", "asset")
+    search_fields = ("scheme", "number")
+    readonly_fields = ("asset", "scheme", "number", "created_at")
+
+
+@admin.register(Supersession)
+class SupersessionAdmin(admin.ModelAdmin):
+    list_display = ("newer", "older", "asset", "created_by", "created_at")
+    readonly_fields = [f.name for f in Supersession._meta.fields]
+
+
+@admin.register(Licence)
+class LicenceAdmin(admin.ModelAdmin):
+    list_display = ("licensor", "reference", "start", "end", "cost", "currency")
+    list_filter = ("licensor",)
+    search_fields = ("licensor", "reference")
+    filter_horizontal = ("departments", "sources")
+    readonly_fields = ("created_by", "created_at")

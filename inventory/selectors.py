@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 
 from governance.models import User
 from governance.roles import ORGANISATION_WIDE_ROLES
@@ -188,6 +188,12 @@ def retired_rendition_ids(rendition_ids: Iterable[int] | None = None) -> set[int
     if rendition_ids is not None:
         supersessions = supersessions.filter(older__in=list(rendition_ids))
     return set(supersessions.values_list("older_id", flat=True))
+
+
+def with_retired(copies: QuerySet[Copy]) -> QuerySet[Copy]:
+    """Annotate each copy with `retired`: a newer version of its photograph supersedes it."""
+    newer = Supersession.objects.filter(older=OuterRef("rendition"), older__asset=F("newer__asset"))
+    return copies.annotate(retired=Exists(newer))
 
 
 # An asset's chosen master: (master_copy_id, master_rendition_id); the copy is None when it

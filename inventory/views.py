@@ -23,6 +23,7 @@ from inventory.selectors import (
     retired_rendition_ids,
     review_queue,
     sources_visible_to,
+    with_retired,
 )
 from inventory.services.launch import scan_launch
 from inventory.services.review import match_decide
@@ -152,7 +153,7 @@ def scan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("inventory.view_copy", raise_exception=True)
 def copy_list(request: HttpRequest) -> HttpResponse:
     sources = sources_visible_to(user=request.user)
-    copies = copies_visible_to(user=request.user).order_by("source__name", "path")
+    copies = with_retired(copies_visible_to(user=request.user)).order_by("source__name", "path")
     params = request.GET
     if params.get("source"):
         copies = copies.filter(source__name=params["source"])

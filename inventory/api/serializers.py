@@ -94,6 +94,7 @@ class RenditionSerializer(serializers.ModelSerializer):
 class CopySerializer(serializers.ModelSerializer):
     source = serializers.SlugRelatedField(slug_field="name", read_only=True)
     rendition = RenditionSerializer(read_only=True)
+    retired = serializers.SerializerMethodField()
 
     class Meta:
         model = Copy
@@ -110,8 +111,13 @@ class CopySerializer(serializers.ModelSerializer):
             "last_seen_at",
             "missing_since",
             "rendition",
+            "retired",
         ]
         read_only_fields = fields
+
+    def get_retired(self, copy: Copy) -> bool:
+        """Return whether a newer version of the photograph supersedes this copy's rendition."""
+        return bool(getattr(copy, "retired", False))
 
 
 class GroupMemberSerializer(serializers.Serializer):
@@ -124,6 +130,7 @@ class GroupMemberSerializer(serializers.Serializer):
     tier = serializers.CharField()
     distance = serializers.IntegerField()
     reviewed = serializers.BooleanField()
+    retired = serializers.BooleanField()
 
 
 class DuplicateGroupSerializer(serializers.Serializer):

@@ -36,6 +36,7 @@ from inventory.selectors import (
     is_organisation_wide,
     matches_visible_to,
     sources_visible_to,
+    with_retired,
 )
 from inventory.services.launch import scan_launch
 from inventory.services.review import match_decide
@@ -130,7 +131,9 @@ class CopyViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["path", "size", "last_seen_at"]
 
     def get_queryset(self):
-        return copies_visible_to(user=self.request.user).order_by("source__name", "path")
+        return with_retired(copies_visible_to(user=self.request.user)).order_by(
+            "source__name", "path"
+        )
 
 
 class DuplicateGroupList(APIView):

@@ -24,7 +24,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from governance.audit import audit_record_many
-from governance.models import User
+from governance.models import Department, User
 from inventory.models import Asset, CatalogueNumber, Copy, Source
 from inventory.selectors import sources_visible_to
 from inventory.selectors_assets import asset_department_id, asset_writable_by
@@ -141,6 +141,7 @@ class _Matcher:
 
 def _row_plan(number: int, cells: dict[str, str], matcher: _Matcher, user: User | None) -> RowPlan:
     path, source, digest = (cells.get(c, "").strip() for c in KEY_COLUMNS)
+    digest = digest.lower()
     plan = RowPlan(row=number, key=path and (f"{source}:{path}" if source else path) or digest)
     if not path and not digest:
         plan.key = "no key"
@@ -186,8 +187,9 @@ def _row_plan(number: int, cells: dict[str, str], matcher: _Matcher, user: User 
         asset = Asset.objects.get(pk=plan.asset_id)
         if not asset_writable_by(user=user, asset=asset):
             department = asset_department_id(asset=asset)
+            code = Department.objects.filter(pk=department).values_list("code", flat=True).first()
             plan.problem = (
-                f"asset {asset.pk} is answered for by another department (id {department}); "
+                f"asset {asset.pk} is answered for by another department ({code or 'none'}); "
                 "ask that department or an administrator"
             )
     return plan

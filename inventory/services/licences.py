@@ -137,7 +137,7 @@ def _event(event_type: str, licence: Licence, asset: Asset, user: User) -> None:
             "reference": licence.reference,
             "start": licence.start.isoformat(),
             "end": licence.end.isoformat() if licence.end else None,
-            "cost": str(licence.cost),
+            "cost": f"{licence.cost:.2f}",
             "currency": licence.currency,
         },
         user=user,

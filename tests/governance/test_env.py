@@ -216,3 +216,18 @@ def test_settings_read_allowed_roots_from_the_environment(tmp_path: Path) -> Non
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"{tmp_path.resolve()}:/srv/images"
+
+
+def test_settings_read_the_master_rule_and_refuse_an_unknown_criterion() -> None:
+    result = _settings_in_subprocess(
+        {"SECRET_KEY": "x", "PROVENA_MASTER_RULE": "largest_area, oldest_file"},
+        "','.join(s.PROVENA_MASTER_RULE)",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "largest_area,oldest_file"
+
+    refused = _settings_in_subprocess(
+        {"SECRET_KEY": "x", "PROVENA_MASTER_RULE": "newest_file"}, "s.PROVENA_MASTER_RULE"
+    )
+    assert refused.returncode != 0
+    assert "PROVENA_MASTER_RULE: unknown criteria newest_file; choose from" in refused.stderr
