@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.db.models import QuerySet
 
 from inventory.models import Source
@@ -31,6 +32,11 @@ class ReportBuildForm(forms.Form):
         self.fields["sources"].choices = [(s.name, s.name) for s in visible]
         codes = sorted({s.department.code for s in visible if s.department})
         self.fields["departments"].choices = [(code, code) for code in codes]
+        if not settings.PROVENA_SIGNING_CERT:
+            # Signing would be refused; do not offer a box that can only fail.
+            self.fields["sign"].initial = False
+            self.fields["sign"].disabled = True
+            self.fields["sign"].help_text = "No signing certificate is configured."
 
     def clean(self) -> dict:
         data = super().clean()
