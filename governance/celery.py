@@ -9,9 +9,16 @@ from __future__ import annotations
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "governance.settings")
 app = Celery("governance")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.worker_init.connect
+def _refuse_without_secret_key(**kwargs) -> None:
+    from governance.checks import require_secret_key
+
+    require_secret_key()

@@ -15,14 +15,12 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 DEBUG = env_bool("PROVENA_DEBUG", False)
-SECRET_KEY = env_str("SECRET_KEY")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "SECRET_KEY is not set; set SECRET_KEY or SECRET_KEY_FILE "
-            "(or PROVENA_DEBUG=true for a development-only default)"
-        )
-    SECRET_KEY = "provena-development-only-key-do-not-use-in-production"
+# Without a key, commands that sign nothing (makemigrations, collectstatic, lint) still run;
+# the web server and the Celery workers refuse to start (governance.checks).
+SECRET_KEY = env_str("SECRET_KEY") or (
+    "provena-development-only-key-do-not-use-in-production" if DEBUG else ""
+)
+PROVENA_SECRET_KEY_MISSING = not SECRET_KEY
 
 ALLOWED_HOSTS = env_list("PROVENA_ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("PROVENA_CSRF_TRUSTED_ORIGINS", "")

@@ -193,12 +193,64 @@ def test_settings_read_secret_key_from_secret_key_file(tmp_path: Path) -> None:
     assert result.stdout.strip() == "key-from-a-mounted-secret"
 
 
-def test_settings_refuse_to_load_without_a_secret_key_outside_debug() -> None:
-    result = _settings_in_subprocess({}, "s.SECRET_KEY")
+def test_the_web_server_refuses_to_start_without_a_secret_key_outside_debug() -> None:
+    base = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("SECRET_KEY", "PROVENA_", "DJANGO_SETTINGS"))
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", "import governance.wsgi"],
+        cwd=REPO,
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
     assert result.returncode != 0
-    assert "ImproperlyConfigured" in result.stderr
-    assert "SECRET_KEY is not set" in result.stderr
+    assert "ImproperlyConfigured" in result.stderr and "SECRET_KEY is not set" in result.stderr
+
+
+def test_check_deploy_reports_a_missing_secret_key() -> None:
+    base = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("SECRET_KEY", "PROVENA_", "DJANGO_SETTINGS"))
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=REPO,
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode != 0
+    assert "provena.E001" in result.stderr
+
+
+def test_makemigrations_runs_without_a_secret_key() -> None:
+    base = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("SECRET_KEY", "PROVENA_", "DJANGO_SETTINGS"))
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
+        cwd=REPO,
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "No changes detected" in result.stdout
 
 
 def test_settings_refuse_to_load_with_a_bad_boolean_and_name_the_variable() -> None:
