@@ -1,0 +1,60 @@
+"""Forms behind the remediation pages: bulk actions and a task's status."""
+
+from __future__ import annotations
+
+from django import forms
+
+from governance.remediation.models import RemediationTask
+
+BULK_ACTIONS = (("assign", "assign"), ("reschedule", "reschedule"), ("waive", "waive"))
+MANUAL_STATUSES = (
+    RemediationTask.Status.OPEN,
+    RemediationTask.Status.IN_PROGRESS,
+    RemediationTask.Status.DONE,
+)
+
+
+class BulkForm(forms.Form):
+    """Assign, reschedule or waive the chosen tasks."""
+
+    action = forms.ChoiceField(choices=BULK_ACTIONS)
+    owner = forms.CharField(required=False, help_text="A user name; '-' for nobody.")
+    due_date = forms.DateField(required=False)
+    reason = forms.CharField(required=False, max_length=2000)
+
+    def __init__(self, data, *args, **kwargs) -> None:
+        super().__init__(data, *args, **kwargs)
+        self.task_ids = sorted(
+            {int(raw) for raw in data.getlist("tasks") if str(raw).isdigit()}
+            if hasattr(data, "getlist")
+            else set()
+        )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if not self.task_ids:
+            self.add_error(None, "choose at least one task")
+        action = data.get("action")
+        if action == "assign" and not data.get("owner"):
+            self.add_error("owner", "name the owner (a user name, or '-' for nobody)")
+        if action == "reschedule" and not data.get("due_date"):
+            self.add_error("due_date", "give the new due date (YYYY-MM-DD)")
+        if action == "waive" and not (data.get("reason") or "").strip():
+            self.add_error("reason", "say why the work is waived")
+        return data
+
+
+class StatusForm(forms.Form):
+    """Move one task to a status by hand."""
+
+    status = forms.CharField(max_length=32)
+    note = forms.CharField(required=False, max_length=2000)
+
+
+def form_errors(form: forms.Form) -> list[str]:
+    """Return the form's errors as sentences naming the field."""
+    messages = []
+    for name, errors in form.errors.items():
+        for error in errors:
+            messages.append(error if name == "__all__" else f"{name}: {error}")
+    return messages

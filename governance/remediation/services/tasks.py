@@ -1,0 +1,564 @@
+"""Remediation tasks: created by decisions, moved along by people, verified by evidence."""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+
+from governance.audit import EventSpec, audit_record_many
+from governance.models import AuditEvent, User
+from governance.remediation.models import RemediationTask, TaskChange
+from governance.remediation.policy import due_date_for, severity_for
+from governance.remediation.selectors import tasks_visible_to, today
+from inventory.models import Copy, Source
+from inventory.selectors import is_organisation_wide
+
+Status = RemediationTask.Status
+Action = RemediationTask.Action
+_SEVERITY_BY_NAME = {label: value for value, label in RemediationTask.Severity.choices}
+# What a person may move a task to by hand; verified comes from evidence, waived from a waiver.
+MANUAL_STEPS: dict[str, tuple[str, ...]] = {
+    Status.OPEN: (Status.IN_PROGRESS, Status.DONE),
+    Status.IN_PROGRESS: (Status.OPEN, Status.DONE),
+    Status.DONE: (Status.OPEN, Status.IN_PROGRESS),
+}
+_GONE = (Copy.State.MISSING, Copy.State.QUARANTINED, Copy.State.REMOVED)
+# Actions whose work changes the file in place (its bytes differ afterwards).
+_CHANGES = (Action.APPLY_REDACTION, Action.CORRECT_METADATA, Action.REPLACE_WITH_REFERENCE)
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One piece of work a decision asks for on one copy."""
+
+    copy: Copy  # inventory.models.Copy
+    action: str  # RemediationTask.Action value
+    personal_data: bool = False
+    note: str = ""
+
+
+def origin_label(origin: models.Model) -> str:
+    """Return a decision's name as tasks show it, e.g. "disposal decision 4 on asset 17"."""
+    label = f"{origin._meta.verbose_name} {origin.pk}"
+    asset_id = getattr(origin, "asset_id", None)
+    if asset_id is not None:
+        label += f" on asset {asset_id}"
+    return label[:300]
+
+
+def _event(
+    task: RemediationTask,
+    user: User | None,
+    detail: dict[str, Any],
+    outcome: str = AuditEvent.Outcome.SUCCESS,
+    event_type: str = AuditEvent.EventType.REMEDIATED,
+) -> EventSpec:
+    return EventSpec(
+        event_type=event_type,
+        object_type="remediation_task",
+        object_id=task.pk,
+        outcome=outcome,
+        detail={"copy": task.copy_id, "path": task.path, "action": task.action, **detail},
+        user=user,
+        source_id=task.copy.source_id,
+    )
+
+
+def _change(
+    task: RemediationTask,
+    *,
+    to_status: str,
+    user: User | None,
+    at: datetime,
+    reason: str = "",
+    detail: dict[str, Any] | None = None,
+) -> TaskChange:
+    """Move the task to a status (unsaved task fields set) and return its history row."""
+    change = TaskChange(
+        task=task,
+        at=at,
+        user=user,
+        from_status=task.status,
+        to_status=to_status,
+        reason=reason,
+        detail=detail or {},
+    )
+    if to_status != task.status:
+        task.status = to_status
+        task.status_changed_at = at
+    return change
+
+
+@transaction.atomic
+def remediation_tasks_create(
+    *,
+    origin: models.Model,
+    plan: list[TaskSpec],
+    created_by: User | None,
+    supersedes: models.Model | None = None,
+) -> list[RemediationTask]:
+    """Create one task per (copy, action) of the plan, once per decision; return them in plan
+    order. A superseded decision's open and in-progress tasks are waived."""
+    origin_type = ContentType.objects.get_for_model(origin)
+    label = origin_label(origin)
+    now = timezone.now()
+    start = today(now)
+    due_days = settings.PROVENA_REMEDIATION_DUE_DAYS
+    existing = {
+        (task.copy_id, task.action): task
+        for task in RemediationTask.objects.select_related("copy").filter(
+            origin_type=origin_type, origin_id=origin.pk
+        )
+    }
+    copies = {
+        c.pk: c
+        for c in Copy.objects.select_related("source").filter(pk__in=[s.copy.pk for s in plan])
+    }
+    tasks: list[RemediationTask] = []
+    created: list[RemediationTask] = []
+    for spec in plan:
+        if spec.action not in Action.values:
+            raise ValueError(
+                f"unknown remediation action {spec.action!r}; use one of {', '.join(Action.values)}"
+            )
+        key = (spec.copy.pk, spec.action)
+        if key in existing:
+            if existing[key] not in tasks:
+                tasks.append(existing[key])
+            continue
+        copy = copies[spec.copy.pk]
+        severity = severity_for(personal_data=spec.personal_data, risk_tier=copy.source.risk_tier)
+        task = RemediationTask.objects.create(
+            origin_type=origin_type,
+            origin_id=origin.pk,
+            origin_label=label,
+            copy=copy,
+            action=spec.action,
+            personal_data=spec.personal_data,
+            severity=_SEVERITY_BY_NAME[severity],
+            note=spec.note,
+            sha256=copy.sha256,
+            size=copy.size,
+            path=copy.path,
+            department_id=copy.source.department_id,
+            due_date=due_date_for(severity=severity, start=start, due_days=due_days),
+            status=Status.OPEN,
+            status_changed_at=now,
+            created_by=created_by,
+            created_at=now,
+        )
+        existing[key] = task
+        tasks.append(task)
+        created.append(task)
+    TaskChange.objects.bulk_create(
+        [
+            TaskChange(
+                task=task,
+                at=now,
+                user=created_by,
+                from_status="",
+                to_status=Status.OPEN,
+                reason=f"created by {label}",
+            )
+            for task in created
+        ]
+    )
+    events = [
+        _event(
+            task,
+            created_by,
+            {
+                "created_by_decision": label,
+                "sha256": task.sha256,
+                "severity": task.get_severity_display(),
+                "due_date": task.due_date.isoformat(),
+                "personal_data": task.personal_data,
+            },
+        )
+        for task in created
+    ]
+    if supersedes is not None:
+        events += _waive_superseded(old=supersedes, new_label=label, user=created_by, now=now)
+    audit_record_many(events)
+    return tasks
+
+
+def _waive_superseded(
+    *, old: models.Model, new_label: str, user: User | None, now: datetime
+) -> list[EventSpec]:
+    """Waive the older decision's open and in-progress tasks; return their events."""
+    reason = f"superseded by {new_label}"
+    stale = list(
+        RemediationTask.objects.select_related("copy").filter(
+            origin_type=ContentType.objects.get_for_model(old),
+            origin_id=old.pk,
+            status__in=(Status.OPEN, Status.IN_PROGRESS),
+        )
+    )
+    changes = []
+    for task in stale:
+        changes.append(_change(task, to_status=Status.WAIVED, user=user, at=now, reason=reason))
+        task.waived_reason = reason
+        task.waived_by = user
+    RemediationTask.objects.bulk_update(
+        stale, ["status", "status_changed_at", "waived_reason", "waived_by"]
+    )
+    TaskChange.objects.bulk_create(changes)
+    return [_event(task, user, {"status": Status.WAIVED, "reason": reason}) for task in stale]
+
+
+# --- people's changes ------------------------------------------------------------------------
+
+
+def _refuse_unless(user: User, permission: str, what: str) -> None:
+    if not user.has_perm(permission):
+        raise PermissionDenied(f"your role may not {what}")
+
+
+def _visible(user: User, tasks: list[RemediationTask]) -> None:
+    ids = {task.pk for task in tasks}
+    seen = set(tasks_visible_to(user=user).filter(pk__in=ids).values_list("pk", flat=True))
+    hidden = sorted(ids - seen)
+    if hidden:
+        raise PermissionDenied(f"task {hidden[0]} is on a source of another department")
+
+
+@transaction.atomic
+def task_status_set(
+    *, task: RemediationTask, status: str, user: User, note: str = ""
+) -> RemediationTask:
+    """Move a task along by hand: open, in progress, done (never verified or waived)."""
+    _refuse_unless(user, "remediation.change_remediationtask", "update remediation tasks")
+    _visible(user, [task])
+    task = (
+        RemediationTask.objects.select_for_update().select_related("copy__source").get(pk=task.pk)
+    )
+    if status == Status.VERIFIED:
+        raise ValidationError(
+            "a task cannot be marked verified by hand: the next scan or fixity check of "
+            f"{task.copy.source.name} verifies it when the copy is gone or changed as decided"
+        )
+    if status == Status.WAIVED:
+        raise ValidationError(
+            "waive a task with a reason, through the waive action (managers may waive)"
+        )
+    if status not in Status.values:
+        raise ValidationError(
+            f"{status!r} is not a task status; choose one of {', '.join(MANUAL_STEPS)}"
+        )
+    if task.status in RemediationTask.CLOSED:
+        raise ValidationError(f"task {task.pk} is {task.status}: it is closed")
+    if status == task.status:
+        raise ValidationError(f"task {task.pk} is already {task.get_status_display()}")
+    if status not in MANUAL_STEPS[task.status]:
+        raise ValidationError(f"task {task.pk} cannot go from {task.status} to {status} by hand")
+    now = timezone.now()
+    previous = task.status
+    change = _change(task, to_status=status, user=user, at=now, reason=note.strip())
+    task.save(update_fields=["status", "status_changed_at"])
+    change.save()
+    audit_record_many(
+        [_event(task, user, {"status": status, "from": previous, "note": note.strip()})]
+    )
+    return task
+
+
+def _owner_fits(owner: User, task: RemediationTask) -> bool:
+    return owner.department_id == task.department_id or is_organisation_wide(user=owner)
+
+
+@transaction.atomic
+def tasks_assign(
+    *, tasks: list[RemediationTask], owner: User | None, user: User, reason: str = ""
+) -> int:
+    """Give the tasks an owner (None: nobody); return how many changed."""
+    _refuse_unless(user, "remediation.assign_remediationtask", "assign remediation tasks")
+    _visible(user, tasks)
+    if owner is not None and not owner.is_active:
+        raise ValidationError(f"{owner.get_username()} is not an active user")
+    now = timezone.now()
+    changed, changes, events = [], [], []
+    for task in tasks:
+        if task.status in RemediationTask.CLOSED:
+            raise ValidationError(f"task {task.pk} is {task.status}: closed tasks keep their owner")
+        if owner is not None and not _owner_fits(owner, task):
+            dept = task.department.code if task.department else "no department"
+            raise ValidationError(
+                f"{owner.get_username()} is not in {dept}, which owns task {task.pk}"
+            )
+        if task.owner_id == (owner.pk if owner else None):
+            continue
+        detail = {
+            "owner": owner.get_username() if owner else None,
+            "previous_owner": task.owner.get_username() if task.owner else None,
+        }
+        task.owner = owner
+        changed.append(task)
+        changes.append(
+            TaskChange(
+                task=task,
+                at=now,
+                user=user,
+                from_status=task.status,
+                to_status=task.status,
+                reason=reason,
+                detail=detail,
+            )
+        )
+        events.append(_event(task, user, {"assigned": detail, "reason": reason}))
+    RemediationTask.objects.bulk_update(changed, ["owner"])
+    TaskChange.objects.bulk_create(changes)
+    audit_record_many(events)
+    return len(changed)
+
+
+@transaction.atomic
+def tasks_reschedule(
+    *, tasks: list[RemediationTask], due_date: date, user: User, reason: str = ""
+) -> int:
+    """Set the tasks' due date (not in the past); return how many changed."""
+    _refuse_unless(user, "remediation.assign_remediationtask", "reschedule remediation tasks")
+    _visible(user, tasks)
+    if due_date < today():
+        raise ValidationError(
+            f"due date {due_date.isoformat()} is in the past; choose today or a later day"
+        )
+    now = timezone.now()
+    changed, changes, events = [], [], []
+    for task in tasks:
+        if task.status in RemediationTask.CLOSED:
+            raise ValidationError(f"task {task.pk} is {task.status}: closed tasks have no due date")
+        if task.due_date == due_date:
+            continue
+        detail = {"due_date": due_date.isoformat(), "previous_due_date": task.due_date.isoformat()}
+        task.due_date = due_date
+        changed.append(task)
+        changes.append(
+            TaskChange(
+                task=task,
+                at=now,
+                user=user,
+                from_status=task.status,
+                to_status=task.status,
+                reason=reason,
+                detail=detail,
+            )
+        )
+        events.append(_event(task, user, {"rescheduled": detail, "reason": reason}))
+    RemediationTask.objects.bulk_update(changed, ["due_date"])
+    TaskChange.objects.bulk_create(changes)
+    audit_record_many(events)
+    return len(changed)
+
+
+@transaction.atomic
+def tasks_waive(*, tasks: list[RemediationTask], reason: str, user: User) -> int:
+    """Close the tasks without the work, with the reason and the approver; return how many."""
+    _refuse_unless(user, "remediation.waive_remediationtask", "waive remediation tasks")
+    _visible(user, tasks)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("say why the work is waived: a waiver without a reason is refused")
+    now = timezone.now()
+    changes, events = [], []
+    for task in tasks:
+        if task.status in RemediationTask.CLOSED:
+            raise ValidationError(f"task {task.pk} is already {task.status}")
+        changes.append(_change(task, to_status=Status.WAIVED, user=user, at=now, reason=reason))
+        task.waived_reason = reason
+        task.waived_by = user
+        events.append(_event(task, user, {"status": Status.WAIVED, "reason": reason}))
+    RemediationTask.objects.bulk_update(
+        tasks, ["status", "status_changed_at", "waived_reason", "waived_by"]
+    )
+    TaskChange.objects.bulk_create(changes)
+    audit_record_many(events)
+    return len(tasks)
+
+
+# --- verification ----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class VerifyResult:
+    """What checking a source's outstanding tasks against the inventory found."""
+
+    checked: int = 0
+    verified: list[int] = field(default_factory=list)
+    reopened: list[int] = field(default_factory=list)
+    skipped: str = ""  # why nothing was checked (the root is unreachable)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the counts (for a scan's timings)."""
+        return {
+            "checked": self.checked,
+            "verified": len(self.verified),
+            "reopened": len(self.reopened),
+            "skipped": self.skipped,
+        }
+
+
+def _file_mode(path: Path) -> int | None:
+    try:
+        return os.lstat(path).st_mode
+    except OSError:
+        return None
+
+
+def _evidence(
+    task: RemediationTask, root: Path, latest_scan: int | None
+) -> tuple[bool, dict[str, Any]]:
+    """Return whether the inventory shows the work done as decided, and what it shows."""
+    copy = task.copy
+    mode = _file_mode(root / copy.path)
+    evidence: dict[str, Any] = {
+        "copy_state": copy.state,
+        "path": copy.path,
+        "last_seen_scan": copy.last_seen_scan_id,
+        "latest_scan": latest_scan,
+    }
+    if copy.fixity_checked_at is not None:
+        evidence["fixity_checked_at"] = copy.fixity_checked_at.isoformat()
+    # Gone means the inventory lost the copy and nothing sits at its path any more.
+    gone = copy.state in _GONE and mode is None
+    if gone:
+        evidence["finding"] = f"the copy is {copy.state} and nothing is at its path"
+        if copy.missing_since is not None:
+            evidence["missing_since"] = copy.missing_since.isoformat()
+        return True, evidence
+    if copy.state != Copy.State.PRESENT:
+        evidence["finding"] = f"the copy is {copy.state} but a file is at its path"
+        return False, evidence
+    if task.action in _CHANGES:
+        changed_by_scan = bool(copy.sha256) and copy.sha256 != task.sha256
+        changed_by_fixity = (
+            copy.fixity_ok is False
+            and copy.fixity_checked_at is not None
+            and copy.fixity_checked_at >= task.created_at
+        )
+        if changed_by_scan or changed_by_fixity:
+            evidence["finding"] = "the file changed since the decision"
+            evidence["sha256"] = copy.sha256
+            return True, evidence
+        evidence["finding"] = "the file is unchanged since the decision"
+        return False, evidence
+    if task.action == Action.RESTRICT_ACCESS:
+        if mode is not None and not mode & (stat.S_IROTH | stat.S_IWOTH):
+            evidence["finding"] = "the file grants no access to others"
+            evidence["mode"] = oct(stat.S_IMODE(mode))
+            return True, evidence
+        evidence["finding"] = "the file is still readable by others"
+        return False, evidence
+    evidence["finding"] = "the copy is still present at its path"
+    return False, evidence
+
+
+@transaction.atomic
+def remediation_tasks_verify(*, source: Source) -> VerifyResult:
+    """After a scan or fixity check: verify the source's tasks whose copy is gone or changed as
+    decided, and reopen the done ones whose copy is still there."""
+    result = VerifyResult()
+    tasks = list(
+        RemediationTask.objects.filter(copy__source=source, status__in=RemediationTask.OUTSTANDING)
+        .select_related("copy")
+        .select_for_update(of=("self",))
+        .order_by("pk")
+    )
+    if not tasks:
+        return result
+    root = Path(source.root)
+    if not root.is_dir():
+        # An unmounted share shows every file gone; that is no evidence of anything.
+        result.skipped = f"source root {root} is not reachable; no task was verified"
+        return result
+    now = timezone.now()
+    latest_scan = source.scans.order_by("-started_at", "-pk").values_list("pk", flat=True).first()
+    changes, events, saved = [], [], []
+    for task in tasks:
+        result.checked += 1
+        done, evidence = _evidence(task, root, latest_scan)
+        if done:
+            changes.append(
+                _change(
+                    task,
+                    to_status=Status.VERIFIED,
+                    user=None,
+                    at=now,
+                    reason=evidence["finding"],
+                    detail=evidence,
+                )
+            )
+            task.verified_at = now
+            task.evidence = evidence
+            saved.append(task)
+            result.verified.append(task.pk)
+            events.append(_event(task, None, {"status": Status.VERIFIED, "evidence": evidence}))
+        elif task.status == Status.DONE:
+            reason = f"reopened: {evidence['finding']}"
+            changes.append(
+                _change(
+                    task, to_status=Status.OPEN, user=None, at=now, reason=reason, detail=evidence
+                )
+            )
+            task.reopened += 1
+            task.evidence = evidence
+            saved.append(task)
+            result.reopened.append(task.pk)
+            events.append(
+                _event(
+                    task,
+                    None,
+                    {"status": Status.OPEN, "reopened": True, "evidence": evidence},
+                    outcome=AuditEvent.Outcome.WARNING,
+                )
+            )
+    RemediationTask.objects.bulk_update(
+        saved, ["status", "status_changed_at", "verified_at", "evidence", "reopened"]
+    )
+    TaskChange.objects.bulk_create(changes)
+    audit_record_many(events)
+    return result
+
+
+BULK_ACTIONS = ("assign", "reschedule", "waive")
+
+
+def tasks_bulk(
+    *,
+    action: str,
+    tasks: list[RemediationTask],
+    user: User,
+    owner: str = "",
+    due_date: date | None = None,
+    reason: str = "",
+) -> int:
+    """Assign (owner: a user name, '-' for nobody), reschedule or waive the tasks; return how
+    many changed. The page and the API both come here."""
+    if not tasks:
+        raise ValidationError("choose at least one task")
+    if action == "assign":
+        person = None
+        if owner and owner != "-":
+            person = User.objects.filter(username=owner).first()
+            if person is None:
+                raise ValidationError(f"there is no user named {owner!r}")
+        elif not owner:
+            raise ValidationError("name the owner (a user name, or '-' for nobody)")
+        return tasks_assign(tasks=tasks, owner=person, user=user, reason=reason)
+    if action == "reschedule":
+        if due_date is None:
+            raise ValidationError("give the new due date")
+        return tasks_reschedule(tasks=tasks, due_date=due_date, user=user, reason=reason)
+    if action == "waive":
+        return tasks_waive(tasks=tasks, reason=reason, user=user)
+    raise ValidationError(f"{action!r} is not a bulk action; use one of {', '.join(BULK_ACTIONS)}")
