@@ -78,3 +78,14 @@ def fixity_check_sources(source_id: int | None = None) -> dict[str, int]:
         "failed": len(result.problems),
         "refused": len(result.refused),
     }
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def face_pass_batch(rendition_ids: list[int]) -> int:
+    """Run the face pass over these renditions; return how many were looked at.
+
+    Idempotent: renditions already checked under the current settings are skipped.
+    """
+    from inventory.services.faces import faces_run
+
+    return faces_run(rendition_ids=rendition_ids).renditions

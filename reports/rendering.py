@@ -20,6 +20,7 @@ from django.utils.safestring import mark_safe
 
 from governance.version import VERSION
 from inventory.findings import findings_csv
+from inventory.models import Rendition
 from inventory.services.scan import thumbnail_dir
 from reports.charts import Bar, hbar_chart
 from reports.formatting import count
@@ -103,8 +104,12 @@ SECTIONS: dict[str, list[Section]] = {
 }
 
 
-def _thumbnail_uri(name: str) -> str | None:
-    """Return a thumbnail as a data: URI, or None when it is missing or too large."""
+def _thumbnail_uri(name: str, *, blur_rendition: int | None = None) -> str | None:
+    """Return a thumbnail as a data: URI, or None when it is missing or too large.
+
+    Thumbnails of renditions showing identifiable people have their faces pixelated: a
+    report is read far beyond the legal team.
+    """
     if not name:
         return None
     folder = thumbnail_dir().resolve()
@@ -115,7 +120,13 @@ def _thumbnail_uri(name: str) -> str | None:
         if path.stat().st_size > _MAX_THUMBNAIL_BYTES:
             return None
         data = path.read_bytes()
-    except OSError:
+        if blur_rendition is not None:
+            from governance.privacy.services.images import masked_thumbnail
+
+            data = masked_thumbnail(
+                rendition=Rendition.objects.get(pk=blur_rendition), thumbnail=path
+            )
+    except (OSError, Rendition.DoesNotExist):
         return None
     kind = "png" if data[:4] == b"\x89PNG" else "jpeg"
     return f"data:image/{kind};base64,{base64.b64encode(data).decode('ascii')}"
@@ -198,7 +209,9 @@ def report_context(
     gallery = []
     if settings.PROVENA_REPORT_THUMBNAILS:
         for group in data.largest_groups:
-            uri = _thumbnail_uri(group.thumbnail)
+            uri = _thumbnail_uri(
+                group.thumbnail, blur_rendition=group.rendition_id if group.personal_data else None
+            )
             if uri:
                 gallery.append({"group": group, "uri": uri})
             if len(gallery) >= GALLERY_SIZE:
@@ -227,6 +240,8 @@ def report_context(
         "relations": _relations(data.figures),
         "gallery": gallery,
         "thumbnails_enabled": settings.PROVENA_REPORT_THUMBNAILS,
+        "face_min_px": settings.PROVENA_FACE_MIN_PX,
+        "face_min_score": settings.PROVENA_FACE_MIN_SCORE,
         "external_sources": external,
         "external_groups": [g for g in data.largest_groups if external_names & set(g.sources)],
         "audit_head": audit_head,

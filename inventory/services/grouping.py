@@ -1,15 +1,17 @@
-"""Finish a scan: assets for new renditions, near-duplicate matching, group figures."""
+"""Finish a scan: assets, near-duplicate matching, the face pass, privacy cases, figures."""
 
 from __future__ import annotations
 
 import time
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from inventory.models import Asset, Copy, Rendition, Scan
 from inventory.selectors import duplicate_groups
 from inventory.services.asset_upkeep import assets_check_masters
+from inventory.services.faces import faces_distribute, faces_run
 from inventory.services.matching import matching_run
 
 _CHUNK = 1000
@@ -35,6 +37,11 @@ def scan_finish(*, scan: Scan, timings: dict, started: float) -> Scan:
     matching = matching_run(workers=scan.parameters.get("workers"))
     # Copies this scan found missing or changed may have been people's chosen masters.
     assets_check_masters()
+    # The scan is the evidence remediation tasks are verified by (imported here: remediation
+    # builds on the inventory, not the other way round).
+    from governance.remediation.services.tasks import remediation_tasks_verify
+
+    timings["remediation"] = remediation_tasks_verify(source=scan.source).as_dict()
     timings["matching_seconds"] = round(time.perf_counter() - finish_started, 3)
     timings["matching"] = {
         "new_renditions": matching.new_renditions,
@@ -44,6 +51,24 @@ def scan_finish(*, scan: Scan, timings: dict, started: float) -> Scan:
         "not_same": matching.not_same,
         "unverifiable": matching.failed,
     }
+    if settings.PROVENA_FACES:
+        faces_started = time.perf_counter()
+        if scan.parameters.get("runner") == "celery":
+            face_pass = faces_distribute(stale_seconds=settings.PROVENA_SCAN_STALE_SECONDS)
+        else:
+            face_pass = faces_run(workers=scan.parameters.get("workers"))
+        timings["faces_seconds"] = round(time.perf_counter() - faces_started, 3)
+        timings["faces"] = {
+            "renditions": face_pass.renditions,
+            "with_faces": face_pass.with_faces,
+            "identifiable": face_pass.identifiable,
+            "unreadable": face_pass.failed,
+        }
+        # Imported here: the privacy app builds on the inventory, not the other way round.
+        from governance.privacy.services.cases import privacy_cases_refresh
+
+        cases = privacy_cases_refresh()
+        timings["privacy_cases"] = {"opened": cases.opened, "tasks": cases.tasks}
     groups = 0
     reclaimable = 0
     source_id = scan.source_id

@@ -118,6 +118,10 @@ def assets_regroup(*, user: User | None = None) -> int:
         supersessions_follow()
         Asset.objects.filter(pk__in=emptied).delete()
         assets_check_masters()
+        # Privacy cases follow their photograph into the merged or split assets.
+        from governance.privacy.services.cases import privacy_cases_refresh
+
+        privacy_cases_refresh()
     return moved
 
 

@@ -1,0 +1,378 @@
+"""The data access request API (legal role only): requests, reference photos, the search,
+verdicts on candidates and the response pack. Thin views on the same services as the pages;
+face encodings never leave the server."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
+from django.template.defaultfilters import filesizeformat
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from governance.privacy.models import (
+    DataAccessRequest,
+    PersonalDataView,
+    ReferencePhoto,
+    RequestCandidate,
+    ResponsePack,
+)
+from governance.privacy.selectors_requests import (
+    access_requests_visible_to,
+    request_candidates,
+    response_pack_file,
+)
+from governance.privacy.selectors_requests import (
+    days_left as request_days_left,
+)
+from governance.privacy.services.images import personal_view_record
+from governance.privacy.services.requests import (
+    access_request_create,
+    access_request_search,
+    reference_photo_add,
+    reference_photo_choose_face,
+    request_candidate_decide,
+)
+from governance.privacy.services.response_packs import response_pack_build
+
+_UPLOAD_SLACK = 64 * 1024
+
+
+class WorksAccessRequests(BasePermission):
+    """Reading needs privacy.view_dataaccessrequest, anything else work_dataaccessrequest."""
+
+    message = "only the legal role works data access requests"
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        if request.method in SAFE_METHODS:
+            return user.has_perm("privacy.view_dataaccessrequest")
+        return user.has_perm("privacy.work_dataaccessrequest")
+
+
+# --- serializers ---------------------------------------------------------------------------
+
+
+class ReferencePhotoSerializer(serializers.ModelSerializer):
+    uploaded_by = serializers.CharField(source="uploaded_by.username", read_only=True)
+    faces = serializers.ListField(
+        child=serializers.ListField(child=serializers.IntegerField()),
+        read_only=True,
+        help_text="Every face found, as [left, top, width, height] in upright pixels.",
+    )
+    needs_choice = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ReferencePhoto
+        fields = [
+            "id",
+            "original_name",
+            "sha256",
+            "faces",
+            "chosen_face",
+            "needs_choice",
+            "uploaded_by",
+            "uploaded_at",
+        ]
+        read_only_fields = fields
+
+    def get_needs_choice(self, photo: ReferencePhoto) -> bool:
+        return photo.chosen_face is None
+
+
+class ResponsePackSerializer(serializers.ModelSerializer):
+    created_by = serializers.CharField(source="created_by.username", read_only=True)
+    download = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ResponsePack
+        fields = ["id", "sha256", "copies", "images", "created_by", "created_at", "download"]
+        read_only_fields = fields
+
+    def get_download(self, pack: ResponsePack) -> str:
+        return f"/api/access-requests/{pack.request_id}/packs/{pack.pk}/download/"
+
+
+class AccessRequestSerializer(serializers.ModelSerializer):
+    created_by = serializers.CharField(source="created_by.username", read_only=True)
+    days_left = serializers.SerializerMethodField()
+    candidates = serializers.IntegerField(source="candidate_count", read_only=True, default=0)
+    confirmed = serializers.IntegerField(source="confirmed_count", read_only=True, default=0)
+    reference_photos = ReferencePhotoSerializer(many=True, read_only=True)
+    response_packs = ResponsePackSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = DataAccessRequest
+        fields = [
+            "id",
+            "subject_reference",
+            "received_on",
+            "due_on",
+            "days_left",
+            "status",
+            "notes",
+            "created_by",
+            "created_at",
+            "responded_at",
+            "candidates",
+            "confirmed",
+            "reference_photos",
+            "response_packs",
+        ]
+        read_only_fields = fields
+
+    def get_days_left(self, request: DataAccessRequest) -> int:
+        return request_days_left(request=request)
+
+
+class AccessRequestCreateSerializer(serializers.Serializer):
+    subject_reference = serializers.CharField(max_length=200)
+    received_on = serializers.DateField()
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+
+
+class CandidateSerializer(serializers.ModelSerializer):
+    rendition = serializers.IntegerField(source="face.rendition_id", read_only=True)
+    asset = serializers.IntegerField(source="face.rendition.asset_id", read_only=True)
+    decided_by = serializers.CharField(source="decided_by.username", read_only=True, default=None)
+    copies = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RequestCandidate
+        fields = [
+            "id",
+            "face",
+            "rendition",
+            "asset",
+            "distance",
+            "confirmed",
+            "decided_by",
+            "decided_at",
+            "copies",
+        ]
+        read_only_fields = fields
+
+    def get_copies(self, candidate: RequestCandidate) -> list[dict]:
+        return [
+            {"source": copy.source.name, "path": copy.path}
+            for copy in candidate.face.rendition.copies.all()
+        ]
+
+
+class AccessRequestSearchResultSerializer(serializers.Serializer):
+    references = serializers.IntegerField()
+    searched = serializers.IntegerField()
+    candidates = serializers.IntegerField()
+    new = serializers.IntegerField()
+    dropped = serializers.IntegerField()
+    undecryptable = serializers.IntegerField()
+    warnings = serializers.ListField(child=serializers.CharField())
+
+
+class ReferenceFaceChoiceSerializer(serializers.Serializer):
+    face = serializers.IntegerField(min_value=0, help_text="Index into the photo's faces.")
+
+
+class CandidateDecideSerializer(serializers.Serializer):
+    confirmed = serializers.BooleanField(help_text="true: this is the subject; false: not them.")
+
+
+# --- views ---------------------------------------------------------------------------------
+
+
+def _service(call: Callable[[], Any]) -> Any:
+    """Run a service, turning Django's permission and validation errors into API errors."""
+    try:
+        return call()
+    except DjangoPermissionDenied as exc:
+        raise PermissionDenied(str(exc)) from exc
+    except DjangoValidationError as exc:
+        raise ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        ) from exc
+
+
+def _params(serializer_class, request: Request) -> dict:
+    params = serializer_class(data=request.data)
+    params.is_valid(raise_exception=True)
+    return params.validated_data
+
+
+class AccessRequestViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Data access requests: list, read, record; photos, search, verdicts, the response."""
+
+    serializer_class = AccessRequestSerializer
+    permission_classes = [WorksAccessRequests]
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    queryset = DataAccessRequest.objects.none()
+    lookup_value_regex = "[0-9]+"
+    filterset_fields = ["status"]
+    ordering_fields = ["due_on", "received_on", "id"]
+
+    def get_queryset(self):
+        return access_requests_visible_to(user=self.request.user).prefetch_related(
+            "reference_photos__uploaded_by", "response_packs__created_by"
+        )
+
+    def _fresh(self, pk: int) -> dict:
+        return AccessRequestSerializer(self.get_queryset().get(pk=pk)).data
+
+    @extend_schema(request=AccessRequestCreateSerializer, responses={201: AccessRequestSerializer})
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        """Record a data access request; it is due PROVENA_DSAR_DAYS days after receipt."""
+        data = _params(AccessRequestCreateSerializer, request)
+        created = _service(lambda: access_request_create(created_by=request.user, **data))
+        return Response(
+            self._fresh(created.pk),
+            status=status.HTTP_201_CREATED,
+            headers={"Location": f"/api/access-requests/{created.pk}/"},
+        )
+
+    @extend_schema(
+        request={
+            "multipart/form-data": inline_serializer(
+                "ReferencePhotoUpload", {"file": serializers.FileField()}
+            )
+        },
+        responses={201: ReferencePhotoSerializer, 400: None, 413: None},
+    )
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    def photos(self, request: Request, pk: str | None = None) -> Response:
+        """Upload a reference photo (multipart field "file"); several faces need a choice."""
+        dsar = self.get_object()
+        limit = settings.PROVENA_REFERENCE_PHOTO_MAX_BYTES
+        too_large = {
+            "detail": f"the file is larger than {filesizeformat(limit)}, the most a reference "
+            "photo may be (setting PROVENA_REFERENCE_PHOTO_MAX_BYTES)"
+        }
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > limit + _UPLOAD_SLACK:
+            return Response(too_large, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise ValidationError({"file": "send the photo as the multipart field 'file'"})
+        photo = _service(
+            lambda: reference_photo_add(request=dsar, upload=upload, uploaded_by=request.user)
+        )
+        return Response(ReferencePhotoSerializer(photo).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ReferenceFaceChoiceSerializer, responses=ReferencePhotoSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"photos/(?P<photo_id>[0-9]+)/choose",
+        url_name="choose-face",
+    )
+    def choose_face(self, request: Request, pk: str | None = None, photo_id: str = "") -> Response:
+        """Pick which face in a reference photo is the subject's."""
+        dsar = self.get_object()
+        photo = get_object_or_404(dsar.reference_photos, pk=photo_id)
+        face = _params(ReferenceFaceChoiceSerializer, request)["face"]
+        chosen = _service(
+            lambda: reference_photo_choose_face(photo=photo, face=face, user=request.user)
+        )
+        return Response(ReferencePhotoSerializer(chosen).data)
+
+    @extend_schema(
+        request=None,
+        responses=inline_serializer(
+            "AccessRequestSearch",
+            {
+                "result": AccessRequestSearchResultSerializer(),
+                "candidates": CandidateSerializer(many=True),
+            },
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def search(self, request: Request, pk: str | None = None) -> Response:
+        """Search the archive's faces for the subject; return the candidates, nearest first."""
+        dsar = self.get_object()
+        result = _service(lambda: access_request_search(request=dsar, user=request.user))
+        return Response(
+            {
+                "result": AccessRequestSearchResultSerializer(result).data,
+                "candidates": CandidateSerializer(request_candidates(request=dsar), many=True).data,
+            }
+        )
+
+    @extend_schema(request=None, responses=CandidateSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def candidates(self, request: Request, pk: str | None = None) -> Response:
+        """List the candidate faces found so far, nearest first, with their verdicts."""
+        dsar = self.get_object()
+        return Response(CandidateSerializer(request_candidates(request=dsar), many=True).data)
+
+    @extend_schema(request=CandidateDecideSerializer, responses=CandidateSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"candidates/(?P<candidate_id>[0-9]+)/decide",
+        url_name="decide",
+    )
+    def decide(self, request: Request, pk: str | None = None, candidate_id: str = "") -> Response:
+        """Confirm (true) or reject (false) a candidate face."""
+        dsar = self.get_object()
+        candidate = get_object_or_404(dsar.candidates, pk=candidate_id)
+        confirmed = _params(CandidateDecideSerializer, request)["confirmed"]
+        _service(
+            lambda: request_candidate_decide(
+                candidate=candidate, confirmed=confirmed, user=request.user
+            )
+        )
+        decided = request_candidates(request=dsar).get(pk=candidate.pk)
+        return Response(CandidateSerializer(decided).data)
+
+    @extend_schema(request=None, responses={201: ResponsePackSerializer})
+    @action(detail=True, methods=["post"])
+    def pack(self, request: Request, pk: str | None = None) -> Response:
+        """Build the response pack from the confirmed candidates; the request is responded."""
+        dsar = self.get_object()
+        built = _service(lambda: response_pack_build(request=dsar, user=request.user))
+        return Response(ResponsePackSerializer(built).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY})
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"packs/(?P<pack_id>[0-9]+)/download",
+        url_name="download",
+    )
+    def download(self, request: Request, pk: str | None = None, pack_id: str = "") -> FileResponse:
+        """Download a response pack (logged as a look at personal data)."""
+        dsar = self.get_object()
+        pack = get_object_or_404(dsar.response_packs, pk=pack_id)
+        path = response_pack_file(pack=pack)
+        if not path.is_file():
+            raise Http404("the response pack is missing from PROVENA_MEDIA_ROOT; build it again")
+        personal_view_record(
+            user=request.user,
+            rendition=None,
+            kind=PersonalDataView.Kind.REDACTION,
+            detail=f"response pack {pack.pk} of access request {dsar.pk} (API)",
+        )
+        return FileResponse(
+            path.open("rb"), as_attachment=True, filename=path.name, content_type="application/zip"
+        )

@@ -1,0 +1,122 @@
+"""API for privacy cases: the queue, a case's faces, decisions and approvals (legal role)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from governance.permissions import ModelPermissions
+from governance.privacy.api.serializers import (
+    DecideSerializer,
+    FaceSerializer,
+    PrivacyCaseSerializer,
+    PrivacyDecisionSerializer,
+    ReviewSerializer,
+)
+from governance.privacy.models import ConsentRecord, PrivacyCase
+from governance.privacy.selectors import cases_queue, decision_awaiting_approval
+from governance.privacy.services.cases import privacy_case_decide, privacy_decision_review
+from inventory.models import Face
+from inventory.selectors import copies_visible_to
+
+
+class LegalOnly(ModelPermissions):
+    """Reads need privacy.view_privacycase; the services check the right to decide."""
+
+    def has_permission(self, request, view) -> bool:
+        return bool(
+            request.user
+            and request.user.is_authenticated
+            and request.user.has_perm("privacy.view_privacycase")
+        )
+
+
+def _errors(exc: DjangoValidationError) -> dict | list:
+    return exc.message_dict if hasattr(exc, "message_dict") else exc.messages
+
+
+class PrivacyCaseViewSet(viewsets.ReadOnlyModelViewSet):
+    """Privacy cases, oldest due first; POST decide/ and review/ record legal rulings."""
+
+    serializer_class = PrivacyCaseSerializer
+    permission_classes = [IsAuthenticated, LegalOnly]
+    queryset = PrivacyCase.objects.none()
+    filterset_fields = ["status", "external"]
+
+    def get_queryset(self):
+        visible = copies_visible_to(user=self.request.user).values("rendition__asset_id")
+        return (
+            PrivacyCase.objects.filter(asset_id__in=visible)
+            .exclude(status=PrivacyCase.Status.MERGED)
+            .select_related("assigned_to", "current_decision__decided_by")
+            .order_by("due_on", "pk")
+        )
+
+    def filter_queryset(self, queryset):
+        if self.action == "list" and "status" not in self.request.query_params:
+            queryset = queryset.filter(pk__in=cases_queue().values("pk"))
+        return super().filter_queryset(queryset)
+
+    @extend_schema(responses=FaceSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def faces(self, request: Request, pk: str | None = None) -> Response:
+        """The faces found in the case's photograph, in original upright pixels."""
+        case = self.get_object()
+        faces = Face.objects.filter(rendition__asset_id=case.asset_id).order_by("pk")
+        return Response(FaceSerializer(faces, many=True).data)
+
+    @extend_schema(request=DecideSerializer, responses={201: PrivacyDecisionSerializer})
+    @action(detail=True, methods=["post"])
+    def decide(self, request: Request, pk: str | None = None) -> Response:
+        """Record a decision on every copy of the case's photograph."""
+        case = self.get_object()
+        params = DecideSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        consent = None
+        if data.get("consent") is not None:
+            consent = ConsentRecord.objects.filter(pk=data["consent"]).first()
+            if consent is None:
+                raise ValidationError({"consent": [f"no consent record {data['consent']}"]})
+        try:
+            decision = privacy_case_decide(
+                case=case,
+                outcome=data["outcome"],
+                reason=data["reason"],
+                legal_basis=data.get("legal_basis", ""),
+                consent=consent,
+                decided_by=request.user,
+            )
+        except DjangoPermissionDenied as exc:
+            raise PermissionDenied(str(exc)) from exc
+        except DjangoValidationError as exc:
+            raise ValidationError(_errors(exc)) from exc
+        return Response(PrivacyDecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ReviewSerializer, responses={201: PrivacyDecisionSerializer})
+    @action(detail=True, methods=["post"])
+    def review(self, request: Request, pk: str | None = None) -> Response:
+        """Approve or reject the decision waiting for a second legal reviewer."""
+        case = self.get_object()
+        params = ReviewSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        decision = decision_awaiting_approval(case)
+        if decision is None:
+            raise ValidationError({"detail": ["no decision on this case awaits approval"]})
+        try:
+            privacy_decision_review(
+                decision=decision, decided_by=request.user, **params.validated_data
+            )
+        except DjangoPermissionDenied as exc:
+            raise PermissionDenied(str(exc)) from exc
+        except DjangoValidationError as exc:
+            raise ValidationError(_errors(exc)) from exc
+        decision.refresh_from_db()
+        return Response(PrivacyDecisionSerializer(decision).data, status=status.HTTP_201_CREATED)

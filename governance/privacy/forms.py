@@ -1,0 +1,54 @@
+"""Forms of the data access request pages (privacy case forms are in forms_cases.py)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+
+
+class AccessRequestForm(forms.Form):
+    subject_reference = forms.CharField(
+        max_length=200,
+        label="Subject reference",
+        help_text="Your file number for the data subject; it stays out of the audit log.",
+    )
+    received_on = forms.DateField(
+        label="Received on", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    notes = forms.CharField(
+        required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["received_on"].initial = timezone.localdate()
+        self.fields[
+            "received_on"
+        ].help_text = f"The response is due {settings.PROVENA_DSAR_DAYS} days later."
+
+
+class ReferencePhotoForm(forms.Form):
+    photo = forms.FileField(label="Reference photo")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["photo"].help_text = (
+            "A JPEG, PNG, WebP or TIFF photograph of the subject, at most "
+            f"{filesizeformat(settings.PROVENA_REFERENCE_PHOTO_MAX_BYTES)}."
+        )
+
+
+class ChooseFaceForm(forms.Form):
+    face = forms.IntegerField(min_value=0)
+
+
+class CandidateDecisionForm(forms.Form):
+    verdict = forms.ChoiceField(
+        choices=[("confirm", "This is the subject"), ("reject", "Not them")]
+    )
+
+    @property
+    def confirmed(self) -> bool:
+        return self.cleaned_data["verdict"] == "confirm"

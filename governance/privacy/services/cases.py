@@ -1,0 +1,471 @@
+"""Open and keep privacy cases current; record legal decisions and their approvals."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
+
+from governance.audit import EventSpec, audit_record, audit_record_many
+from governance.models import AuditEvent, User
+from governance.privacy.models import (
+    ConsentRecord,
+    DecisionApproval,
+    PrivacyCase,
+    PrivacyDecision,
+    Redaction,
+)
+from governance.remediation.models import RemediationTask
+from governance.remediation.services.tasks import TaskSpec, remediation_tasks_create
+from inventory.faces import load_upright
+from inventory.models import Copy, Rendition, Source
+from inventory.redaction import blur_faces
+from inventory.selectors_assets import asset_master
+
+_CHUNK = 1000
+Outcome = PrivacyDecision.Outcome
+
+
+@dataclass(slots=True)
+class RefreshResult:
+    """What one refresh of the privacy cases did."""
+
+    opened: int = 0
+    merged: int = 0
+    reopened: int = 0
+    tasks: int = 0
+
+
+def _today() -> date:
+    return timezone.localdate()
+
+
+def _holdings(asset_ids: list[int]) -> dict[int, tuple[int, bool]]:
+    """Return asset id -> (present copies, whether any is in an external-facing source)."""
+    found: dict[int, tuple[int, bool]] = {}
+    for start in range(0, len(asset_ids), _CHUNK):
+        rows = (
+            Copy.objects.filter(
+                state=Copy.State.PRESENT, rendition__asset_id__in=asset_ids[start : start + _CHUNK]
+            )
+            .values("rendition__asset_id")
+            .annotate(
+                n=Count("pk"),
+                external=Count("pk", filter=Q(source__risk_tier=Source.RiskTier.EXTERNAL)),
+            )
+        )
+        for row in rows:
+            found[row["rendition__asset_id"]] = (row["n"], row["external"] > 0)
+    return found
+
+
+def _faces_by_asset() -> tuple[dict[int, int], dict[int, int]]:
+    """Return asset id -> anchor rendition (lowest id with people), and -> identifiable faces."""
+    anchors: dict[int, int] = {}
+    faces: dict[int, int] = defaultdict(int)
+    rows = (
+        Rendition.objects.filter(identifiable_faces__gt=0, asset__isnull=False)
+        .order_by("pk")
+        .values_list("pk", "asset_id", "identifiable_faces")
+    )
+    for pk, asset_id, count in rows:
+        anchors.setdefault(asset_id, pk)
+        faces[asset_id] += count
+    return anchors, faces
+
+
+def _opening_reason(holdings: int, external: bool) -> str | None:
+    if holdings > 1:
+        return f"identifiable person held {holdings} times"
+    if external and settings.PROVENA_PRIVACY_CASE_EXTERNAL and holdings == 1:
+        return "identifiable person in an external-facing source"
+    return None
+
+
+@transaction.atomic
+def privacy_cases_refresh() -> RefreshResult:
+    """Open cases for assets with identifiable people held more than once; keep all current.
+
+    Cases follow their anchor rendition into merged or split assets (two cases on one asset
+    become one, the older kept), holdings are recounted, copies found since a decision get
+    the decision's remediation tasks, and a decision resting on expired consent reopens.
+    """
+    result = RefreshResult()
+    anchors, faces = _faces_by_asset()
+    cases = list(
+        PrivacyCase.objects.exclude(status=PrivacyCase.Status.MERGED).select_related(
+            "anchor", "current_decision__consent"
+        )
+    )
+    events: list[EventSpec] = []
+    # Follow the anchors into their current assets; fold cases that now share one.
+    by_asset: dict[int, PrivacyCase] = {}
+    for case in sorted(cases, key=lambda c: (c.opened_at, c.pk)):
+        case.asset_id = case.anchor.asset_id
+        keeper = by_asset.get(case.asset_id)
+        if keeper is None:
+            by_asset[case.asset_id] = case
+            continue
+        case.status, case.merged_into = PrivacyCase.Status.MERGED, keeper
+        result.merged += 1
+        events.append(
+            EventSpec(
+                event_type=AuditEvent.EventType.MERGED,
+                object_type="privacy_case",
+                object_id=case.pk,
+                detail={"into": keeper.pk, "asset": case.asset_id},
+            )
+        )
+    holdings = _holdings(sorted(set(anchors) | set(by_asset)))
+    today = _today()
+    for asset_id, anchor in anchors.items():
+        if asset_id in by_asset:
+            continue
+        count, external = holdings.get(asset_id, (0, False))
+        reason = _opening_reason(count, external)
+        if reason is None:
+            continue
+        case = PrivacyCase.objects.create(
+            anchor_id=anchor,
+            asset_id=asset_id,
+            opened_because=reason,
+            opened_at=timezone.now(),
+            due_on=today + timedelta(days=settings.PROVENA_PRIVACY_CASE_DAYS),
+            holdings=count,
+            external=external,
+            identifiable_faces=faces[asset_id],
+        )
+        by_asset[asset_id] = case
+        result.opened += 1
+        events.append(
+            EventSpec(
+                event_type=AuditEvent.EventType.PRIVACY_CASE_OPENED,
+                object_type="privacy_case",
+                object_id=case.pk,
+                outcome=AuditEvent.Outcome.WARNING,
+                detail={"asset": asset_id, "reason": reason, "holdings": count},
+            )
+        )
+    for case in cases:
+        if case.status != PrivacyCase.Status.MERGED:
+            case.holdings, case.external = holdings.get(case.asset_id, (0, False))
+            case.identifiable_faces = faces.get(case.asset_id, 0)
+            decision = case.current_decision
+            lapsed = (
+                decision is not None
+                and decision.outcome == Outcome.CONSENT_ON_FILE
+                and decision.consent is not None
+                and not decision.consent.in_force_on(today)
+            )
+            if lapsed:
+                case.status = PrivacyCase.Status.OPEN
+                case.due_on = today + timedelta(days=settings.PROVENA_PRIVACY_CASE_DAYS)
+                case.current_decision = None
+                result.reopened += 1
+                events.append(
+                    EventSpec(
+                        event_type=AuditEvent.EventType.PRIVACY_CASE_OPENED,
+                        object_type="privacy_case",
+                        object_id=case.pk,
+                        outcome=AuditEvent.Outcome.WARNING,
+                        detail={"reason": "consent on file has expired"},
+                    )
+                )
+    PrivacyCase.objects.bulk_update(
+        cases,
+        [
+            "asset",
+            "status",
+            "merged_into",
+            "holdings",
+            "external",
+            "identifiable_faces",
+            "current_decision",
+            "due_on",
+        ],
+        batch_size=_CHUNK,
+    )
+    # Copies found since a decision join it: the plan is recomputed and tasks are idempotent.
+    # Only cases with a copy first seen after their decision can need more work, so a scan
+    # does not revisit every decided case.
+    newer_copy = Copy.objects.filter(
+        state=Copy.State.PRESENT,
+        rendition__asset_id=OuterRef("asset_id"),
+        first_seen_at__gt=OuterRef("current_decision__decided_at"),
+    )
+    for case in (
+        PrivacyCase.objects.filter(
+            status=PrivacyCase.Status.DECIDED, current_decision__isnull=False
+        )
+        .filter(Exists(newer_copy))
+        .select_related("current_decision__decided_by")
+    ):
+        result.tasks += len(_create_tasks(case.current_decision, case))
+    if events:
+        audit_record_many(events)
+    return result
+
+
+# --- decisions ---------------------------------------------------------------------------------
+
+
+def _present_copies(case: PrivacyCase) -> list[Copy]:
+    return list(
+        Copy.objects.filter(state=Copy.State.PRESENT, rendition__asset_id=case.asset_id)
+        .select_related("source")
+        .order_by("pk")
+    )
+
+
+def _plan(decision: PrivacyDecision, case: PrivacyCase) -> list[TaskSpec]:
+    """Return the remediation work the decision asks for, one task per copy."""
+    copies = _present_copies(case)
+    action = {
+        Outcome.DELETE_ALL: RemediationTask.Action.QUARANTINE,
+        Outcome.RESTRICT_ACCESS: RemediationTask.Action.RESTRICT_ACCESS,
+        Outcome.REDACT: RemediationTask.Action.APPLY_REDACTION,
+        Outcome.RETAIN_MASTER_ONLY: RemediationTask.Action.REMOVE_DUPLICATE,
+    }.get(decision.outcome)
+    if action is None:
+        return []
+    if decision.outcome == Outcome.RETAIN_MASTER_ONLY:
+        copies = [c for c in copies if c.pk != decision.master_copy_id]
+    note = f"privacy case {case.pk}: {decision.get_outcome_display()}"
+    return [TaskSpec(copy=c, action=action, personal_data=True, note=note) for c in copies]
+
+
+def _create_tasks(decision: PrivacyDecision, case: PrivacyCase, supersedes=None) -> list:
+    return remediation_tasks_create(
+        origin=decision,
+        plan=_plan(decision, case),
+        created_by=decision.decided_by,
+        supersedes=supersedes,
+    )
+
+
+def _redact(decision: PrivacyDecision, case: PrivacyCase) -> list[Redaction]:
+    """Write a face-blurred derivative of each rendition with faces; originals untouched."""
+    folder = Path(settings.PROVENA_MEDIA_ROOT) / "redactions" / f"case-{case.pk}"
+    folder.mkdir(parents=True, exist_ok=True)
+    made = []
+    renditions = Rendition.objects.filter(asset_id=case.asset_id, faces__isnull=False).distinct()
+    for rendition in renditions:
+        copy = rendition.copies.filter(state=Copy.State.PRESENT).select_related("source").first()
+        if copy is None:
+            continue
+        boxes = list(rendition.faces.values_list("left", "top", "width", "height"))
+        image, scale, _ = load_upright(Path(copy.source.root) / copy.path, 1_000_000)
+        redacted = blur_faces(image, boxes, scale=1 / scale)
+        name = f"decision-{decision.pk}-rendition-{rendition.pk}.jpg"
+        target = folder / name
+        redacted.save(target, "JPEG", quality=90)
+        digest = hashlib.sha256(target.read_bytes()).hexdigest()
+        made.append(
+            Redaction.objects.create(
+                decision=decision,
+                rendition=rendition,
+                path=f"redactions/case-{case.pk}/{name}",
+                sha256=digest,
+                faces=len(boxes),
+            )
+        )
+    return made
+
+
+def _take_effect(decision: PrivacyDecision, case: PrivacyCase) -> None:
+    previous = case.current_decision
+    case.current_decision = decision
+    case.status = (
+        PrivacyCase.Status.ESCALATED
+        if decision.outcome == Outcome.ESCALATE
+        else PrivacyCase.Status.DECIDED
+    )
+    case.save(update_fields=["current_decision", "status", "updated_at"])
+    redactions = _redact(decision, case) if decision.outcome == Outcome.REDACT else []
+    _create_tasks(decision, case, supersedes=previous)
+    if redactions:
+        audit_record(
+            event_type=AuditEvent.EventType.REDACTED,
+            object_type="privacy_case",
+            object_id=case.pk,
+            user=decision.decided_by,
+            detail={
+                "decision": decision.pk,
+                "redactions": [{"path": r.path, "sha256": r.sha256} for r in redactions],
+            },
+        )
+
+
+def _check_legal(user: User) -> None:
+    if not user.has_perm("privacy.decide_privacycase"):
+        raise PermissionDenied("only the legal role decides privacy cases")
+
+
+@transaction.atomic
+def privacy_case_decide(
+    *,
+    case: PrivacyCase,
+    outcome: str,
+    reason: str,
+    decided_by: User,
+    legal_basis: str = "",
+    consent: ConsentRecord | None = None,
+) -> PrivacyDecision:
+    """Record a legal decision on the case; it takes effect now or after a second reviewer."""
+    _check_legal(decided_by)
+    case = PrivacyCase.objects.select_for_update().get(pk=case.pk)
+    reason, legal_basis = (reason or "").strip(), (legal_basis or "").strip()
+    if outcome not in Outcome.values:
+        raise ValidationError({"outcome": f"must be one of {', '.join(Outcome.values)}"})
+    if not reason:
+        raise ValidationError({"reason": "say why: a decision without a reason cannot be audited"})
+    if case.status == PrivacyCase.Status.MERGED:
+        raise ValidationError(f"case {case.pk} was merged into case {case.merged_into_id}")
+    if case.status == PrivacyCase.Status.AWAITING_APPROVAL:
+        raise ValidationError(
+            "a decision on this case awaits a second reviewer: approve or reject it first"
+        )
+    if outcome == Outcome.RETAIN_ALL and not legal_basis:
+        raise ValidationError({"legal_basis": "retaining every copy needs its legal basis"})
+    if outcome == Outcome.CONSENT_ON_FILE:
+        if consent is None:
+            raise ValidationError({"consent": "choose the consent record this rests on"})
+        if not consent.in_force_on(_today()):
+            raise ValidationError({"consent": "that consent is not in force today"})
+    copies = _present_copies(case)
+    master = asset_master(asset=case.asset) if case.asset_id else None
+    decision = PrivacyDecision.objects.create(
+        case=case,
+        outcome=outcome,
+        reason=reason,
+        legal_basis=legal_basis,
+        consent=consent if outcome == Outcome.CONSENT_ON_FILE else None,
+        supersedes=case.current_decision,
+        needs_approval=bool(
+            settings.PROVENA_PRIVACY_SECOND_REVIEWER and outcome in PrivacyDecision.DESTRUCTIVE
+        ),
+        master_copy_id=master.copy.pk if master and master.copy else None,
+        covered_copies={str(c.pk): c.sha256 for c in copies},
+        decided_by=decided_by,
+    )
+    audit_record(
+        event_type=AuditEvent.EventType.PRIVACY_DECIDED,
+        object_type="privacy_case",
+        object_id=case.pk,
+        user=decided_by,
+        detail={
+            "decision": decision.pk,
+            "outcome": outcome,
+            "reason": reason,
+            "legal_basis": legal_basis,
+            "consent": consent.pk if consent and outcome == Outcome.CONSENT_ON_FILE else None,
+            "copies": len(copies),
+            "needs_approval": decision.needs_approval,
+            "supersedes": decision.supersedes_id,
+        },
+    )
+    if decision.needs_approval:
+        case.status = PrivacyCase.Status.AWAITING_APPROVAL
+        case.save(update_fields=["status", "updated_at"])
+    else:
+        _take_effect(decision, case)
+    return decision
+
+
+@transaction.atomic
+def privacy_decision_review(
+    *, decision: PrivacyDecision, approved: bool, reason: str, decided_by: User
+) -> DecisionApproval:
+    """Record a second legal reviewer's approval or rejection of a destructive decision."""
+    _check_legal(decided_by)
+    decision = (
+        PrivacyDecision.objects.select_for_update().select_related("case").get(pk=decision.pk)
+    )
+    reason = (reason or "").strip()
+    if not decision.needs_approval:
+        raise ValidationError("this decision does not need a second reviewer")
+    if DecisionApproval.objects.filter(decision=decision).exists():
+        raise ValidationError("this decision has already been approved or rejected")
+    if decided_by.pk == decision.decided_by_id:
+        raise ValidationError("a second reviewer must be someone other than the one who decided")
+    if not reason:
+        raise ValidationError({"reason": "say why"})
+    approval = DecisionApproval.objects.create(
+        decision=decision, approved=approved, reason=reason, decided_by=decided_by
+    )
+    case = decision.case
+    audit_record(
+        event_type=(
+            AuditEvent.EventType.PRIVACY_APPROVED
+            if approved
+            else AuditEvent.EventType.PRIVACY_REJECTED
+        ),
+        object_type="privacy_case",
+        object_id=case.pk,
+        user=decided_by,
+        detail={"decision": decision.pk, "reason": reason},
+    )
+    if approved:
+        _take_effect(decision, case)
+    else:
+        case.status = (
+            PrivacyCase.Status.DECIDED if case.current_decision_id else PrivacyCase.Status.OPEN
+        )
+        case.save(update_fields=["status", "updated_at"])
+    return approval
+
+
+@transaction.atomic
+def privacy_case_assign(*, case: PrivacyCase, assignee: User | None, assigned_by: User) -> None:
+    """Give the case to a legal reviewer (or to nobody)."""
+    _check_legal(assigned_by)
+    if assignee is not None and not assignee.has_perm("privacy.decide_privacycase"):
+        raise ValidationError({"assignee": f"{assignee} is not a legal reviewer"})
+    case.assigned_to = assignee
+    case.save(update_fields=["assigned_to", "updated_at"])
+
+
+@transaction.atomic
+def consent_record_create(
+    *,
+    subject_reference: str,
+    document_reference: str,
+    obtained_on: date,
+    expires_on: date | None,
+    scope: str,
+    recorded_by: User,
+) -> ConsentRecord:
+    """Record a consent on file, with its expiry."""
+    _check_legal(recorded_by)
+    if not subject_reference.strip() or not document_reference.strip():
+        raise ValidationError("a consent record needs the subject and where the form is kept")
+    if expires_on and expires_on < obtained_on:
+        raise ValidationError({"expires_on": "consent cannot expire before it was obtained"})
+    consent = ConsentRecord.objects.create(
+        subject_reference=subject_reference.strip(),
+        document_reference=document_reference.strip(),
+        obtained_on=obtained_on,
+        expires_on=expires_on,
+        scope=scope.strip(),
+        recorded_by=recorded_by,
+    )
+    audit_record(
+        event_type=AuditEvent.EventType.CONSENT_RECORDED,
+        object_type="consent",
+        object_id=consent.pk,
+        user=recorded_by,
+        detail={
+            "subject": consent.subject_reference,
+            "document": consent.document_reference,
+            "expires_on": expires_on.isoformat() if expires_on else None,
+        },
+    )
+    return consent

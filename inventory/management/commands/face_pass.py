@@ -1,0 +1,42 @@
+"""Run the face pass now (it also runs after every scan), or re-apply the identifiable rule."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from governance.privacy.encryption import EncodingKeyMissing
+from governance.privacy.services.cases import privacy_cases_refresh
+from inventory.services.faces import faces_reclassify, faces_run
+
+
+class Command(BaseCommand):
+    help = (
+        "Look for faces in renditions not yet checked under the current face settings, then "
+        "open privacy cases. --reclassify re-applies PROVENA_FACE_MIN_PX/MIN_SCORE to stored "
+        "faces without decoding anything."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--workers", type=int, default=1)
+        parser.add_argument("--reclassify", action="store_true")
+
+    def handle(self, *args, **options) -> None:
+        if options["reclassify"]:
+            changed = faces_reclassify()
+            self.stdout.write(f"reclassified: {changed} renditions changed")
+        else:
+            try:
+                result = faces_run(
+                    workers=options["workers"],
+                    progress=lambda done, total: self.stdout.write(f"\r{done}/{total}", ending=""),
+                )
+            except EncodingKeyMissing as exc:
+                raise CommandError(str(exc)) from exc
+            self.stdout.write("")
+            self.stdout.write(
+                f"face pass: {result.renditions} renditions, {result.with_faces} with faces, "
+                f"{result.identifiable} with identifiable people, {result.failed} unreadable, "
+                f"{result.seconds:.1f} s"
+            )
+        cases = privacy_cases_refresh()
+        self.stdout.write(f"privacy cases: {cases.opened} opened, {cases.merged} merged")
