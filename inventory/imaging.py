@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import mmap
 import os
 import re
+import signal
 import stat
 import tempfile
+import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -57,6 +60,7 @@ _EXIF_TIME = re.compile(r"(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2}):(\d{2
 _EXIF_OFFSET = re.compile(r"[+-]\d{2}:\d{2}")
 # NUL padding and other C0 controls are never text in EXIF, and PostgreSQL rejects NUL.
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LINK_MESSAGE = "a symbolic link appeared here since the walk; links are not followed"
 
 # Our name: (exifread key, Pillow IFD pointer or None for IFD0, tag id).
 _EXIF_FIELDS: dict[str, tuple[str, int | None, int]] = {
@@ -128,12 +132,28 @@ class _Unusable(Exception):
     """Carry a human reason why a file cannot be inventoried as an image."""
 
 
+class _TimedOut(BaseException):
+    """Raised by the per-file deadline; a BaseException so no `except Exception` hides it."""
+
+
 def examine_batch(
-    root: str, rel_paths: list[str], *, thumbnail_dir: str | None, max_pixels: int
+    root: str,
+    rel_paths: list[str],
+    *,
+    thumbnail_dir: str | None,
+    max_pixels: int,
+    deadline_seconds: float | None = None,
 ) -> list[Examination]:
     """Examine each file of a batch, in order."""
     return [
-        examine_file(root, p, thumbnail_dir=thumbnail_dir, max_pixels=max_pixels) for p in rel_paths
+        examine_file(
+            root,
+            p,
+            thumbnail_dir=thumbnail_dir,
+            max_pixels=max_pixels,
+            deadline_seconds=deadline_seconds,
+        )
+        for p in rel_paths
     ]
 
 
@@ -144,11 +164,56 @@ def examine_file(
     thumbnail_dir: str | None,
     max_pixels: int,
     thumbnail_size: int = 320,
+    deadline_seconds: float | None = None,
 ) -> Examination:
-    """Examine one file under root; report every problem with the file as an error."""
+    """Examine one file under root; report every problem with the file as an error.
+
+    With deadline_seconds, work on the file stops after that long (in a main thread, where
+    the scanner's worker processes run it) and the file is recorded as an error.
+    """
     if thumbnail_dir and Path(thumbnail_dir).resolve().is_relative_to(Path(root).resolve()):
         # A configuration mistake, not a bad file: the scanned store must never be written.
         raise ValueError(f"thumbnail_dir {thumbnail_dir} lies inside the scanned root {root}")
+    armed = _deadline_start(deadline_seconds)
+    try:
+        try:
+            return _examine_file(root, rel_path, thumbnail_dir, max_pixels, thumbnail_size)
+        finally:
+            _deadline_stop(armed)
+    except _TimedOut:
+        # The alarm may also land in the `finally` above; the file is then over time anyway.
+        _deadline_stop(armed)
+        message = f"gave up after {deadline_seconds:g} s (the time limit for one file)"
+        return Examination(rel_path, None, None, None, message, None)
+
+
+def _deadline_start(seconds: float | None) -> tuple[Any] | None:
+    """Arm a one-shot SIGALRM that raises _TimedOut; return what to restore, or None."""
+    # Signals reach only the main thread; a scan examining in a background thread relies on
+    # the pixel limit alone (docs/security.md).
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        return None
+
+    def expire(signum: int, frame: Any) -> None:
+        raise _TimedOut
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    return (previous,)
+
+
+def _deadline_stop(armed: tuple[Any] | None) -> None:
+    """Disarm the per-file alarm and put back the previous SIGALRM handler."""
+    if armed is None:
+        return
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    signal.signal(signal.SIGALRM, armed[0] if armed[0] is not None else signal.SIG_DFL)
+
+
+def _examine_file(
+    root: str, rel_path: str, thumbnail_dir: str | None, max_pixels: int, thumbnail_size: int
+) -> Examination:
+    """Read, hash and examine one file (examine_file without the deadline)."""
     # WeasyPrint and face_recognition set this to True when imported; a scanner running in
     # the same process must still see truncated files as errors, never as half-grey images.
     ImageFile.LOAD_TRUNCATED_IMAGES = False
@@ -156,6 +221,10 @@ def examine_file(
     if rel.is_absolute() or ".." in rel.parts:
         return Examination(rel_path, None, None, None, "path escapes the source root", None)
     path = Path(root) / rel
+    # The walk does not follow links; a folder swapped for one since then must not lead the
+    # read outside the source (and so outside PROVENA_ALLOWED_ROOTS).
+    if not path.parent.resolve().is_relative_to(Path(root).resolve()):
+        return Examination(rel_path, None, None, None, _LINK_MESSAGE, None)
     try:
         content = _read_stable(path)
     except _Unusable as exc:
@@ -176,16 +245,18 @@ def examine_file(
 
 
 def _file_state(path: Path) -> tuple[int, int]:
-    """Return (size, mtime_ns) of a regular file."""
-    st = path.stat()
+    """Return (size, mtime_ns) of a regular file, not following a symbolic link."""
+    st = path.lstat()
+    if stat.S_ISLNK(st.st_mode):
+        raise _Unusable(_LINK_MESSAGE)
     if not stat.S_ISREG(st.st_mode):
         raise _Unusable("not a regular file")
     return st.st_size, st.st_mtime_ns
 
 
 def _open_binary(path: Path) -> BinaryIO:
-    """Open a file for reading only."""
-    return path.open("rb")
+    """Open a file for reading only, refusing a symbolic link swapped in since the walk."""
+    return os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC), "rb")
 
 
 def _read_stable(path: Path) -> _Content:
@@ -547,6 +618,8 @@ def _describe_os_error(exc: OSError) -> str:
     """Describe a file-access failure for a person."""
     if isinstance(exc, PermissionError):
         return "permission denied"
+    if exc.errno == errno.ELOOP:  # O_NOFOLLOW met a link
+        return _LINK_MESSAGE
     if isinstance(exc, FileNotFoundError):
         return "file not found (removed or renamed during the scan)"
     return f"unreadable: {exc.strerror or exc}"

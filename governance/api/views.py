@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_filters
 from rest_framework import viewsets
+from rest_framework.authtoken.views import ObtainAuthToken
 
 from governance.api.serializers import AuditEventSerializer
 from governance.audit import audit_events_visible_to
@@ -29,3 +30,12 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return audit_events_visible_to(user=self.request.user).order_by("seq")
+
+
+class AuthTokenView(ObtainAuthToken):
+    """Exchange a user name and password for an API token; throttled like the login page."""
+
+    def get_serializer_context(self) -> dict:
+        # django-axes marks a locked-out login on the request handed to authenticate(), and its
+        # middleware reads the mark on Django's request, not on DRF's wrapper around it.
+        return {**super().get_serializer_context(), "request": self.request._request}

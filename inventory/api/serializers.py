@@ -93,7 +93,8 @@ class RenditionSerializer(serializers.ModelSerializer):
 
 class CopySerializer(serializers.ModelSerializer):
     source = serializers.SlugRelatedField(slug_field="name", read_only=True)
-    rendition = RenditionSerializer(read_only=True)
+    # None for a file that could not be decoded (its error is in `problem`).
+    rendition = RenditionSerializer(read_only=True, allow_null=True)
     retired = serializers.SerializerMethodField()
 
     class Meta:

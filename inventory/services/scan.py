@@ -21,12 +21,13 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from governance.audit import audit_record
+from governance.database import CONNECTION_ERRORS
 from governance.models import AuditEvent, User
 from governance.version import VERSION
 from inventory.imaging import Examination, examine_batch
@@ -261,6 +262,7 @@ def _examine_options(scan: Scan) -> dict:
     return {
         "thumbnail_dir": str(thumbnail_dir()),
         "max_pixels": scan.parameters.get("max_image_pixels", settings.PROVENA_MAX_IMAGE_PIXELS),
+        "deadline_seconds": settings.PROVENA_EXAMINE_SECONDS,
     }
 
 
@@ -448,8 +450,17 @@ def scan_run(
         scan_fail(scan=scan, reason="stopped by the user", status=Scan.Status.INTERRUPTED)
         raise
     except Exception as exc:
-        logger.exception("scan %s of %s failed", scan.pk, source.name)
-        scan_fail(scan=scan, reason=f"{type(exc).__name__}: {exc}")
+        if isinstance(exc, CONNECTION_ERRORS):
+            # Not a bug to trace: the database went away. The batch in flight rolled back whole.
+            logger.error("scan %s of %s lost its database: %s", scan.pk, source.name, exc)
+        else:
+            logger.exception("scan %s of %s failed", scan.pk, source.name)
+        try:
+            scan_fail(scan=scan, reason=f"{type(exc).__name__}: {exc}")
+        except DatabaseError:
+            # Nothing can be written now; the next scan of the source finds this process gone
+            # and marks the scan interrupted, then carries on where it stopped.
+            logger.error("scan %s could not be marked failed; it stays running until then", scan.pk)
         raise
     scan = scan_finish(scan=scan, timings=timings, started=started)
     _scan_event(scan, AuditEvent.EventType.SCAN_FINISHED, AuditEvent.Outcome.SUCCESS)

@@ -19,7 +19,13 @@ class SourceRefused(ValueError):
 
 def allowed_root_for(path: Path) -> Path:
     """Return the resolved path if it lies under PROVENA_ALLOWED_ROOTS, else refuse it."""
-    resolved = path.expanduser().resolve()
+    try:
+        resolved = path.expanduser().resolve()
+    except (RuntimeError, OSError) as exc:
+        # "~someone" with no such user, or a loop of symbolic links: no folder to speak of.
+        raise SourceRefused(
+            f"{path} cannot be resolved to a folder ({exc}); give its absolute path"
+        ) from exc
     roots = settings.PROVENA_ALLOWED_ROOTS
     if not roots:
         raise SourceRefused(
@@ -36,6 +42,12 @@ def allowed_root_for(path: Path) -> Path:
         or media_root.is_relative_to(resolved)
     ):
         raise SourceRefused(f"{resolved} overlaps PROVENA_MEDIA_ROOT ({media_root})")
+    # Files Provena removes from sources wait there; scanning them would count them again.
+    quarantine_root = settings.PROVENA_QUARANTINE_ROOT
+    if quarantine_root is not None and (
+        resolved.is_relative_to(quarantine_root) or quarantine_root.is_relative_to(resolved)
+    ):
+        raise SourceRefused(f"{resolved} overlaps PROVENA_QUARANTINE_ROOT ({quarantine_root})")
     if not resolved.exists():
         raise SourceRefused(f"{resolved} does not exist")
     if not resolved.is_dir():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import Counter
 from contextlib import contextmanager
 
@@ -457,6 +458,39 @@ def test_audit_page_filters_by_event_type_and_object(role_users, scanned_archive
     assert len(rows) == 3
     one = client.get("/audit/", {"object_type": "scan", "object_id": str(scan.pk)})
     assert [e.object_id for e in one.context["page"].object_list] == [str(scan.pk)]
+
+
+def test_audit_page_shows_one_line_per_event_a_page_at_a_time(role_users, scanned_archive):
+    from governance.views import EVENTS_PER_PAGE
+    from inventory.models import Match
+
+    total = AuditEvent.objects.count()
+    assert total > EVENTS_PER_PAGE
+    client = Client()
+    client.force_login(role_users["auditor"])
+
+    first = client.get("/audit/").content.decode()
+
+    rows = re.findall(r'<tr>\s*<td class="num">(\d+)</td>', first)
+    assert [int(seq) for seq in rows] == list(range(total, total - EVENTS_PER_PAGE, -1))
+    pages = -(-total // EVENTS_PER_PAGE)
+    assert f"Page 1 of {pages} · {total} in all" in first and "Next →" in first
+    # A long detail is one summary line; every field opens in place.
+    finished = AuditEvent.objects.filter(event_type="scan_finished").order_by("-seq").first()
+    row = re.search(rf'<td class="num">{finished.seq}</td>(.*?)</tr>', first, re.S).group(1)
+    summary = re.search(r"<summary>(.*?)</summary>", row, re.S).group(1)
+    assert summary.startswith("source: ") and summary.endswith(f"{len(finished.detail) - 3} more")
+    assert row.count("<dt>") == len(finished.detail)
+    second = client.get("/audit/", {"page": 2}).content.decode()
+    assert re.findall(r'<tr>\s*<td class="num">(\d+)</td>', second)[0] == str(
+        total - EVENTS_PER_PAGE
+    )
+
+    matched = client.get("/audit/", {"event_type": "matched", "object_type": "match"})
+    html = matched.content.decode()
+    assert f"{Match.objects.count()} events match the filter" in html
+    some = Match.objects.first()
+    assert f'<a href="/review/{some.pk}/">match {some.pk}</a>' in html
 
 
 def test_audit_page_of_a_long_log_verifies_when_asked(role_users, log, monkeypatch):

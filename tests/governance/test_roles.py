@@ -100,5 +100,9 @@ def test_sync_roles_restores_drifted_permissions_and_creates_no_duplicates() -> 
     assert _permission_names(manager) == set(roles.ROLE_PERMISSIONS[roles.MANAGER])
 
 
-def test_organisation_wide_roles_are_the_auditor_and_the_administrator() -> None:
-    assert frozenset({roles.AUDITOR, roles.ADMINISTRATOR}) == roles.ORGANISATION_WIDE_ROLES
+def test_organisation_wide_roles_are_the_auditor_the_administrator_and_legal() -> None:
+    # Legal reviewers answer for personal data wherever the organisation holds it.
+    assert (
+        frozenset({roles.AUDITOR, roles.ADMINISTRATOR, roles.LEGAL_REVIEWER})
+        == roles.ORGANISATION_WIDE_ROLES
+    )

@@ -8,6 +8,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.template.defaultfilters import filesizeformat
 
+from governance.database import CONNECTION_ERRORS, database_failure
 from inventory.models import Scan, Source
 from inventory.services.scan import ScanAlreadyRunning, scan_run
 from inventory.services.sources import SourceRefused, source_register
@@ -85,6 +86,16 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         if options["workers"] is not None and options["workers"] < 1:
             raise CommandError("--workers must be at least 1")
+        try:
+            self._scan(options)
+        except CONNECTION_ERRORS as exc:
+            raise CommandError(
+                f"{database_failure(exc)} Nothing is half-recorded: each batch of files is "
+                "recorded whole or not at all. Run the scan again once the database is back; "
+                "it carries on where this one stopped."
+            ) from exc
+
+    def _scan(self, options: dict) -> None:
         try:
             source = source_register(
                 root=Path(options["path"]),
