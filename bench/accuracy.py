@@ -11,6 +11,8 @@ negatives (textures, the other frame of a stereo pair). Runs on the same files:
 
 Prints the tables (Markdown) and writes var/bench/accuracy/results.json.
   --sweep-keys   measure crop recall against the number of index keys (docs/matching.md)
+
+Then, on the main corpus, the face-detection accuracy of bench/faces.py (--no-faces skips it).
 """
 
 from __future__ import annotations
@@ -990,6 +992,7 @@ def main() -> None:
     )
     parser.add_argument("--sweep-keys", action="store_true", help="run the key-count sweep only")
     parser.add_argument("--verbose", action="store_true", help="list misses and wrong labels")
+    parser.add_argument("--no-faces", action="store_true", help="skip the face accuracy part")
     parser.add_argument(
         "--variant",
         action="store_true",
@@ -1082,6 +1085,11 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / RESULTS).write_text(json.dumps(results, indent=2))
     print(f"\nwrote {(OUT / RESULTS).relative_to(REPO)} in {time.perf_counter() - started:.0f} s")
+    if not (args.no_faces or args.variant or args.fresh):
+        import faces  # bench/faces.py, beside this script
+
+        print("\n---- faces ----\n", flush=True)
+        faces.main([])
 
 
 def _dump_verdicts(items: list[Item], verdicts: dict) -> None:
