@@ -8,7 +8,7 @@ export SECRET_KEY ?= provena-test-only-key
 # Tests and the demo must never reach for a network or a model hub.
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install demo serve test test-postgres integration lint format bench bench-accuracy lock clean system-deps
+.PHONY: install demo serve test test-postgres integration api-fuzz lint format bench bench-accuracy lock clean system-deps
 
 install: $(STAMP)
 
@@ -18,22 +18,29 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -r requirements.lock
 	touch $(STAMP)
 
-# Debian packages the report and browser tests use (pdfsig, chromium); installs only if missing.
+# Debian packages the report and browser tests use (pdfsig, chromium) and the tools make bench
+# compares with (jdupes, findimagedupes); installs only if missing.
 system-deps:
 	@missing=""; \
 	command -v pdfsig >/dev/null || missing="$$missing poppler-utils"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v jdupes >/dev/null || missing="$$missing jdupes"; \
+	command -v findimagedupes >/dev/null || missing="$$missing findimagedupes"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing; \
 	  else echo "please install:$$missing (Debian packages)"; exit 1; fi; \
 	fi
 
+# The demo stores face encodings (for data access requests) under a key made on first run.
+DEMO_ENV = PROVENA_DEBUG=true PROVENA_ALLOWED_ROOTS=$(DEMO_ARCHIVE) PROVENA_FACE_ENCODINGS=true PROVENA_FACE_KEY_FILE=var/face.key
+
 demo: install
 	mkdir -p var
-	PROVENA_DEBUG=true PROVENA_ALLOWED_ROOTS=$(DEMO_ARCHIVE) $(BIN)/python manage.py migrate --noinput
-	PROVENA_DEBUG=true PROVENA_ALLOWED_ROOTS=$(DEMO_ARCHIVE) $(BIN)/python manage.py setup_demo --archive $(DEMO_ARCHIVE)
+	test -s var/face.key || $(BIN)/python manage.py generate_face_key > var/face.key
+	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput
+	$(DEMO_ENV) $(BIN)/python manage.py setup_demo --archive $(DEMO_ARCHIVE)
 	@echo "Serving on http://127.0.0.1:8000/ (Ctrl-C to stop)"
-	PROVENA_DEBUG=true PROVENA_ALLOWED_ROOTS=$(DEMO_ARCHIVE) $(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(DEMO_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 # Two processes: the suite scans real images and renders real PDFs.
 PYTEST_WORKERS ?= 2
@@ -52,6 +59,12 @@ integration: install
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/provena} \
 	  $(BIN)/python -m pytest -q -m integration tests/integration $(PYTEST_ARGS)
 
+# A longer, randomised schemathesis run against the API (make test runs a short, repeatable one;
+# docs/security.md). Raise the count with PROVENA_API_FUZZ_EXAMPLES=200.
+api-fuzz: install
+	PROVENA_API_FUZZ_RANDOM=1 PROVENA_API_FUZZ_EXAMPLES=$${PROVENA_API_FUZZ_EXAMPLES:-50} \
+	  $(BIN)/python -m pytest -q tests/test_api_schema_fuzz.py $(PYTEST_ARGS)
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -64,6 +77,7 @@ format: install
 bench: install
 	PROVENA_DEBUG=true $(BIN)/python bench/run.py $(BENCH_ARGS)
 	PROVENA_DEBUG=true $(BIN)/python bench/report.py
+	PROVENA_DEBUG=true $(BIN)/python bench/exposure.py
 
 # Near-duplicate accuracy on real photographs and their edited copies, against plain pHash.
 bench-accuracy: install

@@ -11,7 +11,8 @@ AUDITOR = "auditor"
 ADMINISTRATOR = "administrator"
 ROLES = (COMPLIANCE_OFFICER, LEGAL_REVIEWER, MANAGER, AUDITOR, ADMINISTRATOR)
 # Roles that see every department's sources.
-ORGANISATION_WIDE_ROLES = frozenset({AUDITOR, ADMINISTRATOR})
+# Legal reviewers answer for personal data held anywhere in the organisation (PDPO).
+ORGANISATION_WIDE_ROLES = frozenset({AUDITOR, ADMINISTRATOR, LEGAL_REVIEWER})
 
 _READ_INVENTORY = [
     "inventory.view_source",
@@ -42,6 +43,48 @@ _CURATE_ASSETS = [
 # Every role reads and downloads reports (verifying one needs only a login).
 _READ_REPORTS = ["reports.view_report"]
 
+# Remediation: every role reads tasks, decisions and the quarantine; managers assign,
+# reschedule and waive; compliance officers update status, decide disposals and execute.
+_READ_REMEDIATION = [
+    "remediation.view_remediationtask",
+    "remediation.view_taskchange",
+    "remediation.view_disposaldecision",
+    "remediation.view_sourcepolicy",
+    "remediation.view_quarantineentry",
+]
+_MANAGE_REMEDIATION = [
+    "remediation.assign_remediationtask",
+    "remediation.waive_remediationtask",
+]
+_DO_REMEDIATION = [
+    "remediation.change_remediationtask",
+    "remediation.add_disposaldecision",
+    "remediation.execute_remediation",
+]
+
+# Personal data: faces, images of identifiable people, privacy cases, consent and data access
+# requests are for the legal role only (PDPO); other roles see faces blurred in thumbnails.
+_LEGAL_PRIVACY = [
+    "inventory.view_face",
+    "privacy.view_privacycase",
+    "privacy.change_privacycase",
+    "privacy.decide_privacycase",
+    "privacy.view_personal_image",
+    "privacy.view_privacydecision",
+    "privacy.view_decisionapproval",
+    "privacy.view_consentrecord",
+    "privacy.add_consentrecord",
+    "privacy.view_redaction",
+    "privacy.view_personaldataview",
+    "privacy.view_dataaccessrequest",
+    "privacy.add_dataaccessrequest",
+    "privacy.change_dataaccessrequest",
+    "privacy.work_dataaccessrequest",
+    "privacy.view_referencephoto",
+    "privacy.view_requestcandidate",
+    "privacy.view_responsepack",
+]
+
 # Permission codenames as "app_label.codename".
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     COMPLIANCE_OFFICER: [
@@ -54,10 +97,24 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_CURATE_ASSETS,
         *_READ_REPORTS,
         "reports.build_report",
+        *_READ_REMEDIATION,
+        *_DO_REMEDIATION,
     ],
-    LEGAL_REVIEWER: [*_READ_INVENTORY, "inventory.export_findings", *_READ_REPORTS],
-    MANAGER: [*_READ_INVENTORY, "inventory.export_findings", *_READ_REPORTS],
-    AUDITOR: [*_READ_INVENTORY, "inventory.export_findings", *_READ_REPORTS],
+    LEGAL_REVIEWER: [
+        *_READ_INVENTORY,
+        "inventory.export_findings",
+        *_READ_REPORTS,
+        *_READ_REMEDIATION,
+        *_LEGAL_PRIVACY,
+    ],
+    MANAGER: [
+        *_READ_INVENTORY,
+        "inventory.export_findings",
+        *_READ_REPORTS,
+        *_READ_REMEDIATION,
+        *_MANAGE_REMEDIATION,
+    ],
+    AUDITOR: [*_READ_INVENTORY, "inventory.export_findings", *_READ_REPORTS, *_READ_REMEDIATION],
     ADMINISTRATOR: [
         *_READ_INVENTORY,
         "inventory.add_source",
@@ -74,6 +131,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "governance.change_user",
         *_READ_REPORTS,
         "reports.build_report",
+        *_READ_REMEDIATION,
+        *_MANAGE_REMEDIATION,
+        *_DO_REMEDIATION,
+        "remediation.change_sourcepolicy",
     ],
 }
 

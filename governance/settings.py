@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from governance.env import env_bool, env_float, env_int, env_list, env_paths, env_str
+from governance.remediation.policy import DEFAULT_DUE_DAYS, parse_due_days
 from inventory.master_rule import DEFAULT_RULE as DEFAULT_MASTER_RULE
 from inventory.master_rule import validate_rule
 
@@ -38,13 +40,20 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",  # login throttling (docs/security.md)
+    "csp",
     "governance",
     "inventory",
     "reports",
+    "governance.remediation",
+    "governance.privacy",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads a body: an oversized request is refused unread (413).
+    "governance.middleware.RequestSizeLimitMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -52,6 +61,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "governance.middleware.DatabaseUnavailableMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its 429 response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "governance.urls"
@@ -148,6 +160,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Two models call their choices "outcome"; name each so the schema is stable and clean.
+    "ENUM_NAME_OVERRIDES": {
+        "AuditOutcomeEnum": "governance.models.AuditEvent.Outcome",
+        "PrivacyDecisionOutcomeEnum": "governance.privacy.models.PrivacyDecision.Outcome",
+    },
 }
 
 # --- Provena ---------------------------------------------------------------------------------
@@ -160,6 +177,8 @@ PROVENA_SCAN_WORKERS = env_int("PROVENA_SCAN_WORKERS", 0, minimum=0)  # 0: one p
 PROVENA_SCAN_BATCH_SIZE = env_int("PROVENA_SCAN_BATCH_SIZE", 64, minimum=1)
 # Larger images are refused as decompression bombs (Pillow's own default is 89,478,485).
 PROVENA_MAX_IMAGE_PIXELS = env_int("PROVENA_MAX_IMAGE_PIXELS", 178_956_970, minimum=1)
+# A file still being read or parsed after this long is recorded as an error (docs/security.md).
+PROVENA_EXAMINE_SECONDS = env_int("PROVENA_EXAMINE_SECONDS", 300, minimum=1)
 PROVENA_IMAGE_EXTENSIONS = env_list(
     "PROVENA_IMAGE_EXTENSIONS", ".jpg,.jpeg,.jpe,.png,.tif,.tiff,.webp,.gif,.bmp"
 )
@@ -178,6 +197,37 @@ except ValueError as exc:
     raise ImproperlyConfigured(f"PROVENA_MASTER_RULE: {exc}") from exc
 # Largest catalogue CSV the upload page accepts.
 PROVENA_CATALOGUE_MAX_BYTES = env_int("PROVENA_CATALOGUE_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
+
+# --- Remediation (docs/remediation.md) ---------------------------------------------------------
+# Where Provena moves files it removes from a source; None: PROVENA_MEDIA_ROOT/quarantine. It
+# may not lie inside a source, nor a source inside it (refused when execution is switched on,
+# at every execution, at source registration and by `manage.py check`).
+_quarantine_root = env_paths("PROVENA_QUARANTINE_ROOT")
+if len(_quarantine_root) > 1:
+    raise ImproperlyConfigured("PROVENA_QUARANTINE_ROOT must be one folder, not a list")
+PROVENA_QUARANTINE_ROOT = _quarantine_root[0] if _quarantine_root else None
+# Quarantined files are purged only when they have been in quarantine this many days.
+PROVENA_QUARANTINE_RETENTION_DAYS = env_int("PROVENA_QUARANTINE_RETENTION_DAYS", 30, minimum=1)
+# Days from a decision to its tasks' due date, by severity: critical,high,medium,low.
+try:
+    PROVENA_REMEDIATION_DUE_DAYS = parse_due_days(
+        env_str("PROVENA_REMEDIATION_DUE_DAYS", DEFAULT_DUE_DAYS) or DEFAULT_DUE_DAYS
+    )
+except ValueError as exc:
+    raise ImproperlyConfigured(f"PROVENA_REMEDIATION_DUE_DAYS: {exc}") from exc
+# Licence fee saved per file removed, per year (a DAM or storage service that bills per file).
+PROVENA_LICENCE_FEE_PER_FILE_YEAR = env_float("PROVENA_LICENCE_FEE_PER_FILE_YEAR", 0.0)
+# The daily digest of overdue tasks (send_remediation_digest); the console backend prints it.
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "provena@localhost")
+# Links in e-mails point here (e.g. https://provena.example.org); empty: paths only.
+PROVENA_SITE_URL = (env_str("PROVENA_SITE_URL", "") or "").rstrip("/")
 
 # --- Celery (docs/scaling.md) -----------------------------------------------------------------
 # Without a broker a scan examines files in a local process pool (the embedded default). With
@@ -206,18 +256,54 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 
 # --- Production hardening (active when not debugging) ---------------------------------------
+# docs/security.md says what each of these protects; `manage.py check --deploy` is clean with
+# the defaults (tests/governance/test_security_settings.py).
 SESSION_COOKIE_SECURE = env_bool("PROVENA_SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_SSL_REDIRECT = env_bool("PROVENA_SSL_REDIRECT", False)
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto (SECURE_PROXY_SSL_HEADER below).
+SECURE_SSL_REDIRECT = env_bool("PROVENA_SSL_REDIRECT", not DEBUG)
 SECURE_HSTS_SECONDS = env_int("PROVENA_HSTS_SECONDS", 0 if DEBUG else 31_536_000, minimum=0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = False
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("PROVENA_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+# "preload" only permits submitting the domain to the browsers' preload lists.
+SECURE_HSTS_PRELOAD = env_bool("PROVENA_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
+# A session lasts a working day unless configured otherwise; evidence about people sits behind it.
+SESSION_COOKIE_AGE = env_int("PROVENA_SESSION_SECONDS", 12 * 3600, minimum=60)
 X_FRAME_OPTIONS = "DENY"
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("PROVENA_MAX_UPLOAD_BYTES", 20 * 1024 * 1024, minimum=1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+
+# Content-Security-Policy: only this site's own scripts, styles, images and forms; no inline
+# script, no framing. Inline style attributes stay allowed (progress bars set their width).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],  # the API docs' icons are data: URLs
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Login throttling (django-axes): after PROVENA_LOGIN_FAILURE_LIMIT failed logins for one user
+# name from one address, on the login page or the API token endpoint, both refuse it (429) for
+# PROVENA_LOGIN_LOCKOUT_MINUTES; a successful login clears the count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("PROVENA_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("PROVENA_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+# User name and address together: someone guessing elsewhere cannot lock the owner out.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "governance.security.lockout_response"
 
 LOGGING = {
     "version": 1,
@@ -227,6 +313,32 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("PROVENA_LOG_LEVEL", "INFO")},
     "loggers": {"PIL": {"level": "WARNING"}},
 }
+
+# --- Faces and privacy review (docs/privacy.md) ---------------------------------------------
+# The face pass runs once per unique rendition after each scan; off: no faces, no privacy cases.
+PROVENA_FACES = env_bool("PROVENA_FACES", True)
+PROVENA_FACE_MODEL = env_str("PROVENA_FACE_MODEL", "hog") or "hog"  # or "cnn" (slow on a CPU)
+if PROVENA_FACE_MODEL not in ("hog", "cnn"):
+    raise ImproperlyConfigured(f"PROVENA_FACE_MODEL must be hog or cnn, not {PROVENA_FACE_MODEL!r}")
+PROVENA_FACE_DECODE_SIDE = env_int("PROVENA_FACE_DECODE_SIDE", 1600, minimum=200)
+# An identifiable person: a face at least this many original pixels across, with this score.
+PROVENA_FACE_MIN_PX = env_int("PROVENA_FACE_MIN_PX", 80, minimum=1)
+PROVENA_FACE_MIN_SCORE = env_float("PROVENA_FACE_MIN_SCORE", 0.5)
+# 128-d face encodings (needed to answer data access requests) are stored only when this is on,
+# encrypted with PROVENA_FACE_KEY (Fernet keys, comma-separated, newest first; or _FILE).
+PROVENA_FACE_ENCODINGS = env_bool("PROVENA_FACE_ENCODINGS", False)
+PROVENA_FACE_KEY = env_str("PROVENA_FACE_KEY") or None
+# Open a case for an identifiable person held once but in an external-facing source, too.
+PROVENA_PRIVACY_CASE_EXTERNAL = env_bool("PROVENA_PRIVACY_CASE_EXTERNAL", False)
+# Destructive decisions (retain master only, delete all) wait for a second legal reviewer.
+PROVENA_PRIVACY_SECOND_REVIEWER = env_bool("PROVENA_PRIVACY_SECOND_REVIEWER", False)
+PROVENA_PRIVACY_CASE_DAYS = env_int("PROVENA_PRIVACY_CASE_DAYS", 30, minimum=1)
+PROVENA_DSAR_DAYS = env_int("PROVENA_DSAR_DAYS", 40, minimum=1)
+PROVENA_REFERENCE_PHOTO_MAX_BYTES = env_int(
+    "PROVENA_REFERENCE_PHOTO_MAX_BYTES", 15 * 1024 * 1024, minimum=1024
+)
+# Faces closer than this (Euclidean distance of encodings) are offered as the same person.
+PROVENA_DSAR_MATCH_DISTANCE = env_float("PROVENA_DSAR_MATCH_DISTANCE", 0.6)
 
 # --- Reports (signed PDF reports; see docs/reports.md) ----------------------------------------
 # PKCS#12 file with the organisation's signing certificate and key; its password comes from
@@ -254,3 +366,20 @@ LOGGING["loggers"].update(
         "weasyprint.progress": {"level": "WARNING"},
     }
 )
+
+# --- Request size (docs/security.md) ---------------------------------------------------------
+# Any request body larger than this is refused with 413 before it is read: the largest upload a
+# page takes, plus room for the form around it.
+PROVENA_MAX_REQUEST_BYTES = env_int(
+    "PROVENA_MAX_REQUEST_BYTES",
+    max(
+        DATA_UPLOAD_MAX_MEMORY_SIZE,
+        PROVENA_CATALOGUE_MAX_BYTES,
+        PROVENA_REPORT_VERIFY_MAX_BYTES,
+        PROVENA_REFERENCE_PHOTO_MAX_BYTES,
+    )
+    + 1024 * 1024,
+    minimum=1024,
+)
+# django-axes logs each login at INFO; failures and lockouts (WARNING) are the news.
+LOGGING["loggers"]["axes"] = {"level": "WARNING"}

@@ -2,22 +2,36 @@
 
 from __future__ import annotations
 
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from governance.api.views import AuthTokenView
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/token/", obtain_auth_token, name="api-token"),
+    # The split view serves its start-up script as a file: the Content-Security-Policy allows no
+    # inline script. Swagger UI adds <style> elements as it renders, so this page allows those.
+    path(
+        "api/docs/",
+        csp_update({"style-src": ["'unsafe-inline'"]})(
+            SpectacularSwaggerSplitView.as_view(url_name="api-schema")
+        ),
+        name="api-docs",
+    ),
+    path("api/token/", AuthTokenView.as_view(), name="api-token"),
     path("api/", include("reports.api.urls")),
     path("", include("governance.audit_urls")),
     path("api/", include("inventory.api.urls")),
+    path("api/", include("governance.privacy.api.urls")),
     path("reports/", include("reports.urls")),
+    path("privacy/", include("governance.privacy.urls")),
+    path("api/", include("governance.remediation.api.urls")),
+    path("remediation/", include("governance.remediation.urls")),
     path("", include("inventory.urls")),
 ]

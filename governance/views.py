@@ -14,6 +14,8 @@ EVENTS_PER_PAGE = 50
 # Up to this many events the page verifies the chain on every view (well under a second);
 # beyond it, verification runs when asked for (or from cron with verify_audit_log).
 AUTO_VERIFY_LIMIT = 10_000
+FILTERS = ("event_type", "object_type", "object_id", "outcome")
+OBJECT_TYPES = ("source", "scan", "copy", "rendition", "asset", "match", "licence", "report")
 
 
 @login_required
@@ -38,6 +40,9 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     query = params.copy()
     query.pop("page", None)
     query.pop("verify", None)
+    object_types = list(OBJECT_TYPES)
+    if params.get("object_type") and params["object_type"] not in object_types:
+        object_types.append(params["object_type"])
     return render(
         request,
         "governance/audit_log.html",
@@ -47,7 +52,8 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             "verification": verification,
             "event_types": AuditEvent.EventType.choices,
             "outcomes": AuditEvent.Outcome.values,
-            "object_types": ["source", "scan", "copy", "rendition", "asset", "match", "report"],
+            "object_types": object_types,
+            "filtered": any(params.get(name) for name in FILTERS),
             "params": params,
             "query": query.urlencode(),
         },

@@ -252,6 +252,13 @@ class Rendition(models.Model):
     fp_probe_codes = models.CharField(max_length=500, blank=True, editable=False)
     # When this rendition last went through candidate search (None: not yet).
     matched_at = models.DateTimeField(null=True, blank=True)
+    # The face pass (inventory.faces): when it ran, under which policy, and what it found.
+    faces_checked_at = models.DateTimeField(null=True, blank=True)
+    face_policy = models.CharField(max_length=100, blank=True)
+    face_problem = models.TextField(blank=True)
+    identifiable_faces = models.PositiveSmallIntegerField(default=0)
+    # Personal data other than faces: {"gps": [lat, lon], "names": [...]} from the metadata.
+    personal_signals = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -409,9 +416,10 @@ class MatchDecision(models.Model):
 class Supersession(models.Model):
     """A person's statement that a newer rendition replaces an older one (which is retired).
 
-    The older rendition is retired while both renditions belong to one asset; nothing is
-    deleted. The asset is the one both belonged to when the statement was made, kept current
-    by regrouping.
+    The older rendition is retired while both renditions belong to one asset and the
+    statement stands; nothing is deleted. A withdrawn statement is kept, marked with who
+    withdrew it, when and why. The asset is the one both belonged to when the statement was
+    made, kept current by regrouping.
     """
 
     asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="supersessions")
@@ -422,11 +430,21 @@ class Supersession(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    withdrawn_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [
-            models.UniqueConstraint(fields=["newer", "older"], name="one_supersession_per_pair"),
+            # A withdrawn statement stays on record; the pair may be stated again.
+            models.UniqueConstraint(
+                fields=["newer", "older"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="one_standing_supersession_per_pair",
+            ),
             models.CheckConstraint(
                 condition=~Q(newer=models.F("older")), name="supersession_not_itself"
             ),
@@ -434,6 +452,11 @@ class Supersession(models.Model):
 
     def __str__(self) -> str:
         return f"rendition {self.newer_id} supersedes {self.older_id}"
+
+    @property
+    def standing(self) -> bool:
+        """Return whether the statement still holds (it was not withdrawn)."""
+        return self.withdrawn_at is None
 
 
 class CatalogueNumber(models.Model):
@@ -522,3 +545,32 @@ class LicenceAttachment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.licence} on {self.asset}"
+
+
+class Face(models.Model):
+    """A face found in a rendition: its box in original, upright pixels, size and score.
+
+    Face data is personal data: only the legal role may read it. The 128-d encoding is
+    stored only when PROVENA_FACE_ENCODINGS is on, encrypted with PROVENA_FACE_KEY.
+    """
+
+    rendition = models.ForeignKey(Rendition, on_delete=models.CASCADE, related_name="faces")
+    # Box in the rendition's pixels after EXIF orientation, at full size.
+    left = models.PositiveIntegerField()
+    top = models.PositiveIntegerField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    score = models.FloatField()
+    identifiable = models.BooleanField(default=False)
+    encoding = models.BinaryField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["rendition_id", "left", "top"]
+        indexes = [models.Index(fields=["rendition", "identifiable"])]
+
+    def __str__(self) -> str:
+        return f"face {self.width}x{self.height} at {self.left},{self.top} in {self.rendition_id}"
+
+    @property
+    def size(self) -> int:
+        return min(self.width, self.height)

@@ -33,6 +33,9 @@ PHOTO_NAMES: tuple[str, ...] = (
     "grass",
 )
 
+# Kept in samples/photos for the face tests and the face benchmark, not used by the archive.
+FACE_PHOTO_NAMES: tuple[str, ...] = ("grace_hopper",)
+
 SOURCE_NAMES: tuple[str, ...] = ("film_archive", "newsroom", "web_team")
 
 # Fixed clocks so that a rebuild is stat-identical, not only byte-identical; each source

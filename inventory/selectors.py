@@ -7,7 +7,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from governance.models import User
 from governance.roles import ORGANISATION_WIDE_ROLES
@@ -183,7 +184,7 @@ class _MatchGraph:
 def retired_rendition_ids(rendition_ids: Iterable[int] | None = None) -> set[int]:
     """Return the renditions a newer version of the same asset supersedes."""
     supersessions = Supersession.objects.filter(
-        older__asset__isnull=False, older__asset=F("newer__asset")
+        older__asset__isnull=False, older__asset=F("newer__asset"), withdrawn_at__isnull=True
     )
     if rendition_ids is not None:
         supersessions = supersessions.filter(older__in=list(rendition_ids))
@@ -192,7 +193,9 @@ def retired_rendition_ids(rendition_ids: Iterable[int] | None = None) -> set[int
 
 def with_retired(copies: QuerySet[Copy]) -> QuerySet[Copy]:
     """Annotate each copy with `retired`: a newer version of its photograph supersedes it."""
-    newer = Supersession.objects.filter(older=OuterRef("rendition"), older__asset=F("newer__asset"))
+    newer = Supersession.objects.filter(
+        older=OuterRef("rendition"), older__asset=F("newer__asset"), withdrawn_at__isnull=True
+    )
     return copies.annotate(retired=Exists(newer))
 
 
@@ -428,6 +431,26 @@ def matches_visible_to(*, user: User) -> QuerySet[Match]:
     return Match.objects.filter(
         rendition_a__in=renditions, rendition_b__in=renditions
     ).select_related("rendition_a", "rendition_b")
+
+
+def with_sides(matches: QuerySet[Match], *, user: User) -> QuerySet[Match]:
+    """Annotate each match with, per side (a_, b_), the present copies the user sees
+    (`_copies`) and the source and path of the first of them (`_source`, `_path`)."""
+    annotations = {}
+    for side in ("a", "b"):
+        held = Copy.objects.filter(
+            rendition=OuterRef(f"rendition_{side}"),
+            state=Copy.State.PRESENT,
+            source__in=sources_visible_to(user=user),
+        )
+        first = held.order_by("pk")
+        annotations[f"{side}_path"] = Subquery(first.values("path")[:1])
+        annotations[f"{side}_source"] = Subquery(first.values("source__name")[:1])
+        annotations[f"{side}_copies"] = Coalesce(
+            Subquery(held.order_by().values("rendition").annotate(n=Count("pk")).values("n")[:1]),
+            0,
+        )
+    return matches.annotate(**annotations)
 
 
 def review_queue(*, user: User) -> QuerySet[Match]:

@@ -230,9 +230,8 @@ def asset_lineage(*, asset: Asset, master_rendition_id: int | None = None) -> Li
             derivatives.add(a)
         else:
             lineage.edges.append(LineageEdge("related", a, b, relation, reviewed))
-    for newer, older in Supersession.objects.filter(newer__in=ids, older__in=ids).values_list(
-        "newer_id", "older_id"
-    ):
+    standing = Supersession.objects.filter(newer__in=ids, older__in=ids, withdrawn_at__isnull=True)
+    for newer, older in standing.values_list("newer_id", "older_id"):
         lineage.edges.append(LineageEdge("supersedes", newer, older, "supersedes", True))
     for rendition in renditions:
         present, total = counts[rendition.pk]
@@ -247,6 +246,13 @@ def asset_lineage(*, asset: Asset, master_rendition_id: int | None = None) -> Li
             )
         )
     return lineage
+
+
+def asset_supersessions(*, asset: Asset) -> QuerySet[Supersession]:
+    """Return the supersessions recorded on the asset, standing and withdrawn, newest first."""
+    return Supersession.objects.filter(asset=asset).select_related(
+        "created_by", "withdrawn_by", "newer", "older"
+    )
 
 
 # --- provenance -------------------------------------------------------------------------------

@@ -26,6 +26,11 @@ urlpatterns = [
     path("assets/<int:pk>/merge/", views_assets.asset_merge, name="asset-merge"),
     path("assets/<int:pk>/split/", views_assets.asset_split_view, name="asset-split"),
     path("assets/<int:pk>/supersede/", views_assets.asset_supersede, name="asset-supersede"),
+    path(
+        "assets/<int:pk>/supersessions/<int:supersession>/withdraw/",
+        views_assets.asset_supersession_withdraw,
+        name="asset-supersession-withdraw",
+    ),
     path("assets/<int:pk>/catalogue/", views_assets.asset_catalogue, name="asset-catalogue"),
     path("assets/<int:pk>/licences/", views_assets.asset_licence, name="asset-licence"),
     path("licences/", views_licences.licence_list, name="licence-list"),

@@ -24,6 +24,7 @@ from inventory.selectors import (
     review_queue,
     sources_visible_to,
     with_retired,
+    with_sides,
 )
 from inventory.services.launch import scan_launch
 from inventory.services.review import match_decide
@@ -252,8 +253,28 @@ def thumbnail(request: HttpRequest, pk: int) -> FileResponse:
     path = (thumbnail_dir() / rendition.thumbnail).resolve()
     if not path.is_relative_to(thumbnail_dir().resolve()) or not path.is_file():
         raise Http404("thumbnail file is missing; rescan to regenerate it")
+    if rendition.identifiable_faces:
+        # Images of identifiable people: the legal role sees them (and each look is logged);
+        # everyone else sees the faces pixelated. Never cached: the answer depends on the role.
+        from governance.privacy.services.images import (
+            masked_thumbnail,
+            may_see_people,
+            personal_view_record,
+        )
+
+        if may_see_people(request.user):
+            personal_view_record(user=request.user, rendition=rendition, kind="thumbnail")
+            response = FileResponse(path.open("rb"), content_type="image/jpeg")
+        else:
+            response = HttpResponse(
+                masked_thumbnail(rendition=rendition, thumbnail=path), content_type="image/jpeg"
+            )
+        response["Cache-Control"] = "private, no-store"
+        return response
     response = FileResponse(path.open("rb"), content_type="image/jpeg")
-    response["Cache-Control"] = "private, max-age=3600"
+    # Not face-checked yet: the next look may have to be blurred, so the browser must ask again.
+    checked = rendition.faces_checked_at is not None
+    response["Cache-Control"] = "private, max-age=3600" if checked else "private, no-store"
     return response
 
 
@@ -279,7 +300,7 @@ def review_list(request: HttpRequest) -> HttpResponse:
         matches = matches.filter(tier=request.GET["tier"])
     if request.GET.get("relation"):
         matches = matches.filter(relation=request.GET["relation"])
-    matches = matches.order_by("tier", "-score", "pk")
+    matches = with_sides(matches, user=request.user).order_by("tier", "-score", "pk")
     page = Paginator(matches, 20).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

@@ -15,13 +15,14 @@ from django.views.decorators.http import require_POST
 
 from governance.models import Department
 from inventory.lineage_drawing import EdgeSpec, NodeSpec, lineage_drawing
-from inventory.models import Asset, Licence, Rendition
+from inventory.models import Asset, Licence, Rendition, Supersession
 from inventory.selectors import copies_visible_to, retired_rendition_ids, sources_visible_to
 from inventory.selectors_assets import (
     asset_copies,
     asset_lineage,
     asset_master,
     asset_masters,
+    asset_supersessions,
     asset_timeline,
     asset_writable_by,
     assets_in_sources,
@@ -42,6 +43,7 @@ from inventory.services.assets import (
     asset_split,
     assets_merge,
     rendition_supersede,
+    supersession_withdraw,
 )
 from inventory.services.catalogue import COLUMNS, catalogue_import
 from inventory.services.licences import licence_attach, licence_detach
@@ -108,7 +110,9 @@ def asset_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _drawing(lineage):
+def _drawing(lineage, visible_renditions: set[int]):
+    # A thumbnail is served only to users who see a copy of its rendition: draw no broken
+    # image for versions held only by other departments.
     nodes = [
         NodeSpec(
             id=n.rendition.pk,
@@ -118,7 +122,7 @@ def _drawing(lineage):
             ),
             master=n.master,
             retired=n.retired,
-            thumbnail=bool(n.rendition.thumbnail),
+            thumbnail=bool(n.rendition.thumbnail) and n.rendition.pk in visible_renditions,
         )
         for n in lineage.nodes
     ]
@@ -159,11 +163,12 @@ def asset_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "asset": asset,
             "master": master,
             "lineage": lineage,
-            "drawing": _drawing(lineage),
+            "drawing": _drawing(lineage, {c.rendition_id for c in copies}),
             "copies": copies,
             "hidden_copies": hidden,
             "present_copies": [c for c in copies if c.is_present and c.rendition_id],
             "renditions": lineage.nodes,
+            "supersessions": asset_supersessions(asset=asset),
             "catalogue_numbers": asset.catalogue_numbers.all(),
             "licences": [(lic, lic.in_force_on(day)) for lic in licences],
             "licence_state": licence_state(licences, day),
@@ -262,6 +267,21 @@ def asset_supersede(request: HttpRequest, pk: int) -> HttpResponse:
             reason=request.POST.get("reason", ""),
         ),
         f"Rendition {newer.pk} supersedes {older.pk}; {older.pk} is retired.",
+    )
+
+
+@login_required
+@require_POST
+def asset_supersession_withdraw(request: HttpRequest, pk: int, supersession: int) -> HttpResponse:
+    asset = _visible_asset(request, pk)
+    statement = get_object_or_404(Supersession, pk=supersession, asset=asset)
+    return _done(
+        request,
+        pk,
+        lambda: supersession_withdraw(
+            supersession=statement, user=request.user, reason=request.POST.get("reason", "")
+        ),
+        f"Withdrawn: rendition {statement.older_id} is no longer retired.",
     )
 
 

@@ -12,9 +12,11 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from governance.models import User
+from governance.privacy.selectors import privacy_figures
+from governance.remediation.selectors import remediation_figures
 from inventory.findings import findings_document
 from inventory.models import Copy, Rendition, Scan, ScanError, Source
-from inventory.selectors import sources_visible_to
+from inventory.selectors import is_organisation_wide, sources_visible_to
 from reports.models import Report
 
 # The weakest tier of a group's members is the group's tier.
@@ -112,7 +114,9 @@ def reports_visible_to(*, user: User) -> list[Report]:
     """Return the reports whose sources the user may all see, newest first."""
     visible = set(sources_visible_to(user=user).values_list("name", flat=True))
     reports = Report.objects.select_related("created_by")
-    if user.is_superuser or user.organisation_wide:
+    # Auditors and administrators (by role, not only by flag) see every report, including
+    # those on sources since removed.
+    if is_organisation_wide(user=user):
         return list(reports)
     return [r for r in reports if set(r.scope.get("resolved_sources", [])) <= visible]
 
@@ -122,7 +126,7 @@ def report_visible_to(*, user: User, number: str) -> Report | None:
     report = Report.objects.filter(number=number).select_related("created_by").first()
     if report is None:
         return None
-    if user.is_superuser or user.organisation_wide:
+    if is_organisation_wide(user=user):
         return report
     visible = set(sources_visible_to(user=user).values_list("name", flat=True))
     return report if set(report.scope.get("resolved_sources", [])) <= visible else None
@@ -231,6 +235,7 @@ class GroupRow:
     relations: dict[str, int]
     rendition_id: int | None = None
     thumbnail: str = ""
+    personal_data: bool = False  # shows an identifiable person: blur it in the PDF
 
 
 @dataclass(slots=True)
@@ -342,13 +347,17 @@ def report_data(*, sources: QuerySet[Source], scope: ReportScope) -> ReportData:
         )
     group_rows.sort(key=lambda g: (-g.reclaimable_bytes, -g.members, g.id))
     largest = group_rows[: settings.PROVENA_REPORT_MAX_GROUPS]
-    thumbnails = dict(
-        Rendition.objects.filter(pk__in=[g.rendition_id for g in largest if g.rendition_id])
+    thumbnails = {
+        pk: (thumbnail, faces)
+        for pk, thumbnail, faces in Rendition.objects.filter(
+            pk__in=[g.rendition_id for g in largest if g.rendition_id]
+        )
         .exclude(thumbnail="")
-        .values_list("pk", "thumbnail")
-    )
+        .values_list("pk", "thumbnail", "identifiable_faces")
+    }
     for row in largest:
-        row.thumbnail = thumbnails.get(row.rendition_id, "")
+        row.thumbnail, faces = thumbnails.get(row.rendition_id, ("", 0))
+        row.personal_data = faces > 0
 
     source_rows = list(rows.values())
     departments: dict[str, dict] = {}
@@ -378,6 +387,8 @@ def report_data(*, sources: QuerySet[Source], scope: ReportScope) -> ReportData:
     scans = scans_in_scope(sources=sources, scope=scope)
     external = [r for r in source_rows if r.risk_tier == Source.RiskTier.EXTERNAL]
     external_names = {r.name for r in external}
+    privacy = privacy_figures(sources=sources)
+    remediation = remediation_figures(sources=sources)
     figures = {
         "sources": len(source_rows),
         "departments": len(department_rows),
@@ -405,8 +416,10 @@ def report_data(*, sources: QuerySet[Source], scope: ReportScope) -> ReportData:
         "external_holdings_in_groups": sum(
             1 for g in document["groups"] for m in g["members"] if m["source"] in external_names
         ),
-        "personal_data_detected": False,
-        "decisions": 0,
+        "personal_data_detected": privacy["assessed"],
+        "decisions": privacy["decisions"],
+        "privacy": privacy,
+        "remediation": remediation,
         "match_reviews": match_reviews(sources=sources),
         "scans": {scan.source.name: scan.pk for scan in scans},
         "by_source": [r.as_json() for r in source_rows],

@@ -31,6 +31,8 @@ from reports.signing import (
 logger = logging.getLogger(__name__)
 
 PDF_MAGIC = b"%PDF-"
+# The checks that need a readable signature, in the order they are reported.
+_SIGNATURE_CHECKS = ("signature valid", "unmodified since signing", "signer trusted")
 _SIGNING_USAGE = KeyUsageConstraints(
     key_usage={"digital_signature", "non_repudiation"}, match_all_key_usages=False
 )
@@ -45,8 +47,14 @@ class Check:
     """One verification step: what was checked, whether it passed, and the detail."""
 
     name: str
-    ok: bool
+    ok: bool | None  # None: not checked, because an earlier failure kept it from running
     detail: str
+
+    @property
+    def status(self) -> str:
+        if self.ok is None:
+            return "not checked"
+        return "pass" if self.ok else "fail"
 
 
 @dataclass(slots=True)
@@ -65,14 +73,19 @@ class ReportVerification:
 
     @property
     def ok(self) -> bool:
-        return bool(self.checks) and all(check.ok for check in self.checks)
+        return bool(self.checks) and all(check.ok is True for check in self.checks)
 
     @property
     def failures(self) -> list[Check]:
-        return [check for check in self.checks if not check.ok]
+        return [check for check in self.checks if check.ok is False]
 
     def add(self, name: str, ok: bool, detail: str) -> None:
         self.checks.append(Check(name=name, ok=ok, detail=detail))
+
+    def not_checked(self, names: tuple[str, ...], why: str) -> None:
+        """Record checks that could not run, and why, so no one reads them as failures."""
+        for name in names:
+            self.checks.append(Check(name=name, ok=None, detail=f"not checked: {why}"))
 
     def as_json(self) -> dict:
         return {
@@ -85,7 +98,10 @@ class ReportVerification:
             "timestamped": self.timestamped,
             "trusted": self.trusted,
             "report": self.report.number if self.report else None,
-            "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in self.checks],
+            "checks": [
+                {"name": c.name, "ok": c.ok, "status": c.status, "detail": c.detail}
+                for c in self.checks
+            ],
         }
 
 
@@ -147,6 +163,7 @@ def _check_signature(data: bytes, result: ReportVerification, *, roots: list) ->
             f"the file is damaged and cannot be read as a PDF ({exc}); it was altered or "
             "truncated after it was produced",
         )
+        result.not_checked(_SIGNATURE_CHECKS, "the file cannot be read as a PDF")
         return
     if not signatures:
         result.add(
@@ -154,6 +171,7 @@ def _check_signature(data: bytes, result: ReportVerification, *, roots: list) ->
             False,
             "the file carries no digital signature; only signed reports can be verified",
         )
+        result.not_checked(_SIGNATURE_CHECKS[1:], "the file carries no signature")
         return
     embedded = signatures[-1]
     context = ValidationContext(trust_roots=roots, allow_fetching=False)
@@ -167,6 +185,7 @@ def _check_signature(data: bytes, result: ReportVerification, *, roots: list) ->
             False,
             f"the signature cannot be checked ({exc}); the file was altered after signing",
         )
+        result.not_checked(_SIGNATURE_CHECKS[1:], "the signature cannot be read")
         return
     cert = status.signing_cert
     result.signer_subject = certificate_display_name(x509.load_der_x509_certificate(cert.dump()))
@@ -210,7 +229,12 @@ def _check_signature(data: bytes, result: ReportVerification, *, roots: list) ->
             "so the signature no longer covers the whole document",
         )
     result.trusted = bool(status.trusted)
-    if status.trusted:
+    if not (status.intact and status.valid):
+        # The signer's certificate is only validated for a signature that verifies.
+        result.not_checked(
+            ("signer trusted",), "the signature does not verify, so who signed it is unknown"
+        )
+    elif status.trusted:
         result.add(
             "signer trusted",
             True,

@@ -11,6 +11,15 @@ from inventory.sample_archive import build_sample_archive
 from tests.factories import DepartmentFactory, UserFactory
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _plain_http() -> None:
+    """Serve plain HTTP in tests (production redirects to HTTPS), from before the live server
+    starts: its security middleware reads the setting once, when it is built."""
+    from django.conf import settings
+
+    settings.SECURE_SSL_REDIRECT = False
+
+
 @pytest.fixture(autouse=True)
 def _provena_settings(settings, tmp_path: Path) -> None:
     """Give every test its own allowed root and media root; scans run inline."""
@@ -20,6 +29,11 @@ def _provena_settings(settings, tmp_path: Path) -> None:
     settings.PROVENA_MEDIA_ROOT = (tmp_path / "media").resolve()
     settings.PROVENA_BACKGROUND_SCANS = False
     settings.PROVENA_SCAN_WORKERS = 1
+    # Django's test client logs in without a request, which django-axes refuses; the login
+    # throttling tests switch it on (tests/governance/test_security_settings.py).
+    settings.AXES_ENABLED = False
+    # The face pass costs ~0.1 s a rendition; tests of faces and privacy turn it on.
+    settings.PROVENA_FACES = False
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from governance.models import Department
-from inventory.models import Asset, CatalogueNumber, Licence, Match, Source
+from inventory.models import Asset, CatalogueNumber, Licence, Match, Source, Supersession
 from inventory.selectors_licences import licence_state, today
 
 
@@ -13,6 +13,28 @@ class CatalogueNumberSerializer(serializers.ModelSerializer):
     class Meta:
         model = CatalogueNumber
         fields = ["scheme", "number"]
+
+
+class SupersessionSerializer(serializers.ModelSerializer):
+    created_by = serializers.CharField(source="created_by.username", read_only=True)
+    withdrawn_by = serializers.CharField(
+        source="withdrawn_by.username", read_only=True, default=None
+    )
+
+    class Meta:
+        model = Supersession
+        fields = [
+            "id",
+            "newer",
+            "older",
+            "reason",
+            "created_by",
+            "created_at",
+            "withdrawn_at",
+            "withdrawn_by",
+            "withdrawn_reason",
+        ]
+        read_only_fields = fields
 
 
 class AssetSerializer(serializers.ModelSerializer):
@@ -24,6 +46,7 @@ class AssetSerializer(serializers.ModelSerializer):
     renditions = serializers.SerializerMethodField()
     licences = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     licence_state = serializers.SerializerMethodField()
+    supersessions = SupersessionSerializer(many=True, read_only=True)
 
     class Meta:
         model = Asset
@@ -39,6 +62,7 @@ class AssetSerializer(serializers.ModelSerializer):
             "renditions",
             "licences",
             "licence_state",
+            "supersessions",
             "created_at",
         ]
         read_only_fields = fields
@@ -99,13 +123,21 @@ class MergeSerializer(serializers.Serializer):
 
 
 class SplitSerializer(serializers.Serializer):
-    renditions = serializers.ListField(child=serializers.IntegerField(), min_length=1)
+    # Ids are 64-bit in the database; a larger number is a 400, not an overflow in the query.
+    renditions = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), min_length=1
+    )
     reason = serializers.CharField(max_length=5000)
 
 
 class SupersedeSerializer(serializers.Serializer):
     newer = serializers.IntegerField()
     older = serializers.IntegerField()
+    reason = serializers.CharField(max_length=5000)
+
+
+class WithdrawSupersessionSerializer(serializers.Serializer):
+    supersession = serializers.IntegerField(help_text="a standing supersession of the asset")
     reason = serializers.CharField(max_length=5000)
 
 

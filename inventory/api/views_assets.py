@@ -27,8 +27,9 @@ from inventory.api.serializers_assets import (
     SetMasterSerializer,
     SplitSerializer,
     SupersedeSerializer,
+    WithdrawSupersessionSerializer,
 )
-from inventory.models import Asset, Licence, Rendition
+from inventory.models import Asset, Licence, Rendition, Supersession
 from inventory.selectors import copies_visible_to, retired_rendition_ids, sources_visible_to
 from inventory.selectors_assets import (
     asset_masters,
@@ -49,6 +50,7 @@ from inventory.services.assets import (
     asset_split,
     assets_merge,
     rendition_supersede,
+    supersession_withdraw,
 )
 from inventory.services.licences import (
     licence_attach,
@@ -87,7 +89,8 @@ _FILTERS = [
 
 @extend_schema(parameters=_FILTERS)
 class AssetViewSet(viewsets.ReadOnlyModelViewSet):
-    """Assets (photographs); POST actions set-master, merge, split, supersede, catalogue."""
+    """Assets (photographs); POST actions set-master, merge, split, supersede,
+    withdraw-supersession, catalogue."""
 
     serializer_class = AssetSerializer
     queryset = Asset.objects.none()
@@ -117,6 +120,10 @@ class AssetViewSet(viewsets.ReadOnlyModelViewSet):
                 "catalogue_numbers",
                 "licences",
                 Prefetch("renditions", queryset=Rendition.objects.order_by("pk")),
+                Prefetch(
+                    "supersessions",
+                    queryset=Supersession.objects.select_related("created_by", "withdrawn_by"),
+                ),
             )
             .order_by("pk")
         )
@@ -204,6 +211,25 @@ class AssetViewSet(viewsets.ReadOnlyModelViewSet):
         _service(
             lambda: rendition_supersede(
                 asset=asset, newer=newer, older=older, user=request.user, reason=data["reason"]
+            )
+        )
+        return self._done(asset.pk)
+
+    @extend_schema(request=WithdrawSupersessionSerializer, responses=AssetSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="withdraw-supersession",
+        permission_classes=[IsAuthenticated],
+    )
+    def withdraw_supersession(self, request: Request, pk: str | None = None) -> Response:
+        """Withdraw a supersession with a reason: the older rendition is no longer retired."""
+        asset = self.get_object()
+        data = _params(WithdrawSupersessionSerializer, request)
+        statement = get_object_or_404(Supersession, pk=data["supersession"], asset=asset)
+        _service(
+            lambda: supersession_withdraw(
+                supersession=statement, user=request.user, reason=data["reason"]
             )
         )
         return self._done(asset.pk)

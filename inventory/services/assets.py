@@ -34,6 +34,7 @@ from inventory.selectors_assets import (
     asset_source_id,
     asset_writable_by,
 )
+from inventory.services.matching import match_event
 from inventory.services.review import assets_regroup, matches_decide
 
 MERGE_RELATION = "edited"
@@ -116,15 +117,16 @@ def asset_master_set(*, asset: Asset, copy: Copy | None, user: User, reason: str
     return asset
 
 
-def _merge_match(one: int, other: int, relation: str) -> Match:
-    """Return the match between two renditions, creating a hand-made one if there is none."""
+def _merge_match(one: int, other: int, relation: str, user: User) -> Match:
+    """Return the match between two renditions, creating a hand-made one if there is none
+    (recorded as `matched` by the user)."""
     a, b = sorted((one, other))
     match = Match.objects.filter(rendition_a_id=a, rendition_b_id=b).first()
     if match is not None:
         return match
     ra, rb = Rendition.objects.get(pk=a), Rendition.objects.get(pk=b)
     distance = hex_distance(ra.phash, rb.phash) if ra.phash and rb.phash else 0
-    return Match.objects.create(
+    match = Match.objects.create(
         rendition_a=ra,
         rendition_b=rb,
         # Nothing verified it: a person's word is the evidence, and CONFIRMED makes it join.
@@ -135,6 +137,8 @@ def _merge_match(one: int, other: int, relation: str) -> Match:
         original="",
         evidence={"merged_by_hand": True},
     )
+    audit_record_many([match_event(match, asset_source_id(ra.asset_id), user=user)])
+    return match
 
 
 def _lead_rendition(asset: Asset, master: AssetMaster) -> int:
@@ -165,7 +169,7 @@ def assets_merge(
     if relation not in Match.RELATIONS or relation == "similar":
         raise ValidationError({"relation": f"{relation!r} is not a relation of a copy"})
     one, two = _lead_rendition(asset, masters[asset.pk]), _lead_rendition(other, masters[other.pk])
-    match = _merge_match(one, two, relation)
+    match = _merge_match(one, two, relation, user)
     matches_decide(
         matches=[match],
         user=user,
@@ -285,7 +289,9 @@ def rendition_supersede(
             raise ValidationError(
                 {label: f"rendition {rendition.pk} is not a rendition of asset {asset.pk}"}
             )
-    pairs = list(Supersession.objects.values_list("newer_id", "older_id"))
+    pairs = list(
+        Supersession.objects.filter(withdrawn_at__isnull=True).values_list("newer_id", "older_id")
+    )
     if (newer.pk, older.pk) in pairs:
         raise ValidationError({"older": "this supersession is already recorded"})
     if _supersedes_transitively(older.pk, newer.pk, pairs):
@@ -329,6 +335,48 @@ def rendition_supersede(
                 source_id=lead.source_id,
             )
     return supersession
+
+
+@transaction.atomic
+def supersession_withdraw(*, supersession: Supersession, user: User, reason: str) -> Supersession:
+    """Withdraw a supersession with a reason: the older version is no longer retired.
+
+    The statement stays on record, marked with who withdrew it, when and why. A master that
+    moved to the newer version when it was recorded stays where it is (a person's choice).
+    """
+    _require(user, "inventory.change_asset", "withdraw new versions")
+    asset = supersession.asset
+    _require_writable(user, asset)
+    reason = _reason(reason)
+    locked = Supersession.objects.select_for_update().get(pk=supersession.pk)
+    if not locked.standing:
+        who = locked.withdrawn_by.get_username() if locked.withdrawn_by else "someone"
+        raise ValidationError(
+            {
+                "supersession": f"it was already withdrawn by {who} on "
+                f"{timezone.localtime(locked.withdrawn_at):%Y-%m-%d %H:%M}"
+            }
+        )
+    locked.withdrawn_at = timezone.now()
+    locked.withdrawn_by = user
+    locked.withdrawn_reason = reason
+    locked.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawn_reason"])
+    audit_record(
+        event_type=AuditEvent.EventType.SUPERSESSION_WITHDRAWN,
+        object_type="asset",
+        object_id=asset.pk,
+        detail={
+            "supersession": locked.pk,
+            "newer": locked.newer_id,
+            "older": locked.older_id,
+            "reason": reason,
+            "stated_by": locked.created_by.get_username(),
+            "stated_reason": locked.reason,
+        },
+        user=user,
+        source_id=asset_source_id(asset.pk),
+    )
+    return locked
 
 
 def _catalogue_change(

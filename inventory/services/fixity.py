@@ -222,8 +222,15 @@ def fixity_check(*, source: Source | None, user: User | None = None) -> FixityRe
     """Re-hash the present copies of one source (or all), flag failures and record events."""
     sources = [source] if source is not None else list(Source.objects.order_by("name"))
     result = FixityResult()
+    # Imported here: remediation builds on the inventory, not the other way round.
+    from governance.remediation.services.tasks import remediation_tasks_verify
+
     for each in sources:
+        refused = len(result.refused)
         _check_source(each, user, result)
+        if len(result.refused) == refused:
+            # The check is evidence for the source's remediation tasks (copies gone or changed).
+            remediation_tasks_verify(source=each)
     if result.count(MISSING):
         # A chosen master copy that went missing falls back to the rule and is flagged.
         assets_check_masters()

@@ -1,4 +1,5 @@
-"""Licences: record them, attach them to assets and detach them, every attachment audited."""
+"""Licences: record, change and delete them, attach them to assets and detach them; every
+write is audited."""
 
 from __future__ import annotations
 
@@ -36,6 +37,48 @@ def _check_scope(user: User, departments: Iterable[Department], sources: Iterabl
         raise PermissionDenied(
             f"you may record licences for your own department only, not for {', '.join(foreign)}"
         )
+
+
+def _terms(licence: Licence) -> dict:
+    """Return the licence's terms and coverage as they go into the audit log."""
+    return {
+        "licensor": licence.licensor,
+        "reference": licence.reference,
+        "permitted_uses": licence.permitted_uses,
+        "start": licence.start.isoformat(),
+        "end": licence.end.isoformat() if licence.end else None,
+        "cost": f"{Decimal(licence.cost):.2f}",
+        "currency": licence.currency,
+        "departments": sorted(d.code for d in licence.departments.all()),
+        "sources": sorted(s.name for s in licence.sources.all()),
+    }
+
+
+def _licence_source_id(licence: Licence) -> int | None:
+    """Return a source the licence covers (a listed one, else one of a listed department's),
+    so the audit log shows its events to the departments concerned."""
+    listed = licence.sources.order_by("pk").values_list("pk", flat=True).first()
+    if listed is not None:
+        return listed
+    return (
+        Source.objects.filter(department__in=licence.departments.all())
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def _licence_event(
+    event_type: str, licence_id: int, user: User, detail: dict, source_id: int | None
+) -> None:
+    audit_record(
+        event_type=event_type,
+        object_type="licence",
+        object_id=licence_id,
+        detail=detail,
+        user=user,
+        source_id=source_id,
+    )
 
 
 def _clean(licence: Licence) -> None:
@@ -79,6 +122,13 @@ def licence_create(
     licence.save()
     licence.departments.set(departments)
     licence.sources.set(sources)
+    _licence_event(
+        AuditEvent.EventType.LICENCE_RECORDED,
+        licence.pk,
+        user,
+        _terms(licence),
+        _licence_source_id(licence),
+    )
     return licence
 
 
@@ -101,6 +151,7 @@ def licence_update(
     new_departments = list(departments) if departments is not None else None
     new_sources = list(sources) if sources is not None else None
     _check_scope(user, new_departments or [], new_sources or [])
+    before = _terms(licence)
     for name, value in fields.items():
         setattr(licence, name, value)
     _clean(licence)
@@ -109,6 +160,20 @@ def licence_update(
         licence.departments.set(new_departments)
     if new_sources is not None:
         licence.sources.set(new_sources)
+    after = _terms(licence)
+    changed = {
+        name: {"from": before[name], "to": after[name]}
+        for name in after
+        if before[name] != after[name]
+    }
+    if changed:
+        _licence_event(
+            AuditEvent.EventType.LICENCE_CHANGED,
+            licence.pk,
+            user,
+            {"reference": licence.reference, "changed": changed},
+            _licence_source_id(licence),
+        )
     return licence
 
 
@@ -123,7 +188,10 @@ def licence_delete(*, licence: Licence, user: User) -> None:
         raise ValidationError(
             {"licence": f"it is attached to assets {', '.join(map(str, attached))}; detach first"}
         )
+    # Record what was deleted, and where, before the rows go.
+    terms, source_id, pk = _terms(licence), _licence_source_id(licence), licence.pk
     licence.delete()
+    _licence_event(AuditEvent.EventType.LICENCE_DELETED, pk, user, terms, source_id)
 
 
 def _event(event_type: str, licence: Licence, asset: Asset, user: User) -> None:

@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Min
 from django.utils import timezone
 
+from governance.audit import EventSpec, audit_record_many
+from governance.models import AuditEvent
 from inventory.hashindex import hex_distance, unpack_hashes
 from inventory.models import Copy, Match, Rendition
 from inventory.pairing import (
@@ -28,6 +30,7 @@ from inventory.verify import RenditionInfo
 logger = logging.getLogger(__name__)
 _VERIFY_CHUNK = 64
 _CHUNK = 1000
+_EVENT_FIELDS = ("rendition_a", "rendition_b", "tier", "relation", "score", "distance", "original")
 
 
 @dataclass(slots=True)
@@ -117,6 +120,61 @@ def _verify(jobs: list[VerifyJob], workers: int):
             yield from results
 
 
+def _source_ids(rendition_ids: set[int]) -> dict[int, int]:
+    """Return a source holding each rendition (its lowest-numbered), for the audit log's
+    department scoping."""
+    ids = sorted(rendition_ids)
+    found: dict[int, int] = {}
+    for start in range(0, len(ids), _CHUNK):
+        found.update(
+            Copy.objects.filter(rendition__in=ids[start : start + _CHUNK])
+            .values("rendition")
+            .annotate(source=Min("source"))
+            .values_list("rendition", "source")
+        )
+    return found
+
+
+def match_event(match: Match, source_id: int | None, user=None) -> EventSpec:
+    """Return the `matched` event for a new match (agent: the software, unless a person made
+    the match by hand)."""
+    return EventSpec(
+        event_type=AuditEvent.EventType.MATCHED,
+        object_type="match",
+        object_id=match.pk,
+        detail={
+            "tier": match.tier,
+            "relation": match.relation,
+            # The audit log refuses floats (their digits could change in the database).
+            "score": f"{match.score:.4f}",
+            "distance": match.distance,
+            "renditions": [match.rendition_a_id, match.rendition_b_id],
+            "original": match.original,
+        },
+        user=user,
+        source_id=source_id,
+    )
+
+
+def _record_matched(new_matches: list[Match], since_pk: int) -> int:
+    """Record one `matched` event per match this run created; return how many.
+
+    bulk_create with ignore_conflicts sets no primary keys, so the new rows are read back:
+    those above the highest id before the insert, for the pairs this run proposed.
+    """
+    if not new_matches:
+        return 0
+    pairs = {(m.rendition_a_id, m.rendition_b_id) for m in new_matches}
+    fresh = Match.objects.filter(pk__gt=since_pk).only(*_EVENT_FIELDS).order_by("pk")
+    created = [
+        m
+        for m in fresh.iterator(chunk_size=10_000)
+        if (m.rendition_a_id, m.rendition_b_id) in pairs
+    ]
+    sources = _source_ids({m.rendition_a_id for m in created})
+    return audit_record_many([match_event(m, sources.get(m.rendition_a_id)) for m in created])
+
+
 def matching_run(*, workers: int | None = None) -> MatchingOutcome:
     """Match the renditions not yet matched against all others and regroup the assets."""
     outcome = MatchingOutcome()
@@ -154,7 +212,9 @@ def matching_run(*, workers: int | None = None) -> MatchingOutcome:
             original=verdict.original or "", evidence=_json_safe(verdict.evidence),
         ))  # fmt: skip
     with transaction.atomic():
+        since_pk = Match.objects.aggregate(top=Max("pk"))["top"] or 0
         Match.objects.bulk_create(new_matches, ignore_conflicts=True)
+        _record_matched(new_matches, since_pk)
         for start in range(0, len(new_ids), _CHUNK):
             chunk = list(new_ids)[start : start + _CHUNK]
             Rendition.objects.filter(pk__in=chunk).update(matched_at=timezone.now())

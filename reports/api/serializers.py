@@ -68,7 +68,8 @@ class ReportBuildSerializer(serializers.Serializer):
 
 class CheckSerializer(serializers.Serializer):
     name = serializers.CharField()
-    ok = serializers.BooleanField()
+    ok = serializers.BooleanField(allow_null=True, help_text="null: not checked")
+    status = serializers.ChoiceField(choices=["pass", "fail", "not checked"])
     detail = serializers.CharField()
 
 

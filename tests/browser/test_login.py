@@ -26,7 +26,8 @@ class Expected:
 
 EXPECTED = {
     "compliance": Expected("compliance officer", "LCSD", True, True, False),
-    "legal": Expected("legal reviewer", "LCSD", False, False, False),
+    # Legal reviewers are organisation-wide: personal data anywhere is theirs to account for.
+    "legal": Expected("legal reviewer", "LCSD", False, False, True),
     "manager": Expected("manager", "LCSD", False, False, False),
     "auditor": Expected("auditor", None, False, False, True),
     "administrator": Expected("administrator", None, True, True, True),

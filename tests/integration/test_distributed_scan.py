@@ -68,6 +68,12 @@ def test_two_workers_record_the_in_process_inventory(cluster: Cluster, reference
         cluster.url, "SELECT status, parameters->>'runner' FROM inventory_scan"
     )
     assert (scan_status, runner) == ("finished", "celery")
+    # The face pass ran on the workers too: every rendition checked, once, and the newsroom's
+    # two copies of the astronaut's portrait opened one privacy case.
+    assert query(
+        cluster.url, "SELECT COUNT(*) FROM inventory_rendition WHERE faces_checked_at IS NULL"
+    ) == [(0,)]
+    assert query(cluster.url, "SELECT COUNT(*) FROM privacy_privacycase") == [(1,)]
 
 
 def test_a_worker_killed_mid_batch_loses_nothing(cluster: Cluster, reference):

@@ -159,3 +159,33 @@ def test_supersede_retires_the_older_rendition_in_the_api(scanned_archive, role_
     assert retired == {thumb}
     # The master was neither: it stays where the rule put it.
     assert done.json()["master"]["path"] == "stills/coffee.jpg"
+
+
+def test_withdrawing_a_supersession_in_the_api_needs_the_role_and_a_reason(
+    scanned_archive, role_users
+):
+    coffee = asset_of("film_archive", "stills/coffee.jpg")
+    half = copy_at("newsroom", "web/cafe_cup_half.jpg").rendition_id
+    thumb = copy_at("web_team", "thumbs/coffee_160.jpg").rendition_id
+    compliance = api_for(role_users["compliance"])
+    stated = compliance.post(
+        f"/api/assets/{coffee.pk}/supersede/",
+        {"newer": half, "older": thumb, "reason": "the web team re-exported it"},
+    ).json()["supersessions"]
+    assert [(s["newer"], s["older"], s["withdrawn_at"]) for s in stated] == [(half, thumb, None)]
+    url = f"/api/assets/{coffee.pk}/withdraw-supersession/"
+    body = {"supersession": stated[0]["id"], "reason": "the old export is still the one in use"}
+    assert api_for(role_users["auditor"]).post(url, body).status_code == 403
+    assert api_for(role_users["other_department"]).post(url, body).status_code == 403
+    assert compliance.post(url, {**body, "reason": ""}).status_code == 400
+    assert compliance.post(url, {**body, "supersession": 0}).status_code == 404
+
+    done = compliance.post(url, body)
+
+    assert done.status_code == 200, done.content
+    assert not any(r["retired"] for r in done.json()["renditions"])
+    (record,) = done.json()["supersessions"]
+    assert record["withdrawn_by"] == "compliance"
+    assert record["withdrawn_reason"] == "the old export is still the one in use"
+    again = compliance.post(url, body)
+    assert again.status_code == 400 and "already withdrawn" in str(again.json())

@@ -9,7 +9,8 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from inventory.models import Asset, Copy, Rendition
+from governance.models import AuditEvent
+from inventory.models import Asset, Copy, Rendition, Supersession
 from inventory.services.assets import asset_master_set
 
 pytestmark = pytest.mark.django_db
@@ -106,6 +107,40 @@ def test_a_retired_version_and_a_flagged_master_are_shown(scanned_archive, role_
     )
     flagged = page(client, role_users["auditor"], f"/assets/{coffee.pk}/")
     assert "Master needs review:</strong> the chosen copy is missing" in flagged
+
+
+def test_a_compliance_officer_withdraws_a_supersession_on_the_page(
+    scanned_archive, role_users, client
+):
+    coffee = asset_of("film_archive", "stills/coffee.jpg")
+    half = copy_at("newsroom", "web/cafe_cup_half.jpg").rendition
+    thumb = copy_at("web_team", "thumbs/coffee_160.jpg").rendition
+    client.force_login(role_users["compliance"])
+    client.post(
+        f"/assets/{coffee.pk}/supersede/",
+        {"newer": half.pk, "older": thumb.pk, "reason": "re-exported"},
+    )
+    stated = Supersession.objects.get(newer=half, older=thumb)
+    url = f"/assets/{coffee.pk}/supersessions/{stated.pk}/withdraw/"
+    reader = page(client, role_users["auditor"], f"/assets/{coffee.pk}/")
+    assert f'id="supersession-{stated.pk}"' in reader and url not in reader
+    assert client.post(url, {"reason": "x"}).status_code == 403  # the auditor
+    html = page(client, role_users["compliance"], f"/assets/{coffee.pk}/")
+    assert f'action="{url}"' in html
+
+    assert client.post(url, {"reason": ""}).status_code == 302
+    assert "say why" in client.get(f"/assets/{coffee.pk}/").content.decode()
+    done = client.post(url, {"reason": "the web team kept the old export"})
+
+    assert done.status_code == 302
+    html = client.get(f"/assets/{coffee.pk}/").content.decode()
+    assert f"Withdrawn: rendition {thumb.pk} is no longer retired." in html
+    assert "withdrawn</span> by compliance" in html and "the web team kept the old export" in html
+    assert f'<g class="node retired" data-rendition="{thumb.pk}">' not in svg_of(html)
+    assert f'action="{url}"' not in html
+    (event,) = AuditEvent.objects.filter(event_type="supersession_withdrawn")
+    assert event.object_id == str(coffee.pk)
+    assert "supersession_withdrawn" in html  # on the provenance timeline
 
 
 def test_group_and_copy_pages_link_to_the_asset_page(scanned_archive, role_users, client):

@@ -12,9 +12,9 @@ from PIL import Image, ImageEnhance
 from governance.models import AuditEvent
 from inventory.findings import findings_document
 from inventory.master_rule import validate_rule
-from inventory.models import Asset, CatalogueNumber, Copy, Match, Rendition, Source
+from inventory.models import Asset, CatalogueNumber, Copy, Match, Rendition, Source, Supersession
 from inventory.sample_archive import ARCHIVE_LAYOUT, PHOTO_NAMES
-from inventory.selectors import duplicate_groups
+from inventory.selectors import duplicate_groups, retired_rendition_ids
 from inventory.selectors_assets import asset_lineage, asset_master
 from inventory.services.assets import (
     asset_catalogue_update,
@@ -22,6 +22,7 @@ from inventory.services.assets import (
     asset_split,
     assets_merge,
     rendition_supersede,
+    supersession_withdraw,
 )
 from inventory.services.licences import licence_attach, licence_create
 from inventory.services.scan import scan_run
@@ -281,6 +282,9 @@ def test_merged_assets_stay_merged_after_a_rescan_and_keep_their_records(
     assert match.status == Match.Status.CONFIRMED
     assert events("merged", merged)[-1].detail["reason"] == "one wall, two scans"
     assert AuditEvent.objects.filter(event_type="reviewed", object_id=str(match.pk)).exists()
+    # The hand-made match is recorded as found by the person who merged.
+    (matched,) = AuditEvent.objects.filter(event_type="matched", object_id=str(match.pk))
+    assert matched.agent == "compliance" and matched.detail["relation"] == "edited"
 
     touch(sample_archive["film_archive"] / "stills/brick.jpg")
     rescan("film_archive")
@@ -391,3 +395,58 @@ def test_a_newer_version_retires_the_older_one_and_takes_the_master(
         rendition_supersede(
             asset=coffee, newer=older, older=newer, user=role_users["compliance"], reason="x"
         )
+
+
+def test_a_withdrawn_supersession_keeps_its_record_and_the_older_version_is_no_longer_retired(
+    scanned_archive, role_users
+):
+    compliance = role_users["compliance"]
+    coffee = asset_of("film_archive", "stills/coffee.jpg")
+    half = copy_at("newsroom", "web/cafe_cup_half.jpg").rendition
+    thumb = copy_at("web_team", "thumbs/coffee_160.jpg").rendition
+    stated = rendition_supersede(
+        asset=coffee, newer=half, older=thumb, user=compliance, reason="re-exported for the web"
+    )
+    assert retired_rendition_ids([thumb.pk]) == {thumb.pk}
+
+    with pytest.raises(ValidationError, match="say why"):
+        supersession_withdraw(supersession=stated, user=compliance, reason="  ")
+    for user, message in ((role_users["auditor"], "your role"),
+                          (role_users["other_department"], "held by LCSD")):  # fmt: skip
+        with pytest.raises(PermissionDenied, match=message):
+            supersession_withdraw(supersession=stated, user=user, reason="x")
+    assert retired_rendition_ids([thumb.pk]) == {thumb.pk}
+
+    supersession_withdraw(
+        supersession=stated, user=compliance, reason="the web team kept the old export"
+    )
+
+    assert retired_rendition_ids([thumb.pk]) == set()
+    (group,) = duplicate_groups(asset_ids=[coffee.pk])
+    assert not any(m.retired for m in group.members)
+    assert asset_lineage(asset=coffee).supersedes == []
+    document = findings_document(sources=Source.objects.all())
+    (exported,) = [g for g in document["groups"] if g["asset"] == coffee.pk]
+    assert not any(m["retired"] for m in exported["members"])
+    # History is kept: the statement stays, marked with who withdrew it, when and why.
+    record = Supersession.objects.get(pk=stated.pk)
+    assert (record.reason, record.created_by) == ("re-exported for the web", compliance)
+    assert record.withdrawn_by == compliance and record.withdrawn_at is not None
+    assert record.withdrawn_reason == "the web team kept the old export"
+    event = events("supersession_withdrawn", coffee)[-1]
+    assert event.agent == "compliance"
+    assert event.detail == {
+        "supersession": stated.pk,
+        "newer": half.pk,
+        "older": thumb.pk,
+        "reason": "the web team kept the old export",
+        "stated_by": "compliance",
+        "stated_reason": "re-exported for the web",
+    }
+    with pytest.raises(ValidationError, match="already withdrawn by compliance"):
+        supersession_withdraw(supersession=record, user=compliance, reason="again")
+
+    # The pair may be stated again; the withdrawn statement stays beside it.
+    rendition_supersede(asset=coffee, newer=half, older=thumb, user=compliance, reason="after all")
+    assert retired_rendition_ids([thumb.pk]) == {thumb.pk}
+    assert Supersession.objects.filter(newer=half, older=thumb).count() == 2

@@ -299,3 +299,84 @@ def test_a_licence_cannot_be_attached_twice(licensed, role_users):
             asset=asset_of("stills/coffee.jpg"),
             user=role_users["administrator"],
         )
+
+
+def test_recording_changing_and_deleting_a_licence_is_audited(licensed, role_users):
+    compliance = api_for(role_users["compliance"])
+    created = compliance.post("/api/licences/", NEW_LICENCE, format="json").json()
+    pk = str(created["id"])
+    film_archive = Source.objects.get(name="film_archive")
+    (recorded,) = AuditEvent.objects.filter(event_type="licence_recorded", object_id=pk)
+    assert (recorded.object_type, recorded.agent) == ("licence", "compliance")
+    assert recorded.source_id == film_archive.pk  # LCSD's events reach LCSD's people
+    assert recorded.detail == {
+        "licensor": "Picture Agency",
+        "reference": "PA-9",
+        "permitted_uses": "",
+        "start": "2026-01-01",
+        "end": None,
+        "cost": "120.00",
+        "currency": "HK$",
+        "departments": ["LCSD"],
+        "sources": [],
+    }
+
+    changed = compliance.patch(
+        f"/api/licences/{pk}/", {"cost": "150.00", "end": "2027-12-31"}, format="json"
+    )
+    assert changed.status_code == 200
+    unchanged = compliance.patch(f"/api/licences/{pk}/", {"cost": "150.00"}, format="json")
+    assert unchanged.status_code == 200
+    (change,) = AuditEvent.objects.filter(event_type="licence_changed", object_id=pk)
+    assert change.detail == {
+        "reference": "PA-9",
+        "changed": {
+            "cost": {"from": "120.00", "to": "150.00"},
+            "end": {"from": None, "to": "2027-12-31"},
+        },
+    }
+
+    assert compliance.delete(f"/api/licences/{pk}/").status_code == 204
+    (deleted,) = AuditEvent.objects.filter(event_type="licence_deleted", object_id=pk)
+    assert deleted.agent == "compliance" and deleted.source_id == film_archive.pk
+    assert deleted.detail["reference"] == "PA-9" and deleted.detail["cost"] == "150.00"
+    # A refused write records nothing.
+    auditor = api_for(role_users["auditor"])
+    assert auditor.post("/api/licences/", NEW_LICENCE, format="json").status_code == 403
+    assert AuditEvent.objects.filter(event_type="licence_recorded", agent="auditor").count() == 0
+
+
+def test_recording_a_licence_on_the_page_is_audited(licensed, role_users, client):
+    client.force_login(role_users["compliance"])
+    lcsd = Department.objects.get(code="LCSD")
+    done = client.post(
+        "/licences/",
+        {"licensor": "Film Library", "reference": "FL-3", "start": "2026-02-01", "cost": "75",
+         "currency": "HK$", "departments": [lcsd.pk]},
+    )  # fmt: skip
+    assert done.status_code == 302
+    licence = Licence.objects.get(reference="FL-3")
+    (event,) = AuditEvent.objects.filter(event_type="licence_recorded", object_id=str(licence.pk))
+    assert event.agent == "compliance" and event.detail["departments"] == ["LCSD"]
+
+
+def test_a_licence_not_yet_started_leaves_every_copy_exposed(licensed, role_users):
+    admin = role_users["administrator"]
+    camera = asset_of("stills/camera.jpg")
+    future = licence_create(
+        user=admin, licensor="Agency", reference="F-1", start=days(30),
+        departments=[Department.objects.get(code="LCSD"), Department.objects.get(code="NEWS")],
+    )  # fmt: skip
+    licence_attach(licence=future, asset=camera, user=admin)
+
+    exposures = licence_exposures(user=role_users["auditor"])
+
+    held = Copy.objects.filter(rendition__asset=camera, state="present")
+    pending = [u for u in exposures.uncovered if u.asset_id == camera.pk]
+    assert paths(u.copy for u in pending) == paths(held) and len(pending) >= 2
+    assert pending[0].reason == f"no licence is in force yet (the first starts {days(30)})"
+    assert camera.pk in exposures.asset_ids
+    exposed = assets_by_licence_state(
+        assets=assets_visible_to(user=role_users["auditor"]), state="exposed", user=admin
+    )
+    assert camera.pk in set(exposed.values_list("pk", flat=True))

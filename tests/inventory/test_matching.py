@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,9 @@ from django.core.management import call_command
 from PIL import Image
 from rest_framework.test import APIClient
 
+from governance.audit import audit_verify
+from governance.models import AuditEvent
+from governance.version import SOFTWARE
 from inventory.models import Copy, Match, Rendition
 from inventory.selectors import duplicate_groups
 from inventory.services.review import match_decide
@@ -103,6 +107,36 @@ def test_only_new_renditions_are_matched_on_a_later_scan(scanned, archives):
     new_rendition = Copy.objects.get(path="cat.jpg").rendition_id
     assert all(new_rendition in (m.rendition_a_id, m.rendition_b_id) for m in new)
     assert _group_of("cat.jpg").master.path == "stills/chelsea.jpg"
+
+
+def test_every_match_found_is_recorded_as_matched_by_the_software(scanned, archives):
+    matches = {str(m.pk): m for m in Match.objects.all()}
+    events = AuditEvent.objects.filter(event_type="matched")
+    assert sorted(e.object_id for e in events) == sorted(matches)  # one event per match
+    resized = Match.objects.filter(relation="resized").first()
+    event = events.get(object_id=str(resized.pk))
+    assert (event.object_type, event.agent, event.agent_user) == ("match", SOFTWARE, None)
+    assert event.detail == {
+        "tier": resized.tier,
+        "relation": "resized",
+        "score": f"{resized.score:.4f}",
+        "distance": resized.distance,
+        "renditions": [resized.rendition_a_id, resized.rendition_b_id],
+        "original": resized.original,
+    }
+    assert event.source_id == Copy.objects.filter(rendition=resized.rendition_a).first().source_id
+    # A later scan records the matches it adds, and only those.
+    extra = archives / "extra"
+    extra.mkdir()
+    with Image.open(scanned["film_archive"] / "stills" / "coins.jpg") as im:
+        im.resize((im.width // 2, im.height // 2)).save(extra / "coins_half.jpg", quality=85)
+    scan_folder(extra, name="extra")
+    added = set(Match.objects.values_list("pk", flat=True)) - {int(pk) for pk in matches}
+    assert added
+    assert sorted(int(e.object_id) for e in events.exclude(object_id__in=list(matches))) == sorted(
+        added
+    )
+    assert audit_verify().ok
 
 
 def test_rejected_pair_splits_the_group_and_never_returns(scanned, role_users):
@@ -212,6 +246,37 @@ def test_review_page_shows_the_pair_and_records_a_decision(scanned, role_users, 
     )
     match.refresh_from_db()
     assert match.status == Match.Status.REJECTED
+
+
+def test_review_list_names_both_files_their_copies_and_the_relation_in_words(
+    scanned, role_users, client
+):
+    still = Copy.objects.get(path="stills/coffee.jpg").rendition_id
+    half = Copy.objects.get(path="web/cafe_cup_half.jpg").rendition_id
+    match = Match.objects.get(rendition_a_id=min(still, half), rendition_b_id=max(still, half))
+    assert match.status == Match.Status.PROPOSED and match.relation == "resized"
+    client.force_login(role_users["compliance"])
+    html = client.get("/review/").content.decode()
+    row = re.search(
+        rf'<tr>((?:(?!</tr>).)*href="/review/{match.pk}/"(?:(?!</tr>).)*)</tr>', html, re.S
+    )
+    assert row, "the match is not listed"
+    cells = [
+        re.sub(r"<[^>]+>", " ", c).split()
+        for c in re.findall(r"<td[^>]*>(.*?)</td>", row.group(1), re.S)
+    ]
+    left, right = (cells[0], cells[1]) if still < half else (cells[1], cells[0])
+    # The still and the newsroom's byte copy of it; the half-size export alone.
+    assert " ".join(left).startswith("coffee.jpg 2 copies")
+    assert " ".join(right).startswith("cafe_cup_half.jpg 1 copy")
+    derived, original = ("right", "left") if still < half else ("left", "right")
+    relation = " ".join(cells[2])
+    assert relation == f"resized copy the {derived} is a resized copy of the {original}"
+    assert ">resized<" not in row.group(1)  # the code itself is not shown
+    filtered = client.get("/review/?relation=cropped").content.decode()
+    assert '<option value="cropped" selected>crop</option>' in filtered
+    assert "is a crop of the" in filtered
+    assert "coins_detail.jpg" in filtered and "cafe_cup_half.jpg" not in filtered
 
 
 def test_findings_export_lists_near_duplicates_with_tier_and_distance(scanned, tmp_path: Path):

@@ -227,6 +227,26 @@ def test_scan_pages_list_the_scans_and_the_files_that_could_not_be_read(
     assert "empty file (0 bytes)" in detail
 
 
+def test_scan_page_shows_parameters_and_timings_as_readable_lists(
+    client: Client, role_users, scanned_archive
+) -> None:
+    login(client, role_users["auditor"])
+    scan = scanned_archive["newsroom"]
+
+    html = client.get(f"/scans/{scan.pk}/").content.decode()
+
+    facts = dict(re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", html))
+    assert facts["Worker processes"] == "1"
+    assert (
+        facts["File types read"].startswith(".bmp, .gif, ") and "[" not in facts["File types read"]
+    )
+    assert facts["Batches ran"] == "in this process (a local pool)"
+    assert facts["Total"] == f"{scan.timings['total_seconds']:,.3f} s"
+    assert facts["Candidates"] == str(scan.timings["matching"]["candidates"])
+    # No raw Python structures and no raw keys reach the page.
+    assert "{'" not in html and "['" not in html and "total_seconds" not in html
+
+
 def test_copy_list_filters_by_source_and_problems(
     client: Client, role_users, scanned_archive
 ) -> None:

@@ -93,14 +93,14 @@ def test_audit_report_states_methods_limits_and_costs(scanned_archive, tmp_path:
         assert f"{error.path} {error.error}" in text
 
 
-def test_privacy_report_says_plainly_that_personal_data_is_not_yet_detected(
+def test_privacy_report_says_plainly_when_personal_data_was_not_assessed(
     scanned_archive, tmp_path: Path
 ) -> None:
     output = build(tmp_path, "privacy")
 
     text = " ".join(pdf_text(output).split())
-    assert "Personal-data holdings are not yet detected" in text
-    assert "not detected in this version" in text
+    assert "Personal data not yet assessed" in text
+    assert "Copies checked for faces 0 of" in text
     # scanned_archive registers every source as internal: none is external-facing.
     assert "No source in scope is registered as external-facing" in text
     assert Report.objects.get().figures["personal_data_detected"] is False
@@ -120,14 +120,37 @@ def test_privacy_report_lists_external_facing_sources_and_their_duplicates(
     assert "web_team" in text.split("External-facing sources and their duplicates")[-1]
 
 
-def test_remediation_report_says_no_decisions_are_recorded_yet(
-    scanned_archive, tmp_path: Path
-) -> None:
+def test_remediation_report_says_when_no_tasks_exist_yet(scanned_archive, tmp_path: Path) -> None:
     output = build(tmp_path, "remediation")
 
     text = " ".join(pdf_text(output).split())
-    assert "No remediation decisions recorded yet" in text
-    assert "Awaiting a decision" in text
+    assert "No remediation tasks yet" in text
+    assert "Redundant copies awaiting any decision" in text
+    assert Report.objects.get().figures["remediation"]["total"] == 0
+
+
+def test_remediation_report_counts_the_seeded_organisations_tasks(
+    archives, role_users, tmp_path: Path
+) -> None:
+    from tests.remediation.conftest import Archive, build_tree
+    from tests.remediation.seed import seed_tasks
+
+    library, website = build_tree(archives)
+    from tests.inventory.scan_helpers import scan_folder
+
+    scan_folder(library, name="library", department="LCSD")
+    scan_folder(website, name="website", department="NEWS")
+    seeded = seed_tasks(Archive(library=library, website=website), role_users)
+
+    output = build(tmp_path, "remediation")
+
+    remediation = Report.objects.get().figures["remediation"]
+    assert remediation["total"] == 5
+    assert remediation["by_status"]["verified"] == 1 and remediation["overdue"] == 1
+    assert remediation["reclaimed_bytes"] == seeded.backup.size > 0
+    text = " ".join(pdf_text(output).split())
+    assert "No remediation tasks yet" not in text
+    assert "on copies showing identifiable people 3" in text
 
 
 def test_same_inventory_gives_the_same_figures(scanned_archive, tmp_path: Path) -> None:
@@ -238,3 +261,27 @@ def test_every_page_renders_to_an_image(kind: str, scanned_archive, tmp_path: Pa
     )
 
     assert len(list(tmp_path.glob("page-*.png"))) == Report.objects.get().pages
+
+
+def test_privacy_report_counts_holdings_of_identifiable_people_and_cases(
+    settings, sample_archive, role_users, tmp_path: Path
+) -> None:
+    from governance.privacy.models import PrivacyCase
+    from tests.conftest import SAMPLE_DEPARTMENTS
+    from tests.inventory.scan_helpers import scan_folder
+
+    settings.PROVENA_FACES = True
+    for name, root in sample_archive.items():
+        scan_folder(root, department=SAMPLE_DEPARTMENTS[name])
+
+    output = build(tmp_path, "privacy")
+
+    text = " ".join(pdf_text(output).split())
+    privacy = Report.objects.get().figures["privacy"]
+    assert privacy["photographs_with_people"] == 1
+    # The 160 px thumbnail shows her face only 28 px across: not an identifiable holding itself.
+    assert privacy["holdings_with_people"] == 5
+    assert privacy["cases_awaiting"] == PrivacyCase.objects.count() == 1
+    assert "Personal data not yet assessed" not in text
+    assert "Their holdings 5, of which 0 in external-facing sources" in text
+    assert "Privacy cases by status open: 1" in text

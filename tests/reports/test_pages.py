@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -157,6 +158,10 @@ def test_verify_page_names_the_reason_a_changed_report_fails(signed_report, role
     assert response.status_code == 200
     assert "report.pdf does not verify" in page
     assert "changed after it was signed" in page
+    # Who signed cannot be established once the signature fails: not checked, not "fail".
+    trusted = re.search(r"<tr><td>signer trusted</td>(.*?)</tr>", page, re.S)
+    assert trusted and '<span class="badge missing">not checked</span>' in trusted.group(1)
+    assert '<span class="badge failed">fail</span>' not in trusted.group(1)
 
 
 def test_verify_page_rejects_a_text_file_with_a_message(role_users) -> None:

@@ -1,18 +1,23 @@
-"""manage.py setup_demo: demo users per role and a scanned sample archive (safe to re-run)."""
+"""manage.py setup_demo: demo users per role, a scanned sample archive and a few licences
+(safe to re-run)."""
 
 from __future__ import annotations
 
+import datetime
+from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.utils import timezone
 
 from governance import roles
 from governance.models import Department, User
-from inventory.models import Scan, Source
+from inventory.models import Copy, Licence, LicenceAttachment, Scan, Source
 from inventory.sample_archive import build_sample_archive
+from inventory.services.licences import licence_attach, licence_create
 from inventory.services.scan import scan_run
 from inventory.services.sources import SourceRefused, source_register
 
@@ -31,6 +36,16 @@ DEMO_SOURCES = {
     "film_archive": ("LCSD", Source.RiskTier.ARCHIVE, True),
     "newsroom": ("NEWS", Source.RiskTier.EXTERNAL, False),
     "web_team": ("NEWS", Source.RiskTier.EXTERNAL, False),
+}
+# reference -> (licensor, the still it licenses, departments covered, start and end in days
+# from today, cost in HKD), chosen so each exposure list shows something: the coffee still
+# is licensed to LCSD only but NEWS holds copies; the cat's licence has ended; the rocket
+# was licensed twice for overlapping periods.
+DEMO_LICENCES = {
+    "HI-2024-0117": ("Harbour Images Ltd", "coffee", ["LCSD"], -400, None, "1800.00"),
+    "PA-2022-0932": ("Pearl Agency", "chelsea", ["LCSD", "NEWS"], -1100, -45, "950.00"),
+    "SP-2023-0410": ("Space Pictures Inc", "rocket", ["LCSD", "NEWS"], -700, 300, "1200.00"),
+    "SP-2024-0288": ("Space Pictures Inc", "rocket", ["NEWS"], -200, None, "600.00"),
 }
 
 
@@ -81,10 +96,40 @@ class Command(BaseCommand):
                     f"scanned {source.name}: {scan.files_seen} files, {scan.errors} errors, "
                     f"{scan.duplicate_groups} duplicate groups"
                 )
+            added = self._licences()
+            self.stdout.write(f"licences: {added} recorded, {len(DEMO_LICENCES) - added} kept")
         self.stdout.write("")
         self.stdout.write(f"Demo users (password for all: {DEMO_PASSWORD}):")
         for username, (role, department, _) in DEMO_USERS.items():
             self.stdout.write(f"  {username:<12} {role} ({department})")
+
+    @transaction.atomic
+    def _licences(self) -> int:
+        """Record and attach the demo licences not yet recorded; return how many were new."""
+        admin = User.objects.get(username="admin")
+        today = timezone.localdate()
+        added = 0
+        for reference, (licensor, photo, codes, start, end, cost) in DEMO_LICENCES.items():
+            licence = Licence.objects.filter(reference=reference).first()
+            if licence is None:
+                licence = licence_create(
+                    user=admin,
+                    licensor=licensor,
+                    reference=reference,
+                    start=today + datetime.timedelta(days=start),
+                    end=today + datetime.timedelta(days=end) if end is not None else None,
+                    cost=Decimal(cost),
+                    currency="HKD",
+                    departments=Department.objects.filter(code__in=codes),
+                )
+                added += 1
+            still = Copy.objects.select_related("rendition").get(
+                source__name="film_archive", path=f"stills/{photo}.jpg"
+            )
+            asset = still.rendition.asset
+            if not LicenceAttachment.objects.filter(licence=licence, asset=asset).exists():
+                licence_attach(licence=licence, asset=asset, user=admin)
+        return added
 
     @transaction.atomic
     def _users(self) -> None:

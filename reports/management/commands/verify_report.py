@@ -36,7 +36,7 @@ class Command(BaseCommand):
         if result.report:
             self.stdout.write(f"report      {result.report.number}")
         for check in result.checks:
-            mark = "ok  " if check.ok else "FAIL"
+            mark = {"pass": "ok  ", "fail": "FAIL", "not checked": "--  "}[check.status]
             self.stdout.write(f"[{mark}] {check.name}: {check.detail}")
         if not result.ok:
             first = result.failures[0]
