@@ -286,8 +286,7 @@ def tasks_assign(
     _visible(user, tasks)
     if owner is not None and not owner.is_active:
         raise ValidationError(f"{owner.get_username()} is not an active user")
-    now = timezone.now()
-    changed, changes, events = [], [], []
+    changed: list[tuple[RemediationTask, dict]] = []
     for task in tasks:
         if task.status in RemediationTask.CLOSED:
             raise ValidationError(f"task {task.pk} is {task.status}: closed tasks keep their owner")
@@ -303,20 +302,29 @@ def tasks_assign(
             "previous_owner": task.owner.get_username() if task.owner else None,
         }
         task.owner = owner
-        changed.append(task)
-        changes.append(
-            TaskChange(
-                task=task,
-                at=now,
-                user=user,
-                from_status=task.status,
-                to_status=task.status,
-                reason=reason,
-                detail=detail,
-            )
+        changed.append((task, detail))
+    return _record_field_changes(changed, "owner", "assigned", user=user, reason=reason)
+
+
+def _record_field_changes(
+    changed: list[tuple[RemediationTask, dict]], field: str, label: str, *, user: User, reason: str
+) -> int:
+    """Save one changed field of the tasks with a TaskChange and an audit event for each."""
+    now = timezone.now()
+    changes = [
+        TaskChange(
+            task=task,
+            at=now,
+            user=user,
+            from_status=task.status,
+            to_status=task.status,
+            reason=reason,
+            detail=detail,
         )
-        events.append(_event(task, user, {"assigned": detail, "reason": reason}))
-    RemediationTask.objects.bulk_update(changed, ["owner"])
+        for task, detail in changed
+    ]
+    events = [_event(task, user, {label: detail, "reason": reason}) for task, detail in changed]
+    RemediationTask.objects.bulk_update([task for task, _ in changed], [field])
     TaskChange.objects.bulk_create(changes)
     audit_record_many(events)
     return len(changed)
@@ -333,8 +341,7 @@ def tasks_reschedule(
         raise ValidationError(
             f"due date {due_date.isoformat()} is in the past; choose today or a later day"
         )
-    now = timezone.now()
-    changed, changes, events = [], [], []
+    changed: list[tuple[RemediationTask, dict]] = []
     for task in tasks:
         if task.status in RemediationTask.CLOSED:
             raise ValidationError(f"task {task.pk} is {task.status}: closed tasks have no due date")
@@ -342,23 +349,8 @@ def tasks_reschedule(
             continue
         detail = {"due_date": due_date.isoformat(), "previous_due_date": task.due_date.isoformat()}
         task.due_date = due_date
-        changed.append(task)
-        changes.append(
-            TaskChange(
-                task=task,
-                at=now,
-                user=user,
-                from_status=task.status,
-                to_status=task.status,
-                reason=reason,
-                detail=detail,
-            )
-        )
-        events.append(_event(task, user, {"rescheduled": detail, "reason": reason}))
-    RemediationTask.objects.bulk_update(changed, ["due_date"])
-    TaskChange.objects.bulk_create(changes)
-    audit_record_many(events)
-    return len(changed)
+        changed.append((task, detail))
+    return _record_field_changes(changed, "due_date", "rescheduled", user=user, reason=reason)
 
 
 @transaction.atomic
