@@ -57,6 +57,33 @@ class RequestSizeLimitMiddleware:
         return self.get_response(request)
 
 
+class NulCharacterMiddleware:
+    """Refuse NUL characters in the query string and in form or JSON bodies (400).
+
+    No field of Provena's holds a NUL, and PostgreSQL refuses one in any text value, so
+    letting it through turns a malformed request into a server error.
+    """
+
+    _TEXT_BODIES = ("application/json", "application/x-www-form-urlencoded")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "%00" in request.META.get("QUERY_STRING", "") or "\x00" in request.path:
+            return _refusal(request, 400, "Bad request", "NUL characters are not allowed")
+        content_type = request.META.get("CONTENT_TYPE", "")
+        if content_type.startswith(self._TEXT_BODIES) and request.method in (
+            "POST",
+            "PUT",
+            "PATCH",
+        ):
+            body = request.body
+            if b"\x00" in body or b"\\u0000" in body or b"%00" in body:
+                return _refusal(request, 400, "Bad request", "NUL characters are not allowed")
+        return self.get_response(request)
+
+
 class DatabaseUnavailableMiddleware:
     """Answer 503 with a plain message when the database cannot be reached mid-request.
 

@@ -38,9 +38,11 @@ def detail_summary(detail: dict | None) -> str:
     """Return the first few fields of an event's detail on one line, each value shortened."""
     if not detail:
         return "—"
+    # PostgreSQL's jsonb keeps keys in its own order (shortest first), SQLite in insertion
+    # order: sort them so the line reads the same on both.
     parts = [
-        f"{key}: {_short(_text(value), SUMMARY_VALUE_CHARS)}"
-        for key, value in list(detail.items())[:SUMMARY_KEYS]
+        f"{key}: {_short(_text(detail[key]), SUMMARY_VALUE_CHARS)}"
+        for key in sorted(detail)[:SUMMARY_KEYS]
     ]
     more = len(detail) - SUMMARY_KEYS
     return " · ".join(parts) + (f" · {more} more" if more > 0 else "")

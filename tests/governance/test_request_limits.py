@@ -126,3 +126,25 @@ def test_a_report_to_verify_that_is_not_a_pdf_is_refused_with_a_message(
     assert response.status_code == status
     if status == 200 and url.startswith("/api/"):
         assert response.json()["ok"] is False
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body"),
+    [
+        ("get", "/api/assets/?source=%C2%B6%00", None),
+        ("post", "/api/sources/", '{"root": "/srv/a\\u0000b"}'),
+    ],
+)
+def test_a_nul_character_is_a_bad_request_not_a_server_error(
+    client: Client, role_users, method: str, url: str, body: str | None
+) -> None:
+    # PostgreSQL refuses NUL in any text value; the request never gets that far.
+    client.force_login(role_users["administrator"])
+    if body is None:
+        response = client.get(url)
+    else:
+        response = client.post(url, body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "NUL characters are not allowed"}
+    assert not Source.objects.exists()
