@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from governance.errors import validation_text
 from governance.models import Department
 from governance.privacy.forms_cases import ApprovalForm, ConsentForm, DecisionForm
 from governance.privacy.models import ConsentRecord, PrivacyCase
@@ -38,12 +39,6 @@ PER_PAGE = 40
 def _visible_cases(request: HttpRequest):
     visible_assets = copies_visible_to(user=request.user).values("rendition__asset_id")
     return PrivacyCase.objects.filter(asset_id__in=visible_assets)
-
-
-def _error_text(exc: ValidationError) -> str:
-    if hasattr(exc, "message_dict"):
-        return "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
-    return " ".join(exc.messages)
 
 
 @login_required
@@ -132,7 +127,7 @@ def case_decide(request: HttpRequest, pk: int) -> HttpResponse:
             decided_by=request.user,
         )
     except ValidationError as exc:
-        messages.error(request, "The decision was not recorded: " + _error_text(exc))
+        messages.error(request, "The decision was not recorded: " + validation_text(exc))
         return redirect("privacy-case", pk)
     if decision.needs_approval:
         messages.success(
@@ -164,7 +159,7 @@ def case_approve(request: HttpRequest, pk: int) -> HttpResponse:
             decided_by=request.user,
         )
     except ValidationError as exc:
-        messages.error(request, "Nothing was recorded: " + _error_text(exc))
+        messages.error(request, "Nothing was recorded: " + validation_text(exc))
         return redirect("privacy-case", pk)
     messages.success(request, "Approved." if form.cleaned_data["approved"] else "Rejected.")
     return redirect("privacy-case", pk)
@@ -213,7 +208,7 @@ def consent_list(request: HttpRequest) -> HttpResponse:
             try:
                 consent = consent_record_create(recorded_by=request.user, **form.cleaned_data)
             except ValidationError as exc:
-                form.add_error(None, _error_text(exc))
+                form.add_error(None, validation_text(exc))
             else:
                 messages.success(request, f"Consent {consent.document_reference} recorded.")
                 return redirect("privacy-consents")

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from governance.errors import validation_text
 from governance.privacy.forms import (
     AccessRequestForm,
     CandidateDecisionForm,
@@ -52,12 +53,6 @@ VIEW = "privacy.view_dataaccessrequest"
 WORK = "privacy.work_dataaccessrequest"
 # Multipart framing around an uploaded file; a body larger than the limit plus this is refused.
 _UPLOAD_SLACK = 64 * 1024
-
-
-def _error_text(exc: ValidationError) -> str:
-    if hasattr(exc, "error_dict"):
-        return "; ".join(" ".join(v) for v in exc.message_dict.values())
-    return " ".join(exc.messages)
 
 
 def _visible(request: HttpRequest, pk: int) -> DataAccessRequest:
@@ -214,7 +209,7 @@ def dsar_photo_upload(request: HttpRequest, pk: int) -> HttpResponse:
             request=dsar, upload=form.cleaned_data["photo"], uploaded_by=request.user
         )
     except ValidationError as exc:
-        return _detail(request, dsar, error=_error_text(exc), upload_form=form, status=400)
+        return _detail(request, dsar, error=validation_text(exc), upload_form=form, status=400)
     if photo.chosen_face is None:
         messages.warning(
             request,
@@ -261,7 +256,7 @@ def dsar_photo_choose(request: HttpRequest, pk: int, photo: int) -> HttpResponse
             photo=reference, face=form.cleaned_data["face"], user=request.user
         )
     except ValidationError as exc:
-        return _detail(request, dsar, error=_error_text(exc), status=400)
+        return _detail(request, dsar, error=validation_text(exc), status=400)
     messages.success(request, f"Face {form.cleaned_data['face'] + 1} chosen; ready to search.")
     return redirect("dsar-detail", pk=dsar.pk)
 
@@ -275,7 +270,7 @@ def dsar_search(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         result = access_request_search(request=dsar, user=request.user)
     except ValidationError as exc:
-        return _detail(request, dsar, error=_error_text(exc), status=400)
+        return _detail(request, dsar, error=validation_text(exc), status=400)
     messages.success(
         request,
         f"Searched {result.searched} faces: {result.candidates} candidate"
@@ -304,7 +299,7 @@ def dsar_candidate_decide(request: HttpRequest, pk: int, candidate: int) -> Http
     try:
         request_candidate_decide(candidate=found, confirmed=form.confirmed, user=request.user)
     except ValidationError as exc:
-        return _detail(request, dsar, error=_error_text(exc), status=400)
+        return _detail(request, dsar, error=validation_text(exc), status=400)
     return redirect(f"{reverse('dsar-detail', args=[dsar.pk])}#candidate-{found.pk}")
 
 
@@ -338,7 +333,7 @@ def dsar_pack_build(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         pack = response_pack_build(request=dsar, user=request.user)
     except ValidationError as exc:
-        return _detail(request, dsar, error=_error_text(exc), status=400)
+        return _detail(request, dsar, error=validation_text(exc), status=400)
     messages.success(
         request,
         f"Response pack built: {pack.copies} cop{'y' if pack.copies == 1 else 'ies'} listed, "

@@ -6,8 +6,6 @@ from itertools import islice
 from pathlib import Path
 
 import django_filters
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -17,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from governance.api.services import call_service, validated_params
 from inventory.api.serializers import (
     CopySerializer,
     DuplicateGroupSerializer,
@@ -218,12 +217,6 @@ class MatchViewSet(viewsets.ReadOnlyModelViewSet):
     def decide(self, request: Request, pk: str | None = None) -> Response:
         """Rule that the pair is the same photograph (with a relation) or not."""
         match = self.get_object()
-        params = MatchDecideSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
-        try:
-            decision = match_decide(match=match, user=request.user, **params.validated_data)
-        except DjangoPermissionDenied as exc:
-            raise PermissionDenied(str(exc)) from exc
-        except DjangoValidationError as exc:
-            raise ValidationError(exc.message_dict) from exc
+        params = validated_params(MatchDecideSerializer, request)
+        decision = call_service(lambda: match_decide(match=match, user=request.user, **params))
         return Response(MatchDecisionSerializer(decision).data, status=status.HTTP_201_CREATED)

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -18,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from governance.api.services import call_service, validated_params
 from inventory.api.serializers_assets import (
     AssetCatalogueSerializer,
     AssetSerializer,
@@ -59,25 +55,6 @@ from inventory.services.licences import (
     licence_detach,
     licence_update,
 )
-
-
-def _service(call: Callable[[], Any]) -> Any:
-    """Run a service, turning Django's permission and validation errors into API errors."""
-    try:
-        return call()
-    except DjangoPermissionDenied as exc:
-        raise PermissionDenied(str(exc)) from exc
-    except DjangoValidationError as exc:
-        raise ValidationError(
-            exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
-        ) from exc
-
-
-def _params(serializer_class, request: Request) -> dict:
-    params = serializer_class(data=request.data)
-    params.is_valid(raise_exception=True)
-    return params.validated_data
-
 
 _FILTERS = [
     OpenApiParameter("department", str, description="assets with a present copy in its sources"),
@@ -157,11 +134,11 @@ class AssetViewSet(viewsets.ReadOnlyModelViewSet):
     def set_master(self, request: Request, pk: str | None = None) -> Response:
         """Choose the master copy with a reason (copy null: back to the master rule)."""
         asset = self.get_object()
-        data = _params(SetMasterSerializer, request)
+        data = validated_params(SetMasterSerializer, request)
         copy = None
         if data["copy"] is not None:
             copy = get_object_or_404(copies_visible_to(user=request.user), pk=data["copy"])
-        _service(
+        call_service(
             lambda: asset_master_set(
                 asset=asset, copy=copy, user=request.user, reason=data["reason"]
             )
@@ -173,9 +150,9 @@ class AssetViewSet(viewsets.ReadOnlyModelViewSet):
     def merge(self, request: Request, pk: str | None = None) -> Response:
         """Say another asset is the same photograph; returns the asset holding both."""
         asset = self.get_object()
-        data = _params(MergeSerializer, request)
+        data = validated_params(MergeSerializer, request)
         other = get_object_or_404(assets_visible_to(user=request.user), pk=data["other"])
-        merged = _service(
+        merged = call_service(
             lambda: assets_merge(
                 asset=asset,
                 other=other,
@@ -191,8 +168,8 @@ class AssetViewSet(viewsets.ReadOnlyModelViewSet):
     def split(self, request: Request, pk: str | None = None) -> Response:
         """Split renditions off; returns every asset that now holds a former member."""
         asset = self.get_object()
-        data = _params(SplitSerializer, request)
-        assets = _service(
+        data = validated_params(SplitSerializer, request)
+        assets = call_service(
             lambda: asset_split(
                 asset=asset, renditions=data["renditions"], user=request.user, reason=data["reason"]
             )
@@ -205,10 +182,10 @@ class AssetViewSet(viewsets.ReadOnlyModelViewSet):
     def supersede(self, request: Request, pk: str | None = None) -> Response:
         """Say a newer rendition replaces an older one (retired, kept)."""
         asset = self.get_object()
-        data = _params(SupersedeSerializer, request)
+        data = validated_params(SupersedeSerializer, request)
         newer = get_object_or_404(Rendition, pk=data["newer"], asset=asset)
         older = get_object_or_404(Rendition, pk=data["older"], asset=asset)
-        _service(
+        call_service(
             lambda: rendition_supersede(
                 asset=asset, newer=newer, older=older, user=request.user, reason=data["reason"]
             )
@@ -225,9 +202,9 @@ class AssetViewSet(viewsets.ReadOnlyModelViewSet):
     def withdraw_supersession(self, request: Request, pk: str | None = None) -> Response:
         """Withdraw a supersession with a reason: the older rendition is no longer retired."""
         asset = self.get_object()
-        data = _params(WithdrawSupersessionSerializer, request)
+        data = validated_params(WithdrawSupersessionSerializer, request)
         statement = get_object_or_404(Supersession, pk=data["supersession"], asset=asset)
-        _service(
+        call_service(
             lambda: supersession_withdraw(
                 supersession=statement, user=request.user, reason=data["reason"]
             )
@@ -239,9 +216,9 @@ class AssetViewSet(viewsets.ReadOnlyModelViewSet):
     def catalogue(self, request: Request, pk: str | None = None) -> Response:
         """Set catalogue fields (blank: unchanged) and add catalogue numbers."""
         asset = self.get_object()
-        data = _params(AssetCatalogueSerializer, request)
+        data = validated_params(AssetCatalogueSerializer, request)
         numbers = [(n["scheme"], n["number"]) for n in data.pop("catalogue_numbers", [])]
-        _service(
+        call_service(
             lambda: asset_catalogue_update(
                 asset=asset, user=request.user, fields=data, numbers=numbers
             )
@@ -269,23 +246,23 @@ class LicenceViewSet(viewsets.ModelViewSet):
 
     def perform_create(self, serializer: LicenceSerializer) -> None:
         data = dict(serializer.validated_data)
-        serializer.instance = _service(lambda: licence_create(user=self.request.user, **data))
+        serializer.instance = call_service(lambda: licence_create(user=self.request.user, **data))
 
     def perform_update(self, serializer: LicenceSerializer) -> None:
         data = dict(serializer.validated_data)
-        serializer.instance = _service(
+        serializer.instance = call_service(
             lambda: licence_update(licence=serializer.instance, user=self.request.user, **data)
         )
 
     def perform_destroy(self, instance: Licence) -> None:
-        _service(lambda: licence_delete(licence=instance, user=self.request.user))
+        call_service(lambda: licence_delete(licence=instance, user=self.request.user))
 
     def _attachment(self, request: Request, attach: bool) -> Response:
         licence = self.get_object()
-        data = _params(LicenceAttachSerializer, request)
+        data = validated_params(LicenceAttachSerializer, request)
         asset = get_object_or_404(assets_visible_to(user=request.user), pk=data["asset"])
         service = licence_attach if attach else licence_detach
-        _service(lambda: service(licence=licence, asset=asset, user=request.user))
+        call_service(lambda: service(licence=licence, asset=asset, user=request.user))
         licence = self.get_queryset().get(pk=licence.pk)
         return Response(
             LicenceSerializer(licence).data,

@@ -4,12 +4,9 @@ face encodings never leave the server."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import filesizeformat
@@ -17,12 +14,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from governance.api.services import call_service, validated_params
 from governance.privacy.models import (
     DataAccessRequest,
     PersonalDataView,
@@ -195,24 +193,6 @@ class CandidateDecideSerializer(serializers.Serializer):
 # --- views ---------------------------------------------------------------------------------
 
 
-def _service(call: Callable[[], Any]) -> Any:
-    """Run a service, turning Django's permission and validation errors into API errors."""
-    try:
-        return call()
-    except DjangoPermissionDenied as exc:
-        raise PermissionDenied(str(exc)) from exc
-    except DjangoValidationError as exc:
-        raise ValidationError(
-            exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
-        ) from exc
-
-
-def _params(serializer_class, request: Request) -> dict:
-    params = serializer_class(data=request.data)
-    params.is_valid(raise_exception=True)
-    return params.validated_data
-
-
 class AccessRequestViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -240,8 +220,8 @@ class AccessRequestViewSet(
     @extend_schema(request=AccessRequestCreateSerializer, responses={201: AccessRequestSerializer})
     def create(self, request: Request, *args, **kwargs) -> Response:
         """Record a data access request; it is due PROVENA_DSAR_DAYS days after receipt."""
-        data = _params(AccessRequestCreateSerializer, request)
-        created = _service(lambda: access_request_create(created_by=request.user, **data))
+        data = validated_params(AccessRequestCreateSerializer, request)
+        created = call_service(lambda: access_request_create(created_by=request.user, **data))
         return Response(
             self._fresh(created.pk),
             status=status.HTTP_201_CREATED,
@@ -274,7 +254,7 @@ class AccessRequestViewSet(
         upload = request.FILES.get("file")
         if upload is None:
             raise ValidationError({"file": "send the photo as the multipart field 'file'"})
-        photo = _service(
+        photo = call_service(
             lambda: reference_photo_add(request=dsar, upload=upload, uploaded_by=request.user)
         )
         return Response(ReferencePhotoSerializer(photo).data, status=status.HTTP_201_CREATED)
@@ -290,8 +270,8 @@ class AccessRequestViewSet(
         """Pick which face in a reference photo is the subject's."""
         dsar = self.get_object()
         photo = get_object_or_404(dsar.reference_photos, pk=photo_id)
-        face = _params(ReferenceFaceChoiceSerializer, request)["face"]
-        chosen = _service(
+        face = validated_params(ReferenceFaceChoiceSerializer, request)["face"]
+        chosen = call_service(
             lambda: reference_photo_choose_face(photo=photo, face=face, user=request.user)
         )
         return Response(ReferencePhotoSerializer(chosen).data)
@@ -310,7 +290,7 @@ class AccessRequestViewSet(
     def search(self, request: Request, pk: str | None = None) -> Response:
         """Search the archive's faces for the subject; return the candidates, nearest first."""
         dsar = self.get_object()
-        result = _service(lambda: access_request_search(request=dsar, user=request.user))
+        result = call_service(lambda: access_request_search(request=dsar, user=request.user))
         return Response(
             {
                 "result": AccessRequestSearchResultSerializer(result).data,
@@ -336,8 +316,8 @@ class AccessRequestViewSet(
         """Confirm (true) or reject (false) a candidate face."""
         dsar = self.get_object()
         candidate = get_object_or_404(dsar.candidates, pk=candidate_id)
-        confirmed = _params(CandidateDecideSerializer, request)["confirmed"]
-        _service(
+        confirmed = validated_params(CandidateDecideSerializer, request)["confirmed"]
+        call_service(
             lambda: request_candidate_decide(
                 candidate=candidate, confirmed=confirmed, user=request.user
             )
@@ -350,7 +330,7 @@ class AccessRequestViewSet(
     def pack(self, request: Request, pk: str | None = None) -> Response:
         """Build the response pack from the confirmed candidates; the request is responded."""
         dsar = self.get_object()
-        built = _service(lambda: response_pack_build(request=dsar, user=request.user))
+        built = call_service(lambda: response_pack_build(request=dsar, user=request.user))
         return Response(ResponsePackSerializer(built).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY})

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from governance.api.services import call_service, validated_params
 from governance.permissions import ModelPermissions
 from governance.privacy.api.serializers import (
     DecideSerializer,
@@ -36,10 +35,6 @@ class LegalOnly(ModelPermissions):
             and request.user.is_authenticated
             and request.user.has_perm("privacy.view_privacycase")
         )
-
-
-def _errors(exc: DjangoValidationError) -> dict | list:
-    return exc.message_dict if hasattr(exc, "message_dict") else exc.messages
 
 
 class PrivacyCaseViewSet(viewsets.ReadOnlyModelViewSet):
@@ -77,16 +72,14 @@ class PrivacyCaseViewSet(viewsets.ReadOnlyModelViewSet):
     def decide(self, request: Request, pk: str | None = None) -> Response:
         """Record a decision on every copy of the case's photograph."""
         case = self.get_object()
-        params = DecideSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
-        data = params.validated_data
+        data = validated_params(DecideSerializer, request)
         consent = None
         if data.get("consent") is not None:
             consent = ConsentRecord.objects.filter(pk=data["consent"]).first()
             if consent is None:
                 raise ValidationError({"consent": [f"no consent record {data['consent']}"]})
-        try:
-            decision = privacy_case_decide(
+        decision = call_service(
+            lambda: privacy_case_decide(
                 case=case,
                 outcome=data["outcome"],
                 reason=data["reason"],
@@ -94,10 +87,7 @@ class PrivacyCaseViewSet(viewsets.ReadOnlyModelViewSet):
                 consent=consent,
                 decided_by=request.user,
             )
-        except DjangoPermissionDenied as exc:
-            raise PermissionDenied(str(exc)) from exc
-        except DjangoValidationError as exc:
-            raise ValidationError(_errors(exc)) from exc
+        )
         return Response(PrivacyDecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ReviewSerializer, responses={201: PrivacyDecisionSerializer})
@@ -110,13 +100,10 @@ class PrivacyCaseViewSet(viewsets.ReadOnlyModelViewSet):
         decision = decision_awaiting_approval(case)
         if decision is None:
             raise ValidationError({"detail": ["no decision on this case awaits approval"]})
-        try:
-            privacy_decision_review(
+        call_service(
+            lambda: privacy_decision_review(
                 decision=decision, decided_by=request.user, **params.validated_data
             )
-        except DjangoPermissionDenied as exc:
-            raise PermissionDenied(str(exc)) from exc
-        except DjangoValidationError as exc:
-            raise ValidationError(_errors(exc)) from exc
+        )
         decision.refresh_from_db()
         return Response(PrivacyDecisionSerializer(decision).data, status=status.HTTP_201_CREATED)

@@ -9,6 +9,7 @@ from PIL import Image
 
 from governance.models import User
 from governance.privacy.models import PersonalDataView
+from governance.privacy.selectors import upright_size
 from inventory.faces import load_upright
 from inventory.models import Copy, Rendition
 from inventory.redaction import blur_faces
@@ -35,15 +36,11 @@ def _boxes(rendition: Rendition) -> list[tuple[int, int, int, int]]:
     return list(rendition.faces.values_list("left", "top", "width", "height"))
 
 
-def _upright_width(rendition: Rendition) -> int:
-    return rendition.height if rendition.orientation in (5, 6, 7, 8) else rendition.width
-
-
 def masked_thumbnail(*, rendition: Rendition, thumbnail: Path) -> bytes:
     """Return the thumbnail with every face pixelated, as JPEG bytes."""
     with Image.open(thumbnail) as im:
         im.load()
-        scale = im.width / max(1, _upright_width(rendition))
+        scale = im.width / max(1, upright_size(rendition)[0])
         out = blur_faces(im, _boxes(rendition), scale=scale)
     buffer = io.BytesIO()
     out.save(buffer, "JPEG", quality=85)

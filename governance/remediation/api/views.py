@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
@@ -16,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from governance.api.services import call_service
 from governance.remediation.api.serializers import (
     BulkResultSerializer,
     BulkSerializer,
@@ -46,16 +42,6 @@ _FILTER_PARAMETERS = [
     OpenApiParameter("personal_data", bool),
     OpenApiParameter("decision", str, description="the deciding decision, as tasks name it"),
 ]
-
-
-def _service(call: Callable[[], Any]) -> Any:
-    """Run a service, turning Django's permission and validation errors into API errors."""
-    try:
-        return call()
-    except DjangoPermissionDenied as exc:
-        raise PermissionDenied(str(exc)) from exc
-    except DjangoValidationError as exc:
-        raise ValidationError({"detail": exc.messages}) from exc
 
 
 class RemediationTaskViewSet(viewsets.ReadOnlyModelViewSet):
@@ -101,7 +87,7 @@ class RemediationTaskViewSet(viewsets.ReadOnlyModelViewSet):
         task = self.get_object()
         params = TaskStatusSerializer(data=request.data)
         params.is_valid(raise_exception=True)
-        task = _service(
+        task = call_service(
             lambda: task_status_set(
                 task=task,
                 status=params.validated_data["status"],
@@ -128,7 +114,7 @@ class RemediationTaskViewSet(viewsets.ReadOnlyModelViewSet):
             raise ValidationError(
                 {"tasks": [f"task {missing[0]} does not exist or is not yours to see"]}
             )
-        changed = _service(
+        changed = call_service(
             lambda: tasks_bulk(
                 action=data["action"],
                 tasks=tasks,
