@@ -44,6 +44,7 @@ from inventory.fingerprints import (  # noqa: E402
     compute_fingerprints,
     hamming,
 )
+from inventory.imaging import thumbnail_of  # noqa: E402
 from inventory.verify import RenditionInfo, Verdict, verify_pair  # noqa: E402
 
 OUT = REPO / "var" / "bench" / "accuracy"
@@ -534,8 +535,7 @@ def scan_file(path: Path, index: int) -> Scanned:
     started = time.process_time()
     fingerprints = compute_fingerprints(display)
     elapsed = time.process_time() - started
-    thumb = display.copy()
-    thumb.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE))
+    thumb = thumbnail_of(display, THUMBNAIL_SIZE)
     thumb_path = THUMBS / f"{index:04d}.jpg"
     thumb.convert("RGB").save(thumb_path, "JPEG", quality=80)
     # The fields the scanner's metadata record keeps (inventory/imaging.py), when set.

@@ -11,13 +11,16 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.fftpack
 from PIL import Image
 
 # Below these an image carries no picture worth matching (the scanner's own limits).
 MIN_SIDE = 32
 MIN_STDDEV = 3.0
 _HASH_GRID = 32  # imagehash.phash: 8x8 low frequencies of a 32x32 DCT
+# DCT-II rows k = 0..7 of a 32-sample signal: 2 cos(pi k (2n + 1) / 64), scipy's scaling.
+_DCT_LOW = 2 * np.cos(
+    np.pi * np.arange(8)[:, None] * (2 * np.arange(_HASH_GRID)[None, :] + 1) / (2 * _HASH_GRID)
+)
 _LANCZOS = Image.Resampling.LANCZOS
 # Window keys and the border search work on a box-reduced copy about this long.
 _MID_LONG_SIDE = 128
@@ -93,10 +96,12 @@ def compute_fingerprints(display: Image.Image) -> Fingerprints | None:
     mid_pixels = np.asarray(mid, dtype=np.float32)
     if float(mid_pixels.std()) < MIN_STDDEV:
         return None
-    grid = np.asarray(gray.resize((_HASH_GRID, _HASH_GRID), _LANCZOS), dtype=np.float64)
-    low = _dct2(grid)[:8, :8]
+    # imagehash's reductions (Lanczos to 32x32 and 9x8), from the box-reduced copy: within
+    # 0-2 bits of the same reductions from the full image, at a sixth of the cost.
+    grid = np.asarray(mid.resize((_HASH_GRID, _HASH_GRID), _LANCZOS), dtype=np.float64)
+    low = _low_dct(grid)
     phash = _bits(low)
-    dhash_pixels = np.asarray(gray.resize((9, 8), _LANCZOS), dtype=np.int16)
+    dhash_pixels = np.asarray(mid.resize((9, 8), _LANCZOS), dtype=np.int16)
     dhash = _pack(dhash_pixels[:, 1:] > dhash_pixels[:, :-1])
     probe_hashes = _bits_many(np.stack([dihedral_dct(low, code) for code in DIHEDRAL]))
     probes = list(zip(DIHEDRAL, probe_hashes, strict=True))
@@ -112,7 +117,7 @@ def compute_fingerprints(display: Image.Image) -> Fingerprints | None:
         trimmed = np.asarray(
             gray.resize((_HASH_GRID, _HASH_GRID), _LANCZOS, box=box), dtype=np.float64
         )
-        trim_hash = _bits(_dct2(trimmed)[:8, :8])
+        trim_hash = _bits(_low_dct(trimmed))
         probes.append(("trim", trim_hash))
         keys.append(("trim", trim_hash))
     return Fingerprints(phash, dhash, tuple(probes), tuple(keys), trim_box)
@@ -198,7 +203,7 @@ def window_hashes(mid: Image.Image, boxes: tuple[Box, ...]) -> list[int]:
     pixels = np.asarray(mid, dtype=np.float64)
     rows, cols = _window_weights(pixels.shape, boxes)
     grids = rows @ pixels @ cols
-    return _bits_many(scipy.fftpack.dct(scipy.fftpack.dct(grids, axis=1), axis=2)[:, :8, :8])
+    return _bits_many(_low_dct(grids))
 
 
 @functools.lru_cache(maxsize=256)
@@ -280,9 +285,14 @@ def _mid(gray: Image.Image) -> Image.Image:
     return gray.reduce(factor) if factor > 1 else gray
 
 
-def _dct2(pixels: np.ndarray) -> np.ndarray:
-    """Return the 2-D DCT-II exactly as imagehash computes it."""
-    return scipy.fftpack.dct(scipy.fftpack.dct(pixels, axis=0), axis=1)
+def _low_dct(pixels: np.ndarray) -> np.ndarray:
+    """Return the 8x8 lowest frequencies of the 2-D DCT-II of 32x32 grids, as imagehash's.
+
+    imagehash takes scipy.fftpack.dct along both axes (type II, unnormalised) and keeps the
+    top-left 8x8; two products with the 8x32 cosine matrix give the same numbers without
+    computing the other 960, and keep scipy out of the scanner's worker processes.
+    """
+    return _DCT_LOW @ pixels @ _DCT_LOW.T
 
 
 def _bits(low: np.ndarray) -> int:

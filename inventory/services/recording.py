@@ -112,6 +112,12 @@ def scan_record_batch(
     rendition_ids, new_renditions = _renditions_for(examinations)
     paths = [e.path for e in examinations]
     by_path = {c.path: c for c in Copy.objects.filter(source=source, path__in=paths)}
+    # A missing copy whose own path is in this batch came back there; it moved nowhere.
+    moved_from = _missing_by_sha256(
+        source_id=source.pk,
+        sha256s={e.sha256 for e in examinations if e.path not in by_path},
+        exclude={c.pk for c in by_path.values()},
+    )
     new_copies: list[Copy] = []
     updated: list[Copy] = []
     errors: list[ScanError] = []
@@ -126,7 +132,7 @@ def scan_record_batch(
         copy = by_path.get(exam.path)
         change: dict = {}
         if copy is None and exam.sha256:
-            copy = _moved_copy(source_id=source.pk, sha256=exam.sha256, taken=updated)
+            copy = _moved_copy(moved_from, exam.sha256)
             if copy is not None:
                 counts["moved"] += 1
                 change["moved_from"] = copy.path
@@ -255,10 +261,29 @@ def _events_for(
     return events
 
 
-def _moved_copy(*, source_id: int, sha256: str, taken: list[Copy]) -> Copy | None:
-    """Return a missing copy of the same source with the same bytes: the file was moved."""
-    taken_ids = {c.pk for c in taken}
-    candidates = Copy.objects.filter(
-        source_id=source_id, sha256=sha256, state=Copy.State.MISSING
-    ).exclude(pk__in=taken_ids)
-    return candidates.order_by("pk").first()
+def _missing_by_sha256(
+    *, source_id: int, sha256s: set[str | None], exclude: set[int]
+) -> dict[str, list[Copy]]:
+    """Return the source's missing copies with these contents, oldest last, in one query."""
+    wanted = {h for h in sha256s if h}
+    found: dict[str, list[Copy]] = {}
+    if not wanted:
+        return found
+    missing = (
+        Copy.objects.filter(source_id=source_id, sha256__in=wanted, state=Copy.State.MISSING)
+        .exclude(pk__in=exclude)
+        .order_by("-pk")
+    )
+    for copy in missing:
+        found.setdefault(copy.sha256, []).append(copy)
+    return found
+
+
+def _moved_copy(missing: dict[str, list[Copy]], sha256: str) -> Copy | None:
+    """Take a missing copy with the same bytes, oldest first: the file was moved here.
+
+    Each missing copy is taken once, so two new paths with the same bytes claim two
+    different missing copies (or one claims it and the other is new).
+    """
+    candidates = missing.get(sha256)
+    return candidates.pop() if candidates else None
