@@ -195,6 +195,22 @@ def test_moved_file_keeps_its_copy_record(sample_archive):
     assert after.first_seen_at == before.first_seen_at
 
 
+def test_a_moved_file_copied_twice_keeps_its_record_once(sample_archive):
+    root = sample_archive["film_archive"]
+    scan_folder(root, name="film_archive")
+    before = Copy.objects.get(path="stills/rocket.jpg")
+    (root / "moved").mkdir()
+    shutil.copy2(root / "stills" / "rocket.jpg", root / "moved" / "rocket_b.jpg")
+    (root / "stills" / "rocket.jpg").rename(root / "moved" / "rocket_a.jpg")
+    scan = scan_run(source=source_named("film_archive"), workers=1)
+    assert scan.files_moved == 1 and scan.files_new == 1 and scan.files_missing == 0
+    # The old record follows one path (the first examined); the other is a new copy.
+    assert Copy.objects.get(pk=before.pk).path == "moved/rocket_a.jpg"
+    fresh = Copy.objects.get(path="moved/rocket_b.jpg")
+    assert fresh.pk != before.pk and fresh.sha256 == before.sha256
+    assert fresh.state == Copy.State.PRESENT
+
+
 def test_deleted_file_becomes_missing_not_deleted(sample_archive):
     root = sample_archive["film_archive"]
     scan_folder(root, name="film_archive")
