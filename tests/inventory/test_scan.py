@@ -12,7 +12,12 @@ from django.core.management import CommandError, call_command
 from inventory.models import Copy, Rendition, Scan, ScanError
 from inventory.sample_archive import ARCHIVE_LAYOUT
 from inventory.selectors import duplicate_groups
-from inventory.services.scan import ScanAlreadyRunning, scan_run, scan_start
+from inventory.services.scan import (
+    ScanAlreadyRunning,
+    _examine_in_pool,
+    scan_run,
+    scan_start,
+)
 from inventory.services.sources import SourceRefused, source_register
 from tests.inventory.scan_helpers import inventory_snapshot, scan_folder, source_named
 
@@ -133,6 +138,19 @@ def test_scan_with_a_process_pool_gives_the_same_inventory(sample_archive, setti
     for source in ("film_archive", "newsroom", "web_team"):
         scan_run(source=source_named(source), workers=2)
     assert inventory_snapshot() == single
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_every_batch_is_examined_once_whoever_examines_it(sample_archive, tmp_path, workers):
+    root = sample_archive["film_archive"]
+    paths = sorted(str(p.relative_to(root)) for p in root.rglob("*.jpg") if p.is_file())
+    batches = [(index, [path]) for index, path in enumerate(paths)]
+    options = {"thumbnail_dir": str(tmp_path), "max_pixels": 10**8}
+    seen = [
+        (index, [e.path for e in exams])
+        for index, exams in _examine_in_pool(str(root), batches, workers, options)
+    ]
+    assert sorted(seen) == batches
 
 
 def test_scanning_never_writes_to_the_scanned_tree(sample_archive):
