@@ -340,7 +340,7 @@ def _examine_in_pool(
     """Yield (batch index, examinations) from `workers` examining processes, this one included.
 
     This process examines a batch whenever its helpers (workers - 1 spawned processes, each
-    kept two batches ahead) have nothing finished to hand over, and records what they
+    kept up to two batches ahead) have nothing finished to hand over, and records what they
     finished in between. So it never sits idle beside busy helpers, and it starts examining
     while they are still starting.
     """
@@ -355,7 +355,10 @@ def _examine_in_pool(
     with ProcessPoolExecutor(max_workers=helpers, mp_context=get_context("spawn")) as pool:
         pending: dict[Future, int] = {}
         while queue or pending:
-            while queue and len(pending) < helpers * 2:
+            # Two batches ahead keeps a helper busy; near the end one, so that this process
+            # is not left waiting for a helper's queue when nothing is left to share.
+            ahead = 2 if len(queue) > helpers * 2 else 1
+            while queue and len(pending) < helpers * ahead:
                 index, paths = queue.pop()
                 pending[pool.submit(examine_batch, root, paths, **options)] = index
             finished = [future for future in pending if future.done()]
