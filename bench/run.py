@@ -91,6 +91,18 @@ def _reduced_decode(paths: list[Path]) -> None:
             im.load()
 
 
+def _reduced_decode_turbo(paths: list[Path]) -> None:
+    """The same 1/8 decode through TurboJPEG (simplejpeg), as the scanner decodes JPEGs."""
+    import simplejpeg
+
+    for path in paths:
+        data = path.read_bytes()
+        height, width, _, _ = simplejpeg.decode_jpeg_header(data)
+        simplejpeg.decode_jpeg(
+            data, fastupsample=True, min_width=-(-width // 8), min_height=-(-height // 8)
+        )
+
+
 def _reduced_decode_two(paths: list[Path]) -> None:
     """The bare reduced decode in two spawned processes (started inside the timing, as the
     scan's helper is): the machine's own scaling from one core to two."""
@@ -287,6 +299,7 @@ def _targets(results: dict, ratios: dict, joins: list[dict], faces: dict) -> lis
     scan1, scan2 = rate["provena scan, 1 worker"], rate["provena scan, 2 workers"]
     phash = rate["reference: imagehash.phash, full decode (1 proc)"]
     floor = rate["floor: bare reduced JPEG decode (1 process)"]
+    turbo = rate["floor: bare reduced JPEG decode, TurboJPEG"]
     floor2 = rate["floor: bare reduced JPEG decode, 2 processes"]
     rescan = rate["provena unchanged rescan, small files"]
     walk = rate["reference: os.walk + os.stat, small files"]
@@ -299,8 +312,10 @@ def _targets(results: dict, ratios: dict, joins: list[dict], faces: dict) -> lis
             ratios["scan_1w_vs_phash_full"] >= 4,
         ),
         (
-            "bare reduced decode vs scan, 1 worker",
-            f"{floor:.1f} vs {scan1:.1f} files/s = {ratios['reduced_decode_vs_scan_1w']:.2f}x",
+            "bare reduced decode (the faster) vs scan, 1 w.",
+            f"{max(floor, turbo):.1f} vs {scan1:.1f} files/s = "
+            f"{ratios['reduced_decode_vs_scan_1w']:.2f}x (Pillow {floor:.1f}, TurboJPEG "
+            f"{turbo:.1f})",
             "within 1.5x",
             ratios["reduced_decode_vs_scan_1w"] <= 1.5,
         ),
@@ -410,6 +425,9 @@ def main() -> None:
         ),
         "floor: bare reduced JPEG decode (1 process)": lambda: _timed(
             lambda: _reduced_decode(paths)
+        ),
+        "floor: bare reduced JPEG decode, TurboJPEG": lambda: _timed(
+            lambda: _reduced_decode_turbo(paths)
         ),
         "floor: bare reduced JPEG decode, 2 processes": lambda: _timed(
             lambda: _reduced_decode_two(paths)
@@ -556,8 +574,12 @@ def main() -> None:
             / results["reference: imagehash.phash, full decode (1 proc)"]["files_per_s"],
             2,
         ),
+        # The floor is the faster of the two bare decodes (the scanner uses TurboJPEG).
         "reduced_decode_vs_scan_1w": round(
-            results["floor: bare reduced JPEG decode (1 process)"]["files_per_s"]
+            max(
+                results["floor: bare reduced JPEG decode (1 process)"]["files_per_s"],
+                results["floor: bare reduced JPEG decode, TurboJPEG"]["files_per_s"],
+            )
             / results["provena scan, 1 worker"]["files_per_s"],
             2,
         ),

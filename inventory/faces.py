@@ -142,9 +142,7 @@ def load_upright(
             width, height = height, width
         long_side = max(width, height)
         if im.format == "JPEG" and long_side > max_side:
-            im.draft(
-                mode, (im.size[0] * max_side // long_side, im.size[1] * max_side // long_side)
-            )
+            im.draft(mode, (im.size[0] * max_side // long_side, im.size[1] * max_side // long_side))
         im.load()
         upright = ImageOps.exif_transpose(im.convert(mode) if im.mode != mode else im)
     if max(upright.size) > max_side:

@@ -198,21 +198,27 @@ def window_hashes(mid: Image.Image, boxes: tuple[Box, ...]) -> list[int]:
 
     The windows are reduced to 32x32 with a triangle filter as two matrix products: at these
     reductions the 8x8 lowest frequencies come out as Lanczos would give them, and twelve
-    windows cost a tenth of twelve Pillow resizes.
+    windows cost a tenth of twelve Pillow resizes. The 8x32 DCT rows are folded into the
+    reduction matrices, so only the 8x8 block of each window is ever computed.
     """
     pixels = np.asarray(mid, dtype=np.float64)
     rows, cols = _window_weights(pixels.shape, boxes)
-    grids = rows @ pixels @ cols
-    return _bits_many(_low_dct(grids))
+    count, _, height = rows.shape
+    partial = (rows.reshape(count * 8, height) @ pixels).reshape(count, 8, -1)
+    return _bits_many(partial @ cols)
 
 
 @functools.lru_cache(maxsize=256)
 def _window_weights(shape: tuple[int, int], boxes: tuple[Box, ...]) -> tuple[np.ndarray, ...]:
-    """Return the row and (transposed) column reduction matrices of the windows, cached."""
+    """Return, per window, the 8-row reduction-and-DCT matrices of its rows and columns.
+
+    low = D R P C D^T for the DCT rows D (8x32), the window's row and column reductions R
+    (32xh) and C (wx32) and the picture P; returned as D R (8xh) and C D^T (wx8), cached.
+    """
     h, w = shape
     array = np.asarray(boxes, dtype=np.float64)
-    rows = _triangle_weights(array[:, 1] * h, array[:, 3] * h, h)
-    cols = _triangle_weights(array[:, 0] * w, array[:, 2] * w, w).transpose(0, 2, 1)
+    rows = _DCT_LOW @ _triangle_weights(array[:, 1] * h, array[:, 3] * h, h)
+    cols = _triangle_weights(array[:, 0] * w, array[:, 2] * w, w).transpose(0, 2, 1) @ _DCT_LOW.T
     rows.flags.writeable = False
     cols.flags.writeable = False
     return rows, cols

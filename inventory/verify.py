@@ -409,7 +409,9 @@ def _detail(
     usable = clipped < 0.25
     ratio = (eb + 0.5) / (ea + 0.5)
     # Blur shows where there is detail to lose: the more detailed half of the blocks.
-    textured = usable & (np.maximum(ea, eb) >= np.median(np.maximum(ea, eb)[usable]))
+    energy = np.maximum(ea, eb)
+    # (With no usable block, e.g. a picture clipped to black or white, none is textured.)
+    textured = usable & (energy >= np.median(energy[usable])) if usable.any() else usable
     detail = float(np.median(ratio[textured])) if textured.any() else float(np.median(ratio))
     residual = gb - (gain * ga + offset)
     rms = np.sqrt(_split(residual**2, *grid).mean(axis=2))

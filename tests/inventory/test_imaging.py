@@ -107,17 +107,35 @@ def test_jpeg_is_decoded_at_an_eighth_of_its_size(
 ) -> None:
     path = save(photo(size=(4000, 3000)), archive / "big.jpg", quality=90)
     decoded: list[tuple[int, int]] = []
-    real_load = ImageFile.ImageFile.load
+    real_load, real_turbo = ImageFile.ImageFile.load, imaging.simplejpeg.decode_jpeg
 
     def spy(self: ImageFile.ImageFile) -> object:
         decoded.append(self.size)
         return real_load(self)
 
+    def turbo_spy(*args: object, **kwargs: object) -> np.ndarray:
+        pixels = real_turbo(*args, **kwargs)
+        decoded.append((pixels.shape[1], pixels.shape[0]))
+        return pixels
+
     monkeypatch.setattr(ImageFile.ImageFile, "load", spy)
+    monkeypatch.setattr(imaging.simplejpeg, "decode_jpeg", turbo_spy)
     facts = examine(path).image
 
-    assert set(decoded) == {(500, 375)}  # load() may be re-entered; it never sees full size
+    assert set(decoded) == {(500, 375)}  # whoever decodes, it never sees the full size
     assert (facts.width, facts.height) == (4000, 3000)
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L", "CMYK"])
+def test_turbojpeg_and_pillow_decodes_give_the_same_facts(
+    archive: Path, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    path = save(photo(size=(1600, 1200)).convert(mode), archive / f"{mode}.jpg", quality=90)
+    turbo = examine(path).image
+    monkeypatch.setattr(imaging, "_turbo_decode", lambda *args: None)  # Pillow's draft decode
+    pillow = examine(path).image
+    assert turbo.pixel_hash == pillow.pixel_hash
+    assert distance(turbo.phash, pillow.phash) <= 2 and distance(turbo.dhash, pillow.dhash) <= 4
 
 
 def test_result_is_picklable_and_metadata_is_json(archive: Path) -> None:
