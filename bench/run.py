@@ -370,7 +370,7 @@ def main() -> None:
         "--strict", action="store_true", help="exit 1 when a target of issue 8 is not met"
     )
     parser.add_argument(
-        "--rounds", type=int, default=3, help="interleaved rounds of the scan contenders"
+        "--rounds", type=int, default=5, help="interleaved rounds of the scan contenders"
     )
     parser.add_argument("--tool-timeout", type=float, default=600, help="seconds per tool run")
     parser.add_argument(
