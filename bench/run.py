@@ -25,6 +25,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+# As in every Provena process: one BLAS thread (governance/__init__.py), set before numpy loads.
+import governance  # noqa: E402, F401
+
 BENCH = REPO / "var" / "bench"
 
 
