@@ -25,9 +25,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-# As in every Provena process: one BLAS thread (governance/__init__.py), set before numpy loads.
-import governance  # noqa: E402, F401
-
 BENCH = REPO / "var" / "bench"
 
 
@@ -654,4 +651,9 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    # As in every Provena process: one BLAS thread (governance/__init__.py), set before numpy
+    # loads. Here, not at the top: spawned helpers run the top of this file again, and they
+    # inherit the setting anyway.
+    import governance  # noqa: F401
+
     main()
