@@ -540,9 +540,7 @@ def _write_thumbnail(display: Image.Image, thumbnail_dir: Path, pixel_hash: str,
     try:
         os.fchmod(fd, 0o644)  # mkstemp's 0600 would hide thumbnails from the web server
         with os.fdopen(fd, "wb") as fh:
-            (thumb if thumb.mode in ("RGB", "L") else thumb.convert("RGB")).save(
-                fh, "JPEG", quality=80
-            )
+            thumb.save(fh, "JPEG", quality=80)  # RGB or L: the decode made it displayable
         Path(tmp_name).replace(target)  # atomic: concurrent workers never see half a file
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)

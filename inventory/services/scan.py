@@ -344,12 +344,11 @@ def _examine_in_pool(
     finished in between. So it never sits idle beside busy helpers, and it starts examining
     while they are still starting.
     """
-    queue = list(reversed(batches))
     if workers <= 1 or len(batches) <= 1:
-        while queue:
-            index, paths = queue.pop()
+        for index, paths in batches:
             yield index, examine_batch(root, paths, **options)
         return
+    queue = list(reversed(batches))  # popped from the end: first batch first
     helpers = workers - 1
     # spawn, not fork: this process may hold database connections and threads.
     with ProcessPoolExecutor(max_workers=helpers, mp_context=get_context("spawn")) as pool:

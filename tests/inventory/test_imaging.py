@@ -126,12 +126,21 @@ def test_jpeg_is_decoded_at_an_eighth_of_its_size(
     assert (facts.width, facts.height) == (4000, 3000)
 
 
-@pytest.mark.parametrize("mode", ["RGB", "L", "CMYK"])
+@pytest.mark.parametrize(("mode", "turbo_used"), [("RGB", True), ("L", True), ("CMYK", False)])
 def test_turbojpeg_and_pillow_decodes_give_the_same_facts(
-    archive: Path, monkeypatch: pytest.MonkeyPatch, mode: str
+    archive: Path, monkeypatch: pytest.MonkeyPatch, mode: str, turbo_used: bool
 ) -> None:
     path = save(photo(size=(1600, 1200)).convert(mode), archive / f"{mode}.jpg", quality=90)
+    calls: list[str] = []
+    real_turbo = imaging.simplejpeg.decode_jpeg
+
+    def turbo_spy(*args: object, **kwargs: object) -> np.ndarray:
+        calls.append(str(kwargs.get("colorspace")))
+        return real_turbo(*args, **kwargs)
+
+    monkeypatch.setattr(imaging.simplejpeg, "decode_jpeg", turbo_spy)
     turbo = examine(path).image
+    assert bool(calls) == turbo_used  # CMYK goes to Pillow, which converts it
     monkeypatch.setattr(imaging, "_turbo_decode", lambda *args: None)  # Pillow's draft decode
     pillow = examine(path).image
     assert turbo.pixel_hash == pillow.pixel_hash
