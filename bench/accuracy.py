@@ -38,14 +38,14 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont, ImageOps
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from inventory.fingerprints import (  # noqa: E402
+from inventory.imaging.fingerprints import (  # noqa: E402
     Fingerprints,
     best_link,
     compute_fingerprints,
     hamming,
 )
-from inventory.imaging import thumbnail_of  # noqa: E402
-from inventory.verify import RenditionInfo, Verdict, verify_pair  # noqa: E402
+from inventory.imaging.thumbnails import thumbnail_of  # noqa: E402
+from inventory.pairs.verification import RenditionInfo, Verdict, verify_pair  # noqa: E402
 
 OUT = REPO / "var" / "bench" / "accuracy"
 CORPUS = OUT / "corpus"
@@ -464,7 +464,7 @@ class Scanned:
     fingerprint_seconds: float
 
 
-_TRANSPOSE = dict(
+TRANSPOSE = dict(
     zip(
         range(2, 9),
         (
@@ -530,8 +530,8 @@ def scan_file(path: Path, index: int) -> Scanned:
             f"{fmt}:{full.mode}:{full.size}".encode() + full.tobytes()
         ).hexdigest()
         display = im.convert("RGB") if im.mode not in ("RGB", "L") else im.copy()
-    if orientation in _TRANSPOSE:
-        display = display.transpose(_TRANSPOSE[orientation])
+    if orientation in TRANSPOSE:
+        display = display.transpose(TRANSPOSE[orientation])
     started = time.process_time()
     fingerprints = compute_fingerprints(display)
     elapsed = time.process_time() - started
@@ -923,7 +923,7 @@ FAMILIES = ("centred", "aspect", "anywhere")
 
 def sweep_keys(items: list[Item], budget: int = 16, crops_per_family: int = 30) -> None:
     """Greedily choose window keys for the recall of random crops; print recall per key count."""
-    from inventory import fingerprints as fpm
+    from inventory.imaging import fingerprints as fpm
 
     rng = np.random.default_rng(7)
     originals = [it for it in items if it.edit == "original"]

@@ -169,8 +169,8 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="provena-bench-exposure-"))
     try:
         _setup_django(work)
-        from inventory.selectors_assets import assets_visible_to
-        from inventory.selectors_licences import assets_by_licence_state, licence_exposures
+        from inventory.selectors.assets import assets_visible_to
+        from inventory.selectors.licences import assets_by_licence_state, licence_exposures
 
         started = time.perf_counter()
         seeded = _seed(args.copies)

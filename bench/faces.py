@@ -17,7 +17,7 @@ Builds (and caches) a labelled set in var/bench/faces, deterministically (seeded
 Ground truth: the face boxes of the two portraits were set by hand (brow to chin, cheek to
 cheek: the convention of dlib's boxes, which the policy's size threshold is stated in), and
 a face is where it was pasted. A face counts found when a detected box overlaps its truth
-box with IoU >= 0.3. Every file goes through ``inventory.faces.examine_faces`` with the
+box with IoU >= 0.3. Every file goes through ``inventory.imaging.faces.examine_faces`` with the
 default ``FacePolicy()``, as the face pass runs it.
 
     python bench/faces.py     (also the last part of make bench-accuracy)
@@ -45,7 +45,7 @@ sys.path.insert(0, str(REPO))
 
 with warnings.catch_warnings():  # face_recognition_models warns about pkg_resources
     warnings.simplefilter("ignore", UserWarning)
-    from inventory.faces import FacePolicy, examine_faces
+    from inventory.imaging.faces import FacePolicy, examine_faces
 
 OUT = REPO / "var" / "bench"
 CORPUS = OUT / "faces"

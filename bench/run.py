@@ -159,7 +159,7 @@ def _face_pass(paths: list[Path], reference_files: int) -> dict:
     """Time faces_run over the scanned corpus, then the naive per-copy call on a subset."""
     from collections import Counter
 
-    from inventory.faces import examine_faces
+    from inventory.imaging.faces import examine_faces
     from inventory.models import Copy, Rendition
     from inventory.sample_archive import PHOTOS_DIR
     from inventory.services.faces import face_policy, faces_run
@@ -273,7 +273,7 @@ def _index_join(total: int, radius: int = 8) -> dict:
     """Join `total` hashes with the candidate index; return time and recall by distance."""
     import numpy as np
 
-    from inventory.hashindex import HashIndex
+    from inventory.pairs.index import HashIndex
 
     hashes, src, dist, n = _planted_hashes(int(total / 1.05), seed=total)
     owners = np.arange(len(hashes), dtype=np.int64)

@@ -173,7 +173,7 @@ def audit_head() -> AuditHead:
 def audit_events_visible_to(*, user: User) -> QuerySet[AuditEvent]:
     """Return the events the user may read: all for organisation-wide roles, else those on
     objects in the sources the user sees, plus the user's own."""
-    from inventory.selectors import sources_visible_to
+    from inventory.selectors.visibility import sources_visible_to
 
     events = AuditEvent.objects.select_related("agent_user")
     if (

@@ -244,15 +244,15 @@ class Rendition(models.Model):
     dhash = models.CharField(max_length=16, blank=True)
     fingerprint_note = models.CharField(max_length=200, blank=True)
     thumbnail = models.CharField(max_length=200, blank=True)
-    # Near-duplicate fingerprints (inventory.fingerprints): uint64 arrays, little-endian, with
-    # comma-separated variant codes. Keys go into the index; probes query it.
+    # Near-duplicate fingerprints (inventory.imaging.fingerprints): uint64 arrays, little-endian,
+    # with comma-separated variant codes. Keys go into the index; probes query it.
     fp_keys = models.BinaryField(null=True, blank=True, editable=False)
     fp_key_codes = models.CharField(max_length=500, blank=True, editable=False)
     fp_probes = models.BinaryField(null=True, blank=True, editable=False)
     fp_probe_codes = models.CharField(max_length=500, blank=True, editable=False)
     # When this rendition last went through candidate search (None: not yet).
     matched_at = models.DateTimeField(null=True, blank=True)
-    # The face pass (inventory.faces): when it ran, under which policy, and what it found.
+    # The face pass (inventory.imaging.faces): when it ran, under which policy, and what it found.
     faces_checked_at = models.DateTimeField(null=True, blank=True)
     face_policy = models.CharField(max_length=100, blank=True)
     face_problem = models.TextField(blank=True)

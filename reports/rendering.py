@@ -18,12 +18,12 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
+from governance.charts import Bar, hbar_chart
+from governance.formatting import count
 from governance.version import VERSION
-from inventory.findings import findings_csv
 from inventory.models import Rendition
+from inventory.selectors.findings import findings_csv
 from inventory.services.scan import thumbnail_dir
-from reports.charts import Bar, hbar_chart
-from reports.formatting import count
 from reports.models import Report
 from reports.selectors import ReportData
 

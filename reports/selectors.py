@@ -12,11 +12,11 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from governance.models import User
-from governance.privacy.selectors import privacy_figures
-from governance.remediation.selectors import remediation_figures
-from inventory.findings import findings_document
+from governance.privacy.selectors.cases import privacy_figures
+from governance.remediation.selectors.dashboard import remediation_figures
 from inventory.models import Copy, Rendition, Scan, ScanError, Source
-from inventory.selectors import is_organisation_wide, sources_visible_to
+from inventory.selectors.findings import findings_document
+from inventory.selectors.visibility import is_organisation_wide, sources_visible_to
 from reports.models import Report
 
 # The weakest tier of a group's members is the group's tier.
@@ -158,7 +158,7 @@ def scans_in_scope(*, sources: QuerySet[Source], scope: ReportScope) -> list[Sca
 def report_findings(*, sources: QuerySet[Source], scope: ReportScope) -> dict:
     """Return the findings export (DESIGN.md, version 1) restricted to the scope.
 
-    Without a period this is exactly inventory.findings.findings_document(sources=...).
+    Without a period this is exactly inventory.selectors.findings.findings_document(sources=...).
     With one, a group stays when one of its copies in scope was first seen within the
     period, and the errors are those of each source's latest scan within the period.
     """

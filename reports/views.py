@@ -9,8 +9,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from inventory.selectors import sources_visible_to
-from reports.formatting import si_bytes
+from governance.formatting import si_bytes
+from inventory.selectors.visibility import sources_visible_to
 from reports.forms import ReportBuildForm, ReportVerifyForm
 from reports.models import Report
 from reports.selectors import report_visible_to, reports_visible_to

@@ -7,7 +7,7 @@ from datetime import date
 from html import escape
 
 from governance.remediation.models import RemediationTask
-from governance.remediation.selectors import DepartmentProgress
+from governance.remediation.selectors.dashboard import DepartmentProgress
 
 TEXT = "#1d2733"
 GRID = "#dde2ea"

@@ -1,6 +1,6 @@
 """Keep assets' human records true as renditions move: carry them over, flag broken masters.
 
-Regrouping (inventory.services.review.assets_regroup) empties an asset when its renditions
+Regrouping (inventory.services.grouping.assets_regroup) empties an asset when its renditions
 join another one. Whatever people recorded on it (catalogue fields and numbers, licences,
 supersessions, a chosen master) moves to the asset its renditions joined, so nothing a
 person said is lost. A chosen master that stops holding is never silently replaced: the
@@ -24,7 +24,7 @@ from inventory.models import (
     Rendition,
     Supersession,
 )
-from inventory.selectors_assets import asset_source_id, chosen_master_problem
+from inventory.selectors.assets import asset_source_id, chosen_master_problem
 
 
 def _master_source_id(asset: Asset) -> int | None:

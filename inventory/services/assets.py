@@ -15,7 +15,6 @@ from django.utils import timezone
 
 from governance.audit import EventSpec, audit_record, audit_record_many
 from governance.models import AuditEvent, Department, User
-from inventory.hashindex import hex_distance
 from inventory.models import (
     Asset,
     CatalogueNumber,
@@ -25,8 +24,8 @@ from inventory.models import (
     Rendition,
     Supersession,
 )
-from inventory.selectors import order_for_master
-from inventory.selectors_assets import (
+from inventory.pairs.index import hex_distance
+from inventory.selectors.assets import (
     AssetMaster,
     asset_department_id,
     asset_master,
@@ -34,8 +33,10 @@ from inventory.selectors_assets import (
     asset_source_id,
     asset_writable_by,
 )
+from inventory.selectors.groups import order_for_master
+from inventory.services.grouping import assets_regroup
 from inventory.services.matching import match_event
-from inventory.services.review import assets_regroup, matches_decide
+from inventory.services.review import matches_decide
 
 MERGE_RELATION = "edited"
 

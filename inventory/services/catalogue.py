@@ -26,8 +26,8 @@ from django.db import transaction
 from governance.audit import audit_record_many
 from governance.models import Department, User
 from inventory.models import Asset, CatalogueNumber, Copy, Source
-from inventory.selectors import sources_visible_to
-from inventory.selectors_assets import asset_department_id, asset_writable_by
+from inventory.selectors.assets import asset_department_id, asset_writable_by
+from inventory.selectors.visibility import sources_visible_to
 from inventory.services.assets import apply_catalogue_change, catalogue_event
 
 KEY_COLUMNS = ("path", "source", "sha256")

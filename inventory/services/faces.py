@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from governance.audit import EventSpec, audit_record_many
 from governance.models import AuditEvent
-from inventory.faces import FacePolicy, FaceResult, examine_faces_batch, gps_position
+from inventory.imaging.faces import FacePolicy, FaceResult, examine_faces_batch, gps_position
 from inventory.models import Copy, Face, Rendition
 
 logger = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ def _examine(
 @transaction.atomic
 def faces_record(*, results: list[tuple[int, FaceResult]], policy: FacePolicy) -> list[EventSpec]:
     """Replace the faces of each rendition with what the pass found; return audit events."""
-    from governance.privacy.encryption import encoding_encrypt
+    from governance.encryption import encoding_encrypt
 
     now = timezone.now()
     ids = [rid for rid, _ in results]
@@ -177,7 +177,7 @@ def faces_run(
     started = time.perf_counter()
     policy = face_policy()
     if policy.encodings:
-        from governance.privacy.encryption import _cipher
+        from governance.encryption import _cipher
 
         _cipher()  # fail before any work when the key is missing
     pending = renditions_awaiting_faces(policy=policy, among=rendition_ids)

@@ -1,93 +1,122 @@
-"""Finish a scan: assets, near-duplicate matching, the face pass, privacy cases, figures."""
+"""Regroup renditions into assets from the matches that join them."""
 
 from __future__ import annotations
 
-import time
+from collections import Counter, defaultdict
 
-from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
-from inventory.models import Asset, Copy, Rendition, Scan
-from inventory.selectors import duplicate_groups
-from inventory.services.asset_upkeep import assets_check_masters
-from inventory.services.faces import faces_distribute, faces_run
-from inventory.services.matching import matching_run
+from governance.models import User
+from inventory.models import Asset, Rendition
+from inventory.selectors.groups import regroup_edges
+from inventory.services.asset_upkeep import (
+    assets_carry_over,
+    assets_check_masters,
+    supersessions_follow,
+)
 
 _CHUNK = 1000
 
 
+class _UnionFind:
+    """Union-find whose components refuse to join renditions a person ruled apart."""
+
+    def __init__(self) -> None:
+        self.parent: dict[int, int] = {}
+        # root -> renditions its members were ruled different from
+        self.apart: dict[int, list[int]] = {}
+
+    def find(self, x: int) -> int:
+        parent = self.parent.setdefault(x, x)
+        while parent != x:
+            self.parent[x] = self.parent.setdefault(parent, parent)
+            x, parent = parent, self.parent[parent]
+        return x
+
+    def keep_apart(self, a: int, b: int) -> None:
+        self.apart.setdefault(self.find(a), []).append(b)
+        self.apart.setdefault(self.find(b), []).append(a)
+
+    def conflicts(self, a: int, b: int) -> bool:
+        """Return whether joining a's and b's components would join a pair ruled apart."""
+        ra, rb = self.find(a), self.find(b)
+        return any(self.find(x) == rb for x in self.apart.get(ra, ())) or any(
+            self.find(x) == ra for x in self.apart.get(rb, ())
+        )
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return
+        low, high = min(ra, rb), max(ra, rb)
+        self.parent[high] = low
+        moved = self.apart.pop(high, None)
+        if moved:
+            self.apart.setdefault(low, []).extend(moved)
+
+
+def _components(rendition_ids) -> dict[int, list[int]]:
+    """Return the renditions by component: people's confirmations join first and always;
+    machine matches join next, strongest first, unless they would join renditions a person
+    ruled different (such a match stays in the review queue)."""
+    confirmed, machine, rejected = regroup_edges()
+    uf = _UnionFind()
+    for a, b in rejected:
+        uf.keep_apart(a, b)
+    for a, b in confirmed:
+        uf.union(a, b)
+    for a, b in machine:
+        if not uf.conflicts(a, b):
+            uf.union(a, b)
+    components: dict[int, list[int]] = defaultdict(list)
+    for rid in rendition_ids:
+        components[uf.find(rid)].append(rid)
+    return components
+
+
 @transaction.atomic
-def renditions_assign_assets() -> int:
-    """Give every rendition without an asset its own new asset; return how many."""
-    orphans = list(Rendition.objects.filter(asset__isnull=True).only("pk"))
-    for start in range(0, len(orphans), _CHUNK):
-        chunk = orphans[start : start + _CHUNK]
-        assets = Asset.objects.bulk_create([Asset() for _ in chunk])
-        for rendition, asset in zip(chunk, assets, strict=True):
-            rendition.asset = asset
-        Rendition.objects.bulk_update(chunk, ["asset"])
-    return len(orphans)
+def assets_regroup(*, user: User | None = None) -> int:
+    """Make each connected group of matched renditions one asset; return renditions moved.
 
-
-def scan_finish(*, scan: Scan, timings: dict, started: float) -> Scan:
-    """Close the scan: assets, near-duplicate matching, group figures, counters, timings."""
-    finish_started = time.perf_counter()
-    renditions_assign_assets()
-    matching = matching_run(workers=scan.parameters.get("workers"))
-    # Copies this scan found missing or changed may have been people's chosen masters.
-    assets_check_masters()
-    # The scan is the evidence remediation tasks are verified by (imported here: remediation
-    # builds on the inventory, not the other way round).
-    from governance.remediation.services.tasks import remediation_tasks_verify
-
-    timings["remediation"] = remediation_tasks_verify(source=scan.source).as_dict()
-    timings["matching_seconds"] = round(time.perf_counter() - finish_started, 3)
-    timings["matching"] = {
-        "new_renditions": matching.new_renditions,
-        "candidates": matching.candidates,
-        "probable": matching.probable,
-        "possible": matching.possible,
-        "not_same": matching.not_same,
-        "unverifiable": matching.failed,
-    }
-    if settings.PROVENA_FACES:
-        faces_started = time.perf_counter()
-        if scan.parameters.get("runner") == "celery":
-            face_pass = faces_distribute(stale_seconds=settings.PROVENA_SCAN_STALE_SECONDS)
-        else:
-            face_pass = faces_run(workers=scan.parameters.get("workers"))
-        timings["faces_seconds"] = round(time.perf_counter() - faces_started, 3)
-        timings["faces"] = {
-            "renditions": face_pass.renditions,
-            "with_faces": face_pass.with_faces,
-            "identifiable": face_pass.identifiable,
-            "unreadable": face_pass.failed,
+    Emptied assets hand their catalogue record, licences, supersessions and chosen master to
+    the asset their renditions joined; chosen masters that stop holding are flagged.
+    """
+    current = dict(Rendition.objects.values_list("id", "asset_id"))
+    moves: dict[int, list[int]] = defaultdict(list)
+    taken: set[int] = set()
+    placed: dict[int, int] = {}
+    # The component holding the oldest rendition keeps an asset first, so asset numbers
+    # people have cited stay with the photograph they were cited for; a split-off part
+    # gets a new asset.
+    for members in sorted(_components(current).values(), key=min):
+        asset_ids = sorted({current[r] for r in members if current[r] is not None} - taken)
+        target = asset_ids[0] if asset_ids else Asset.objects.create().pk
+        taken.add(target)
+        for rid in members:
+            placed[rid] = target
+            if current[rid] != target:
+                moves[target].append(rid)
+    moved = 0
+    for target, rids in moves.items():
+        for start in range(0, len(rids), _CHUNK):
+            moved += Rendition.objects.filter(pk__in=rids[start : start + _CHUNK]).update(
+                asset_id=target
+            )
+    if moved:
+        emptied = {a for a in current.values() if a is not None} - taken
+        went: dict[int, Counter] = defaultdict(Counter)
+        for rid, old in current.items():
+            if old in emptied:
+                went[old][placed[rid]] += 1
+        absorbed_into = {
+            old: min(counts, key=lambda t: (-counts[t], t)) for old, counts in went.items()
         }
-        # Imported here: the privacy app builds on the inventory, not the other way round.
+        assets_carry_over(absorbed_into=absorbed_into, user=user)
+        supersessions_follow()
+        Asset.objects.filter(pk__in=emptied).delete()
+        assets_check_masters()
+        # Privacy cases follow their photograph into the merged or split assets.
         from governance.privacy.services.cases import privacy_cases_refresh
 
-        cases = privacy_cases_refresh()
-        timings["privacy_cases"] = {"opened": cases.opened, "tasks": cases.tasks}
-    groups = 0
-    reclaimable = 0
-    source_id = scan.source_id
-    for group in duplicate_groups(sources=[scan.source]):
-        groups += 1
-        reclaimable += sum(m.copy.size for m in group.members[1:] if m.copy.source_id == source_id)
-    missing = Copy.objects.filter(
-        source_id=source_id, state=Copy.State.MISSING, missing_since__gte=scan.started_at
-    ).count()
-    timings["finish_seconds"] = round(time.perf_counter() - finish_started, 3)
-    timings["total_seconds"] = round(time.perf_counter() - started, 3)
-    Scan.objects.filter(pk=scan.pk).update(
-        status=Scan.Status.FINISHED,
-        finished_at=timezone.now(),
-        heartbeat_at=timezone.now(),
-        duplicate_groups=groups,
-        reclaimable_bytes=reclaimable,
-        files_missing=missing,
-        timings=timings,
-    )
-    scan.refresh_from_db()
-    return scan
+        privacy_cases_refresh()
+    return moved

@@ -13,9 +13,9 @@ from django.db import transaction
 from governance.audit import audit_record
 from governance.models import AuditEvent, Department, User
 from inventory.models import Asset, Licence, LicenceAttachment, Source
-from inventory.selectors import is_organisation_wide
-from inventory.selectors_assets import asset_source_id
-from inventory.selectors_licences import licence_writable_by
+from inventory.selectors.assets import asset_source_id
+from inventory.selectors.licences import licence_writable_by
+from inventory.selectors.visibility import is_organisation_wide
 
 LICENCE_FIELDS = ("licensor", "reference", "permitted_uses", "start", "end", "cost", "currency")
 

@@ -15,17 +15,17 @@ from django.utils import timezone
 
 from governance.audit import EventSpec, audit_record_many
 from governance.models import AuditEvent
-from inventory.hashindex import hex_distance, unpack_hashes
 from inventory.models import Copy, Match, Rendition
-from inventory.pairing import (
+from inventory.pairs.index import hex_distance, unpack_hashes
+from inventory.pairs.pairing import (
     FingerprintRows,
     VerifyJob,
     find_candidates,
     verify_jobs,
 )
-from inventory.services.review import assets_regroup
+from inventory.pairs.verification import RenditionInfo
+from inventory.services.grouping import assets_regroup
 from inventory.services.scan_paths import thumbnail_dir
-from inventory.verify import RenditionInfo
 
 logger = logging.getLogger(__name__)
 _VERIFY_CHUNK = 64

@@ -11,10 +11,10 @@ from django.utils import timezone
 
 from governance.audit import EventSpec, audit_record_many
 from governance.models import AuditEvent
-from inventory.fingerprints import Fingerprints
-from inventory.hashindex import pack_hashes
-from inventory.imaging import Examination, ImageFacts
+from inventory.imaging.examine import Examination, ImageFacts
+from inventory.imaging.fingerprints import Fingerprints
 from inventory.models import Copy, Rendition, Scan, ScanBatch, ScanError
+from inventory.pairs.index import pack_hashes
 
 
 def _capture_time(metadata: dict) -> datetime | None:

@@ -30,12 +30,12 @@ from governance.audit import audit_record
 from governance.database import CONNECTION_ERRORS
 from governance.models import AuditEvent, User
 from governance.version import VERSION
-from inventory.imaging import Examination, examine_batch
+from inventory.imaging.examine import Examination, examine_batch
 from inventory.models import Copy, Scan, ScanBatch, ScanError, Source
-from inventory.services.grouping import scan_finish
 from inventory.services.recording import scan_record_batch
+from inventory.services.scan_finish import scan_finish
 from inventory.services.scan_paths import thumbnail_dir
-from inventory.walk import walk_tree
+from inventory.storage.walk import walk_tree
 
 logger = logging.getLogger(__name__)
 

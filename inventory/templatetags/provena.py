@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from inventory.relations import relation_label, relation_sentence
+from inventory.pairs.relations import relation_label, relation_sentence
 
 register = template.Library()
 
@@ -17,7 +17,7 @@ def humanize_key(key: str) -> str:
 
 @register.filter(name="relation_label")
 def relation_label_filter(code: str) -> str:
-    """Return a relation code as people read it (inventory.relations)."""
+    """Return a relation code as people read it (inventory.pairs.relations)."""
     return relation_label(code)
 
 

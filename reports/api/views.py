@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.permissions import ModelPermissions
-from inventory.selectors import sources_visible_to
+from inventory.selectors.visibility import sources_visible_to
 from reports.api.serializers import (
     ReportBuildSerializer,
     ReportSerializer,

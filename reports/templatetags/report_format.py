@@ -6,7 +6,7 @@ from django import template
 from django.conf import settings
 from django.utils.safestring import mark_safe
 
-from reports import formatting
+from governance import formatting
 
 register = template.Library()
 

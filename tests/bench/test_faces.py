@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inventory.faces import FacePolicy, examine_faces
+from inventory.imaging.faces import FacePolicy, examine_faces
 
 _SPEC = importlib.util.spec_from_file_location(
     "bench_faces", Path(__file__).resolve().parents[2] / "bench" / "faces.py"

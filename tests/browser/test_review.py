@@ -7,7 +7,7 @@ import re
 import pytest
 
 from inventory.models import Copy, Match, MatchDecision
-from inventory.selectors import review_queue
+from inventory.selectors.review import review_queue
 from tests.browser.helpers import expect, log_in
 from tests.inventory.scan_helpers import scan_folder
 

@@ -24,7 +24,7 @@ from governance.audit import (
     audit_verify,
 )
 from governance.models import AuditEvent
-from inventory.imaging import examine_batch
+from inventory.imaging.examine import examine_batch
 from inventory.models import Copy, Rendition, Scan, Source
 from inventory.services.recording import scan_record_batch
 from inventory.services.scan import scan_run, scan_start

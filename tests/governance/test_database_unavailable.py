@@ -13,9 +13,9 @@ import pytest
 from django.db import OperationalError
 from django.test import Client
 
-from inventory import views as inventory_views
-from inventory.api import views as inventory_api_views
+from inventory.api import sources as sources_api
 from inventory.models import Source
+from inventory.views import sources as source_views
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -86,7 +86,7 @@ def test_a_page_whose_database_is_gone_answers_503(
     client: Client, role_users, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     client.force_login(role_users["auditor"])
-    monkeypatch.setattr(inventory_views, "sources_visible_to", _lose_database)
+    monkeypatch.setattr(source_views, "sources_visible_to", _lose_database)
 
     response = client.get("/sources/")
 
@@ -100,7 +100,7 @@ def test_an_api_write_whose_database_is_gone_answers_503_and_changes_nothing(
 ) -> None:
     client.force_login(role_users["administrator"])
     (archives / "new").mkdir()
-    monkeypatch.setattr(inventory_api_views, "source_register", _lose_database)
+    monkeypatch.setattr(sources_api, "source_register", _lose_database)
 
     response = client.post(
         "/api/sources/", {"root": str(archives / "new")}, content_type="application/json"

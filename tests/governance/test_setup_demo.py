@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 
 from governance.models import AuditEvent, User
 from inventory.models import Licence, LicenceAttachment
-from inventory.selectors_licences import licence_exposures
+from inventory.selectors.licences import licence_exposures
 
 pytestmark = pytest.mark.django_db
 

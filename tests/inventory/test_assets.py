@@ -10,12 +10,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from PIL import Image, ImageEnhance
 
 from governance.models import AuditEvent
-from inventory.findings import findings_document
 from inventory.master_rule import validate_rule
 from inventory.models import Asset, CatalogueNumber, Copy, Match, Rendition, Source, Supersession
 from inventory.sample_archive import ARCHIVE_LAYOUT, PHOTO_NAMES
-from inventory.selectors import duplicate_groups, retired_rendition_ids
-from inventory.selectors_assets import asset_lineage, asset_master
+from inventory.selectors.assets import asset_lineage, asset_master
+from inventory.selectors.findings import findings_document
+from inventory.selectors.groups import duplicate_groups, retired_rendition_ids
 from inventory.services.assets import (
     asset_catalogue_update,
     asset_master_set,

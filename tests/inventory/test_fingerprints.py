@@ -1,4 +1,4 @@
-"""Tests for inventory.fingerprints: global hashes, probes and keys of one rendition."""
+"""Tests for inventory.imaging.fingerprints: global hashes, probes and keys of one rendition."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from PIL import Image, ImageOps
 from skimage import data as skdata
 
-from inventory.fingerprints import (
+from inventory.imaging.fingerprints import (
     DIHEDRAL,
     best_link,
     compute_fingerprints,

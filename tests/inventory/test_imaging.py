@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from PIL import Image, ImageFile, PngImagePlugin
 from skimage import data as skdata
 
-from inventory import imaging
-from inventory.imaging import IMAGE_EXTENSIONS, Examination, examine_batch, examine_file
+from inventory.imaging import decode, reading
+from inventory.imaging.examine import IMAGE_EXTENSIONS, Examination, examine_batch, examine_file
 
 LIMIT = 100_000_000
 
@@ -107,7 +107,7 @@ def test_jpeg_is_decoded_at_an_eighth_of_its_size(
 ) -> None:
     path = save(photo(size=(4000, 3000)), archive / "big.jpg", quality=90)
     decoded: list[tuple[int, int]] = []
-    real_load, real_turbo = ImageFile.ImageFile.load, imaging.simplejpeg.decode_jpeg
+    real_load, real_turbo = ImageFile.ImageFile.load, decode.simplejpeg.decode_jpeg
 
     def spy(self: ImageFile.ImageFile) -> object:
         decoded.append(self.size)
@@ -119,7 +119,7 @@ def test_jpeg_is_decoded_at_an_eighth_of_its_size(
         return pixels
 
     monkeypatch.setattr(ImageFile.ImageFile, "load", spy)
-    monkeypatch.setattr(imaging.simplejpeg, "decode_jpeg", turbo_spy)
+    monkeypatch.setattr(decode.simplejpeg, "decode_jpeg", turbo_spy)
     facts = examine(path).image
 
     assert set(decoded) == {(500, 375)}  # whoever decodes, it never sees the full size
@@ -132,16 +132,16 @@ def test_turbojpeg_and_pillow_decodes_give_the_same_facts(
 ) -> None:
     path = save(photo(size=(1600, 1200)).convert(mode), archive / f"{mode}.jpg", quality=90)
     calls: list[str] = []
-    real_turbo = imaging.simplejpeg.decode_jpeg
+    real_turbo = decode.simplejpeg.decode_jpeg
 
     def turbo_spy(*args: object, **kwargs: object) -> np.ndarray:
         calls.append(str(kwargs.get("colorspace")))
         return real_turbo(*args, **kwargs)
 
-    monkeypatch.setattr(imaging.simplejpeg, "decode_jpeg", turbo_spy)
+    monkeypatch.setattr(decode.simplejpeg, "decode_jpeg", turbo_spy)
     turbo = examine(path).image
     assert bool(calls) == turbo_used  # CMYK goes to Pillow, which converts it
-    monkeypatch.setattr(imaging, "_turbo_decode", lambda *args: None)  # Pillow's draft decode
+    monkeypatch.setattr(decode, "_turbo_decode", lambda *args: None)  # Pillow's draft decode
     pillow = examine(path).image
     assert turbo.pixel_hash == pillow.pixel_hash
     assert distance(turbo.phash, pillow.phash) <= 2 and distance(turbo.dhash, pillow.dhash) <= 4
@@ -400,7 +400,7 @@ def test_large_file_path_gives_the_same_answers(
     png = save(photo("coffee"), archive / "a.png")
     in_memory = [examine(jpeg), examine(png)]
 
-    monkeypatch.setattr(imaging, "_IN_MEMORY_LIMIT", 1000)
+    monkeypatch.setattr(reading, "IN_MEMORY_LIMIT", 1000)
     streamed = [examine(jpeg), examine(png)]
 
     assert streamed == in_memory
@@ -477,7 +477,7 @@ def test_image_over_max_pixels_but_under_pillows_limit_is_refused(archive: Path)
 def _flaky_state(
     real: Callable[[Path], tuple[int, int]], changes: int
 ) -> Callable[[Path], tuple[int, int]]:
-    """Return a stand-in for _file_state whose mtime moves on its first `changes` re-checks."""
+    """Return a stand-in for file_state whose mtime moves on its first `changes` re-checks."""
     calls = {"n": 0}
 
     def state(path: Path) -> tuple[int, int]:
@@ -494,9 +494,9 @@ def test_file_changed_during_read_is_read_again(
 ) -> None:
     path = save(photo(), archive / "a.jpg")
     opened: list[Path] = []
-    real_open = imaging._open_binary
-    monkeypatch.setattr(imaging, "_file_state", _flaky_state(imaging._file_state, changes=1))
-    monkeypatch.setattr(imaging, "_open_binary", lambda p: opened.append(p) or real_open(p))
+    real_open = reading.open_binary
+    monkeypatch.setattr(reading, "file_state", _flaky_state(reading.file_state, changes=1))
+    monkeypatch.setattr(reading, "open_binary", lambda p: opened.append(p) or real_open(p))
 
     result = examine(path)
 
@@ -509,7 +509,7 @@ def test_file_that_keeps_changing_is_an_error(
     archive: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = save(photo(), archive / "a.jpg")
-    monkeypatch.setattr(imaging, "_file_state", _flaky_state(imaging._file_state, changes=99))
+    monkeypatch.setattr(reading, "file_state", _flaky_state(reading.file_state, changes=99))
 
     result = examine(path)
 
@@ -525,7 +525,7 @@ def test_unreadable_file_is_permission_denied(
     def deny(p: Path) -> None:
         raise PermissionError(13, "Permission denied", str(p))
 
-    monkeypatch.setattr(imaging, "_open_binary", deny)  # tests run as root: chmod cannot deny
+    monkeypatch.setattr(reading, "open_binary", deny)  # tests run as root: chmod cannot deny
 
     result = examine(path)
 
@@ -538,7 +538,7 @@ def test_other_read_failures_say_unreadable(archive: Path, monkeypatch: pytest.M
     def fail(p: Path) -> None:
         raise OSError(5, "Input/output error", str(p))
 
-    monkeypatch.setattr(imaging, "_open_binary", fail)
+    monkeypatch.setattr(reading, "open_binary", fail)
 
     assert examine(path).error == "unreadable: Input/output error"
 

@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from PIL import Image, ImageFile
 from skimage import data as skdata
 
-from inventory import imaging
-from inventory.imaging import Examination, examine_file
+from inventory.imaging import examine, metadata
+from inventory.imaging.examine import Examination, examine_file
 
 LIMIT = 20_000_000
 HYPOTHESIS = settings(
@@ -403,9 +403,9 @@ def test_a_file_over_its_time_limit_is_an_error_and_the_next_file_is_examined(
         while True:
             time.sleep(0.01)
 
-    monkeypatch.setattr(imaging.exifread, "process_file", stuck)
+    monkeypatch.setattr(metadata.exifread, "process_file", stuck)
 
-    slow, fine = imaging.examine_batch(
+    slow, fine = examine.examine_batch(
         str(store), ["slow.jpg", "fine.png"], thumbnail_dir=None, max_pixels=LIMIT,
         deadline_seconds=0.5,
     )  # fmt: skip

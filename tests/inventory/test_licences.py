@@ -12,8 +12,8 @@ from rest_framework.test import APIClient
 
 from governance.models import AuditEvent, Department
 from inventory.models import Asset, Copy, Licence, LicenceAttachment, Source
-from inventory.selectors_assets import assets_visible_to
-from inventory.selectors_licences import assets_by_licence_state, licence_exposures
+from inventory.selectors.assets import assets_visible_to
+from inventory.selectors.licences import assets_by_licence_state, licence_exposures
 from inventory.services.assets import assets_merge
 from inventory.services.licences import licence_attach, licence_create
 

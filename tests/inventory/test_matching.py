@@ -16,7 +16,7 @@ from governance.audit import audit_verify
 from governance.models import AuditEvent
 from governance.version import SOFTWARE
 from inventory.models import Copy, Match, Rendition
-from inventory.selectors import duplicate_groups
+from inventory.selectors.groups import duplicate_groups
 from inventory.services.review import match_decide
 from inventory.services.scan import scan_run
 from tests.inventory.scan_helpers import scan_folder, source_named

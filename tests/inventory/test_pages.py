@@ -12,7 +12,7 @@ from django.test import Client
 
 from inventory.models import Copy, Scan
 from inventory.sample_archive import ARCHIVE_LAYOUT
-from inventory.selectors import duplicate_groups
+from inventory.selectors.groups import duplicate_groups
 from tests.factories import UserFactory
 
 

@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 
 from inventory.models import Copy, Rendition, Scan, ScanError
 from inventory.sample_archive import ARCHIVE_LAYOUT
-from inventory.selectors import duplicate_groups
+from inventory.selectors.groups import duplicate_groups
 from inventory.services.scan import (
     ScanAlreadyRunning,
     _examine_in_pool,

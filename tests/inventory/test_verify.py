@@ -1,4 +1,4 @@
-"""Tests for inventory.verify: is a candidate pair one photograph, how, and which came first."""
+"""Tests for inventory.pairs.verification: is a pair one photograph, how, and which came first."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont, ImageOps
 from skimage import data as skdata
 
-from inventory.fingerprints import best_link, compute_fingerprints
-from inventory.verify import RELATIONS, RenditionInfo, Verdict, verify_pair
+from inventory.imaging.fingerprints import best_link, compute_fingerprints
+from inventory.pairs.verification import RELATIONS, RenditionInfo, Verdict, verify_pair
 
 
 def photo(name: str) -> Image.Image:

@@ -23,7 +23,7 @@ from governance.privacy.services.cases import (
     privacy_decision_review,
 )
 from governance.remediation.models import RemediationTask
-from inventory.faces import FacePolicy, detect_faces
+from inventory.imaging.faces import FacePolicy, detect_faces
 from inventory.models import Copy, Face, Rendition, Source
 from inventory.sample_archive import PHOTOS_DIR
 from inventory.services.faces import faces_run

@@ -13,14 +13,14 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from governance.privacy.encryption import encoding_decrypt
+from governance.encryption import encoding_decrypt
 from governance.privacy.models import DataAccessRequest, ReferencePhoto
 from governance.privacy.services.requests import (
     access_request_create,
     access_request_search,
     reference_photo_add,
 )
-from inventory.faces import FacePolicy, examine_faces
+from inventory.imaging.faces import FacePolicy, examine_faces
 from inventory.models import Asset, Copy, Face
 from inventory.sample_archive import PHOTOS_DIR
 from tests.privacy.dsar_helpers import (

@@ -8,8 +8,8 @@ import piexif
 import pytest
 from PIL import Image
 
-from inventory.faces import FacePolicy, detect_faces, examine_faces, person_names
-from inventory.redaction import blur_faces
+from inventory.imaging.faces import FacePolicy, detect_faces, examine_faces, person_names
+from inventory.imaging.redaction import blur_faces
 from inventory.sample_archive import PHOTOS_DIR
 
 POLICY = FacePolicy()

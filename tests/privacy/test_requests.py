@@ -35,7 +35,7 @@ from governance.privacy.services.requests import (
     request_candidate_decide,
 )
 from governance.privacy.services.response_packs import response_pack_build
-from inventory.faces import FacePolicy, detect_faces
+from inventory.imaging.faces import FacePolicy, detect_faces
 from inventory.models import Copy, Face
 from inventory.sample_archive import PHOTOS_DIR
 from tests.privacy.dsar_helpers import (

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from inventory.findings import findings_csv, findings_document
 from inventory.models import Source
+from inventory.selectors.findings import findings_csv, findings_document
 from tests.reports.helpers import build, embedded_files
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 
 from governance.models import AuditEvent
 from inventory.models import Copy, Source
-from inventory.selectors import current_errors
+from inventory.selectors.sources import current_errors
 from reports.models import Report
 from reports.rendering import capabilities
 from reports.services import report_path

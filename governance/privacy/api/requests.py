@@ -28,12 +28,12 @@ from governance.privacy.models import (
     RequestCandidate,
     ResponsePack,
 )
-from governance.privacy.selectors_requests import (
+from governance.privacy.selectors.requests import (
     access_requests_visible_to,
     request_candidates,
     response_pack_file,
 )
-from governance.privacy.selectors_requests import (
+from governance.privacy.selectors.requests import (
     days_left as request_days_left,
 )
 from governance.privacy.services.images import personal_view_record

@@ -25,10 +25,10 @@ from governance.privacy.models import (
 )
 from governance.remediation.models import RemediationTask
 from governance.remediation.services.tasks import TaskSpec, remediation_tasks_create
-from inventory.faces import load_upright
+from inventory.imaging.faces import load_upright
+from inventory.imaging.redaction import blur_faces
 from inventory.models import Copy, Rendition, Source
-from inventory.redaction import blur_faces
-from inventory.selectors_assets import asset_master
+from inventory.selectors.assets import asset_master
 
 _CHUNK = 1000
 Outcome = PrivacyDecision.Outcome

@@ -9,10 +9,10 @@ from PIL import Image
 
 from governance.models import User
 from governance.privacy.models import PersonalDataView
-from governance.privacy.selectors import upright_size
-from inventory.faces import load_upright
+from governance.privacy.selectors.cases import upright_size
+from inventory.imaging.faces import load_upright
+from inventory.imaging.redaction import blur_faces
 from inventory.models import Copy, Rendition
-from inventory.redaction import blur_faces
 
 FULL_VIEW_SIDE = 1600
 

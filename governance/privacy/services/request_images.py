@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from PIL import Image, ImageOps
 
 from governance.privacy.models import ReferencePhoto, RequestCandidate
-from governance.privacy.selectors_requests import present_copy_path, reference_photo_file
-from inventory.faces import load_upright
+from governance.privacy.selectors.requests import present_copy_path, reference_photo_file
+from inventory.imaging.faces import load_upright
 
 REFERENCE_VIEW_SIDE = 1200
 FACE_CROP_SIDE = 200

@@ -29,20 +29,20 @@ from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
 from governance.audit import audit_record
-from governance.models import AuditEvent, User
-from governance.privacy.encryption import (
+from governance.encryption import (
     InvalidToken,
     encoding_decrypt,
     encoding_encrypt,
     encodings_decrypt,
 )
+from governance.models import AuditEvent, User
 from governance.privacy.models import (
     DataAccessRequest,
     ReferencePhoto,
     RequestCandidate,
 )
-from governance.privacy.selectors_requests import reference_photo_file
-from inventory.faces import detect_faces, encode_faces, load_upright
+from governance.privacy.selectors.requests import reference_photo_file
+from inventory.imaging.faces import detect_faces, encode_faces, load_upright
 from inventory.models import Copy, Face
 from inventory.services.faces import face_policy, renditions_awaiting_faces
 
@@ -80,7 +80,7 @@ def check_open(request: DataAccessRequest) -> None:
 
 def _require_key() -> None:
     """Refuse early, with the fix, when no encryption key for face encodings is configured."""
-    from governance.privacy.encryption import _cipher
+    from governance.encryption import _cipher
 
     try:
         _cipher()

@@ -23,9 +23,9 @@ from PIL import Image
 from governance.models import AuditEvent, User
 from governance.privacy.models import DataAccessRequest, ResponsePack
 from governance.privacy.services.requests import MEDIA_FOLDER, audit_step, check_open, check_worker
-from inventory.faces import load_upright
+from inventory.imaging.faces import load_upright
+from inventory.imaging.redaction import blur_faces
 from inventory.models import Copy, Rendition
-from inventory.redaction import blur_faces
 
 # Response-pack images: large enough to be a real copy of the photograph, bounded in memory.
 PACK_IMAGE_SIDE = 4096

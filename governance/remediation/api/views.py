@@ -21,8 +21,8 @@ from governance.remediation.api.serializers import (
     TaskStatusSerializer,
 )
 from governance.remediation.models import RemediationTask
-from governance.remediation.selectors import (
-    remediation_status,
+from governance.remediation.selectors.dashboard import remediation_status
+from governance.remediation.selectors.tasks import (
     task_history,
     tasks_filtered,
     tasks_visible_to,

@@ -11,7 +11,8 @@ from django.core.mail import EmailMessage, get_connection
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from governance.remediation.selectors import overdue_by_recipient, today
+from governance.remediation.selectors.dashboard import overdue_by_recipient
+from governance.remediation.selectors.tasks import today
 
 
 @dataclass(slots=True)

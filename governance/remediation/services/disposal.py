@@ -8,10 +8,10 @@ from django.db import transaction
 from governance.audit import audit_record
 from governance.models import AuditEvent, User
 from governance.remediation.models import DisposalDecision
-from governance.remediation.selectors import disposal_plan
+from governance.remediation.selectors.disposal import disposal_plan
 from governance.remediation.services.tasks import TaskSpec, remediation_tasks_create
 from inventory.models import Asset, Copy
-from inventory.selectors_assets import asset_writable_by
+from inventory.selectors.assets import asset_writable_by
 
 
 @transaction.atomic

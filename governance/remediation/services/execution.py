@@ -27,10 +27,10 @@ from governance.remediation.files import (
     remove_empty_parents,
 )
 from governance.remediation.models import QuarantineEntry, RemediationTask, SourcePolicy
-from governance.remediation.selectors import executable_tasks
+from governance.remediation.selectors.execution import executable_tasks
 from governance.remediation.services.tasks import _change, _event
 from inventory.models import Copy, Source
-from inventory.selectors import sources_visible_to
+from inventory.selectors.visibility import sources_visible_to
 
 logger = logging.getLogger(__name__)
 Status = RemediationTask.Status

@@ -19,9 +19,9 @@ from governance.audit import EventSpec, audit_record_many
 from governance.models import AuditEvent, User
 from governance.remediation.models import RemediationTask, TaskChange
 from governance.remediation.policy import due_date_for, severity_for
-from governance.remediation.selectors import tasks_visible_to, today
+from governance.remediation.selectors.tasks import tasks_visible_to, today
 from inventory.models import Copy, Source
-from inventory.selectors import is_organisation_wide
+from inventory.selectors.visibility import is_organisation_wide
 
 Status = RemediationTask.Status
 Action = RemediationTask.Action

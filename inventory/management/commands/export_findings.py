@@ -7,8 +7,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from inventory.findings import findings_csv, findings_document
 from inventory.models import Source
+from inventory.selectors.findings import findings_csv, findings_document
 
 
 class Command(BaseCommand):

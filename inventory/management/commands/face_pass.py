@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from governance.privacy.encryption import EncodingKeyMissing
+from governance.encryption import EncodingKeyMissing
 from governance.privacy.services.cases import privacy_cases_refresh
 from inventory.services.faces import faces_reclassify, faces_run
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from reports.formatting import si_bytes
+from governance.formatting import si_bytes
 from reports.models import Report
 from reports.services import ReportFailed, ReportRefused, report_build, report_path
 

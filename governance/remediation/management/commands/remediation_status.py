@@ -7,7 +7,8 @@ import json
 from django.core.management.base import BaseCommand, CommandParser
 
 from governance.remediation.models import RemediationTask
-from governance.remediation.selectors import remediation_status, today
+from governance.remediation.selectors.dashboard import remediation_status
+from governance.remediation.selectors.tasks import today
 
 
 class Command(BaseCommand):

@@ -1,0 +1,63 @@
+"""The duplicate-disposal decision page of one asset."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+
+from governance.remediation.selectors.disposal import disposal_plan
+from governance.remediation.selectors.tasks import (
+    tasks_for_origin,
+)
+from governance.remediation.services.disposal import disposal_decide
+from inventory.models import Copy
+from inventory.selectors.assets import assets_visible_to
+
+
+@login_required
+@permission_required("remediation.add_disposaldecision", raise_exception=True)
+def asset_dispose(request: HttpRequest, pk: int) -> HttpResponse:
+    """Preview a duplicate-disposal decision on an asset (GET) and make it (POST)."""
+    asset = get_object_or_404(assets_visible_to(user=request.user), pk=pk)
+    raw_keep = request.POST.get("keep") or request.GET.get("keep") or ""
+    keep = None
+    if raw_keep.isdigit():
+        keep = Copy.objects.filter(pk=int(raw_keep), rendition__asset=asset).first()
+    errors: list[str] = []
+    if request.method == "POST":
+        try:
+            decision = disposal_decide(
+                asset=asset,
+                decided_by=request.user,
+                reason=request.POST.get("reason", ""),
+                keep=keep,
+            )
+        except ValidationError as exc:
+            errors = exc.messages
+        else:
+            tasks = tasks_for_origin(origin=decision)
+            messages.success(
+                request,
+                f"Disposal decision {decision.pk} recorded: {tasks.count()} remediation "
+                "task(s) created.",
+            )
+            label = tasks.values_list("origin_label", flat=True).first() or ""
+            query = QueryDict(mutable=True)
+            query["decision"] = label
+            return redirect(f"{reverse('remediation-tasks')}?{query.urlencode()}")
+    plan = disposal_plan(asset=asset, keep=keep)
+    present = (
+        Copy.objects.filter(rendition__asset=asset, state=Copy.State.PRESENT)
+        .select_related("source")
+        .order_by("source__name", "path")
+    )
+    return render(
+        request,
+        "remediation/dispose.html",
+        {"asset": asset, "plan": plan, "present": present, "errors": errors},
+        status=400 if errors else 200,
+    )

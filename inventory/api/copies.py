@@ -1,0 +1,91 @@
+"""API for copies and their renditions."""
+
+from __future__ import annotations
+
+import django_filters
+from rest_framework import serializers, viewsets
+
+from inventory.models import Copy, Rendition
+from inventory.selectors.groups import with_retired
+from inventory.selectors.visibility import (
+    copies_visible_to,
+)
+
+
+class RenditionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Rendition
+        fields = [
+            "id",
+            "pixel_hash",
+            "asset",
+            "format",
+            "width",
+            "height",
+            "mode",
+            "has_icc_profile",
+            "frame_count",
+            "orientation",
+            "metadata",
+            "capture_time",
+            "phash",
+            "dhash",
+            "fingerprint_note",
+        ]
+        read_only_fields = fields
+
+
+class CopySerializer(serializers.ModelSerializer):
+    source = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    # None for a file that could not be decoded (its error is in `problem`).
+    rendition = RenditionSerializer(read_only=True, allow_null=True)
+    retired = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Copy
+        fields = [
+            "id",
+            "source",
+            "path",
+            "size",
+            "mtime_ns",
+            "sha256",
+            "state",
+            "problem",
+            "first_seen_at",
+            "last_seen_at",
+            "missing_since",
+            "rendition",
+            "retired",
+        ]
+        read_only_fields = fields
+
+    def get_retired(self, copy: Copy) -> bool:
+        """Return whether a newer version of the photograph supersedes this copy's rendition."""
+        return bool(getattr(copy, "retired", False))
+
+
+class CopyFilter(django_filters.FilterSet):
+    source = django_filters.CharFilter(field_name="source__name")
+    path = django_filters.CharFilter(field_name="path", lookup_expr="icontains")
+    format = django_filters.CharFilter(field_name="rendition__format", lookup_expr="iexact")
+    has_problem = django_filters.BooleanFilter(method="filter_problem")
+
+    class Meta:
+        model = Copy
+        fields = ["source", "state", "sha256", "path", "format"]
+
+    def filter_problem(self, queryset, name: str, value: bool):
+        return queryset.exclude(problem="") if value else queryset.filter(problem="")
+
+
+class CopyViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = CopySerializer
+    queryset = Copy.objects.none()
+    filterset_class = CopyFilter
+    ordering_fields = ["path", "size", "last_seen_at"]
+
+    def get_queryset(self):
+        return with_retired(copies_visible_to(user=self.request.user)).order_by(
+            "source__name", "path"
+        )

@@ -1,0 +1,101 @@
+"""API for duplicate groups and the findings export."""
+
+from __future__ import annotations
+
+from itertools import islice
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from inventory.selectors.findings import findings_document
+from inventory.selectors.groups import duplicate_groups
+from inventory.selectors.visibility import (
+    is_organisation_wide,
+    sources_visible_to,
+)
+
+
+class GroupMemberSerializer(serializers.Serializer):
+    copy_id = serializers.IntegerField(source="copy.pk")
+    source = serializers.CharField(source="copy.source.name")
+    path = serializers.CharField(source="copy.path")
+    size = serializers.IntegerField(source="copy.size")
+    sha256 = serializers.CharField(source="copy.sha256")
+    relation = serializers.CharField()
+    tier = serializers.CharField()
+    distance = serializers.IntegerField()
+    reviewed = serializers.BooleanField()
+    retired = serializers.BooleanField()
+
+
+class DuplicateGroupSerializer(serializers.Serializer):
+    asset = serializers.IntegerField(source="asset_id")
+    reclaimable_bytes = serializers.IntegerField()
+    members = GroupMemberSerializer(many=True)
+
+
+class DuplicateGroupList(APIView):
+    """Groups of copies that hold the same photograph more than once."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("source", str, description="only groups touching this source"),
+            OpenApiParameter("limit", int, description="at most this many groups (max 1000)"),
+            OpenApiParameter("offset", int),
+        ],
+        responses=DuplicateGroupSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        if not request.user.has_perm("inventory.view_copy"):
+            raise PermissionDenied("your role may not see the inventory")
+        sources = sources_visible_to(user=request.user)
+        if request.query_params.get("source"):
+            sources = sources.filter(name=request.query_params["source"])
+        limit = _bounded_int(request, "limit", 100, 1, 1000)
+        offset = _bounded_int(request, "offset", 0, 0, 10**9)
+        groups = list(islice(duplicate_groups(sources=sources), offset, offset + limit))
+        return Response(DuplicateGroupSerializer(groups, many=True).data)
+
+
+class FindingsExport(APIView):
+    """The findings export (DESIGN.md, version 1) over the sources the user may see."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request) -> Response:
+        if not request.user.has_perm("inventory.export_findings"):
+            raise PermissionDenied("your role may not export findings")
+        return Response(findings_document(sources=sources_visible_to(user=request.user)))
+
+
+def _department_for(user, code: str | None) -> str | None:
+    """Return the department a user may register a source for: their own unless org-wide."""
+    if is_organisation_wide(user=user):
+        return code
+    own = user.department.code if user.department else None
+    if code and code != own:
+        raise PermissionDenied(f"you may register sources for your own department ({own}) only")
+    if own is None:
+        raise ValidationError({"department": ["your account has no department; ask an admin"]})
+    return own
+
+
+def _bounded_int(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationError({name: [f"{raw!r} is not a whole number"]}) from None
+    if not low <= value <= high:
+        raise ValidationError({name: [f"must be between {low} and {high}"]})
+    return value

@@ -1,0 +1,86 @@
+"""API for sources: list, register, scan."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from inventory.api.groups import _department_for
+from inventory.models import Source
+from inventory.selectors.visibility import (
+    sources_visible_to,
+)
+from inventory.services.launch import scan_launch
+from inventory.services.scan import ScanAlreadyRunning
+from inventory.services.sources import SourceRefused, source_register
+
+
+class SourceSerializer(serializers.ModelSerializer):
+    department = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Source
+        fields = ["id", "name", "root", "department", "risk_tier", "authoritative", "created_at"]
+        read_only_fields = fields
+
+
+class SourceRegisterSerializer(serializers.Serializer):
+    root = serializers.CharField(max_length=1024)
+    name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    department = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    risk_tier = serializers.ChoiceField(choices=Source.RiskTier.choices, default="internal")
+    authoritative = serializers.BooleanField(default=False)
+
+
+class SourceViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = SourceSerializer
+    queryset = Source.objects.none()  # for the permission class; get_queryset scopes it
+    filterset_fields = ["risk_tier", "authoritative", "department__code"]
+
+    def get_queryset(self):
+        return sources_visible_to(user=self.request.user)
+
+    @extend_schema(request=SourceRegisterSerializer, responses={201: SourceSerializer})
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        params = SourceRegisterSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        department = _department_for(request.user, data.get("department") or None)
+        try:
+            source = source_register(
+                root=Path(data["root"]),
+                name=data.get("name") or None,
+                department_code=department,
+                risk_tier=data["risk_tier"],
+                authoritative=data["authoritative"],
+                created_by=request.user,
+            )
+        except SourceRefused as exc:
+            raise ValidationError({"root": [str(exc)]}) from exc
+        return Response(SourceSerializer(source).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={202: None, 409: None})
+    # Running a scan is its own permission (checked below), not "add source".
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    def scan(self, request: Request, pk: str | None = None) -> Response:
+        """Start a scan of the source in the background."""
+        source = self.get_object()
+        if not request.user.has_perm("inventory.run_scan"):
+            raise PermissionDenied("your role may not run scans")
+        try:
+            scan_launch(source=source, started_by=request.user)
+        except ScanAlreadyRunning as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response({"detail": f"scan of {source.name} started"}, status=202)

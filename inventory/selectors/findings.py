@@ -1,0 +1,109 @@
+"""The findings export, version 1 (DESIGN.md: a public interface)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from inventory.models import Source
+from inventory.selectors.groups import duplicate_groups
+from inventory.selectors.sources import current_errors
+
+SCHEMA = "provena.findings/1"
+CSV_FIELDS = [
+    "group",
+    "asset",
+    "source",
+    "path",
+    "sha256",
+    "relation",
+    "tier",
+    "distance",
+    "reviewed",
+    "master_source",
+    "master_path",
+]
+
+
+def findings_document(*, sources: QuerySet[Source]) -> dict:
+    """Return the findings export for the given sources as a JSON-ready document."""
+    sources = sources.select_related("department").order_by("name")
+    groups = []
+    for group in duplicate_groups(sources=sources):
+        master = group.master
+        groups.append(
+            {
+                "id": group.asset_id,
+                "asset": group.asset_id,
+                "master": {"source": master.source.name, "path": master.path},
+                # "rule", "chosen" (a person chose it) or "fallback" (a person's choice is
+                # unavailable; the rule stands in and the asset awaits review).
+                "master_basis": group.master_basis,
+                "members": [
+                    {
+                        "source": m.copy.source.name,
+                        "path": m.copy.path,
+                        "sha256": m.copy.sha256,
+                        "relation": m.relation,
+                        "tier": m.tier,
+                        "distance": m.distance,
+                        "reviewed": m.reviewed,
+                        "retired": m.retired,
+                    }
+                    for m in group.members
+                ],
+                "reclaimable_bytes": group.reclaimable_bytes,
+            }
+        )
+    errors = [
+        {"source": e.scan.source.name, "path": e.path, "error": e.error}
+        for e in current_errors(sources=sources).order_by("scan__source__name", "path")
+    ]
+    return {
+        "schema": SCHEMA,
+        "generated_at": timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "sources": [
+            {
+                "name": s.name,
+                "root": s.root,
+                "department": s.department.code if s.department else None,
+                "risk_tier": s.risk_tier,
+                "authoritative": s.authoritative,
+            }
+            for s in sources
+        ],
+        "groups": groups,
+        "errors": errors,
+    }
+
+
+def findings_csv_rows(document: dict) -> Iterator[dict]:
+    """Yield one CSV row per group member of a findings document."""
+    for group in document["groups"]:
+        for member in group["members"]:
+            yield {
+                "group": group["id"],
+                "asset": group["asset"],
+                "source": member["source"],
+                "path": member["path"],
+                "sha256": member["sha256"],
+                "relation": member["relation"],
+                "tier": member["tier"],
+                "distance": member["distance"],
+                "reviewed": member["reviewed"],
+                "master_source": group["master"]["source"],
+                "master_path": group["master"]["path"],
+            }
+
+
+def findings_csv(document: dict) -> str:
+    """Return the CSV form of a findings document."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(findings_csv_rows(document))
+    return out.getvalue()

@@ -1,0 +1,93 @@
+"""Finish a scan: assets, near-duplicate matching, the face pass, privacy cases, figures."""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from inventory.models import Asset, Copy, Rendition, Scan
+from inventory.selectors.groups import duplicate_groups
+from inventory.services.asset_upkeep import assets_check_masters
+from inventory.services.faces import faces_distribute, faces_run
+from inventory.services.matching import matching_run
+
+_CHUNK = 1000
+
+
+@transaction.atomic
+def renditions_assign_assets() -> int:
+    """Give every rendition without an asset its own new asset; return how many."""
+    orphans = list(Rendition.objects.filter(asset__isnull=True).only("pk"))
+    for start in range(0, len(orphans), _CHUNK):
+        chunk = orphans[start : start + _CHUNK]
+        assets = Asset.objects.bulk_create([Asset() for _ in chunk])
+        for rendition, asset in zip(chunk, assets, strict=True):
+            rendition.asset = asset
+        Rendition.objects.bulk_update(chunk, ["asset"])
+    return len(orphans)
+
+
+def scan_finish(*, scan: Scan, timings: dict, started: float) -> Scan:
+    """Close the scan: assets, near-duplicate matching, group figures, counters, timings."""
+    finish_started = time.perf_counter()
+    renditions_assign_assets()
+    matching = matching_run(workers=scan.parameters.get("workers"))
+    # Copies this scan found missing or changed may have been people's chosen masters.
+    assets_check_masters()
+    # The scan is the evidence remediation tasks are verified by (imported here: remediation
+    # builds on the inventory, not the other way round).
+    from governance.remediation.services.tasks import remediation_tasks_verify
+
+    timings["remediation"] = remediation_tasks_verify(source=scan.source).as_dict()
+    timings["matching_seconds"] = round(time.perf_counter() - finish_started, 3)
+    timings["matching"] = {
+        "new_renditions": matching.new_renditions,
+        "candidates": matching.candidates,
+        "probable": matching.probable,
+        "possible": matching.possible,
+        "not_same": matching.not_same,
+        "unverifiable": matching.failed,
+    }
+    if settings.PROVENA_FACES:
+        faces_started = time.perf_counter()
+        if scan.parameters.get("runner") == "celery":
+            face_pass = faces_distribute(stale_seconds=settings.PROVENA_SCAN_STALE_SECONDS)
+        else:
+            face_pass = faces_run(workers=scan.parameters.get("workers"))
+        timings["faces_seconds"] = round(time.perf_counter() - faces_started, 3)
+        timings["faces"] = {
+            "renditions": face_pass.renditions,
+            "with_faces": face_pass.with_faces,
+            "identifiable": face_pass.identifiable,
+            "unreadable": face_pass.failed,
+        }
+        # Imported here: the privacy app builds on the inventory, not the other way round.
+        from governance.privacy.services.cases import privacy_cases_refresh
+
+        cases = privacy_cases_refresh()
+        timings["privacy_cases"] = {"opened": cases.opened, "tasks": cases.tasks}
+    groups = 0
+    reclaimable = 0
+    source_id = scan.source_id
+    for group in duplicate_groups(sources=[scan.source]):
+        groups += 1
+        reclaimable += sum(m.copy.size for m in group.members[1:] if m.copy.source_id == source_id)
+    missing = Copy.objects.filter(
+        source_id=source_id, state=Copy.State.MISSING, missing_since__gte=scan.started_at
+    ).count()
+    timings["finish_seconds"] = round(time.perf_counter() - finish_started, 3)
+    timings["total_seconds"] = round(time.perf_counter() - started, 3)
+    Scan.objects.filter(pk=scan.pk).update(
+        status=Scan.Status.FINISHED,
+        finished_at=timezone.now(),
+        heartbeat_at=timezone.now(),
+        duplicate_groups=groups,
+        reclaimable_bytes=reclaimable,
+        files_missing=missing,
+        timings=timings,
+    )
+    scan.refresh_from_db()
+    return scan

@@ -1,0 +1,60 @@
+"""The dashboard page."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from inventory.models import Scan
+from inventory.selectors.sources import figures_by_source
+from inventory.selectors.visibility import sources_visible_to
+
+
+@login_required
+@permission_required("inventory.view_source", raise_exception=True)
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Show counts, bytes and reclaimable bytes per source and per department."""
+    sources = sources_visible_to(user=request.user)
+    figures = figures_by_source(sources=sources)
+    departments: dict[str, dict] = {}
+    for fig in figures:
+        code = fig.source.department.code if fig.source.department else "(none)"
+        row = departments.setdefault(
+            code,
+            {
+                "department": code,
+                "copies": 0,
+                "bytes": 0,
+                "duplicate_copies": 0,
+                "near_duplicate_copies": 0,
+                "reclaimable_bytes": 0,
+                "problems": 0,
+            },
+        )
+        row["copies"] += fig.copies
+        row["bytes"] += fig.bytes
+        row["duplicate_copies"] += fig.duplicate_copies
+        row["near_duplicate_copies"] += fig.near_duplicate_copies
+        row["reclaimable_bytes"] += fig.reclaimable_bytes
+        row["problems"] += fig.problems
+    totals = {
+        "sources": len(figures),
+        "copies": sum(f.copies for f in figures),
+        "bytes": sum(f.bytes for f in figures),
+        "duplicate_copies": sum(f.duplicate_copies for f in figures),
+        "near_duplicate_copies": sum(f.near_duplicate_copies for f in figures),
+        "reclaimable_bytes": sum(f.reclaimable_bytes for f in figures),
+        "problems": sum(f.problems for f in figures),
+    }
+    recent_scans = Scan.objects.filter(source__in=sources).select_related("source")[:8]
+    return render(
+        request,
+        "inventory/dashboard.html",
+        {
+            "figures": figures,
+            "departments": sorted(departments.values(), key=lambda r: r["department"]),
+            "totals": totals,
+            "recent_scans": recent_scans,
+        },
+    )

@@ -1,0 +1,49 @@
+"""Duplicate group pages."""
+
+from __future__ import annotations
+
+from itertools import islice
+
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from inventory.selectors.groups import duplicate_groups
+from inventory.selectors.visibility import sources_visible_to
+
+GROUPS_PER_PAGE = 24
+
+
+@login_required
+@permission_required("inventory.view_copy", raise_exception=True)
+def group_list(request: HttpRequest) -> HttpResponse:
+    sources = sources_visible_to(user=request.user)
+    if request.GET.get("source"):
+        sources = sources.filter(name=request.GET["source"])
+    try:
+        page_number = max(int(request.GET.get("page", "1")), 1)
+    except ValueError:
+        page_number = 1
+    start = (page_number - 1) * GROUPS_PER_PAGE
+    groups = list(islice(duplicate_groups(sources=sources), start, start + GROUPS_PER_PAGE + 1))
+    return render(
+        request,
+        "inventory/group_list.html",
+        {
+            "groups": groups[:GROUPS_PER_PAGE],
+            "page_number": page_number,
+            "has_next": len(groups) > GROUPS_PER_PAGE,
+            "sources": sources_visible_to(user=request.user),
+            "selected_source": request.GET.get("source", ""),
+        },
+    )
+
+
+@login_required
+@permission_required("inventory.view_copy", raise_exception=True)
+def group_detail(request: HttpRequest, asset_id: int) -> HttpResponse:
+    sources = sources_visible_to(user=request.user)
+    group = next(iter(duplicate_groups(sources=sources, asset_ids=[asset_id])), None)
+    if group is None:
+        raise Http404("no duplicate group for this asset")
+    return render(request, "inventory/group_detail.html", {"group": group})

@@ -1,0 +1,83 @@
+"""Pages over licences: the list, recording a licence, and the exposures."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from governance.models import Department
+from inventory.selectors.licences import licence_exposures, licences_visible_to, today
+from inventory.selectors.visibility import is_organisation_wide, sources_visible_to
+from inventory.services.licences import licence_create
+
+
+class LicenceForm(forms.Form):
+    licensor = forms.CharField(max_length=300)
+    reference = forms.CharField(max_length=200)
+    permitted_uses = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), required=False)
+    cost = forms.DecimalField(max_digits=14, decimal_places=2, min_value=0, initial=0)
+    currency = forms.CharField(max_length=8, required=False)
+    departments = forms.ModelMultipleChoiceField(queryset=Department.objects.none(), required=False)
+    sources = forms.ModelMultipleChoiceField(queryset=None, required=False)
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["sources"].queryset = sources_visible_to(user=user)
+        departments = Department.objects.all()
+        if not is_organisation_wide(user=user):
+            departments = departments.filter(pk=user.department_id)
+        self.fields["departments"].queryset = departments
+
+
+@login_required
+@permission_required("inventory.view_licence", raise_exception=True)
+def licence_list(request: HttpRequest) -> HttpResponse:
+    """List the licences the user may see, with a form to record one for those allowed."""
+    user = request.user
+    can_add = user.has_perm("inventory.add_licence")
+    form = LicenceForm(request.POST or None, user=user) if can_add else None
+    if request.method == "POST":
+        if not can_add:
+            raise PermissionDenied("your role may not record licences")
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                licence = licence_create(user=user, **data)
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                messages.success(request, f"Licence {licence} recorded.")
+                return redirect("licence-list")
+    licences = (
+        licences_visible_to(user=user)
+        .prefetch_related("departments", "sources", "assets")
+        .order_by("licensor", "reference")
+    )
+    day = today()
+    return render(
+        request,
+        "inventory/licence_list.html",
+        {
+            "licences": [(lic, lic.in_force_on(day)) for lic in licences],
+            "form": form,
+        },
+        status=400 if form is not None and form.errors else 200,
+    )
+
+
+@login_required
+@permission_required("inventory.view_licence", raise_exception=True)
+def exposure_list(request: HttpRequest) -> HttpResponse:
+    """Show copies held outside their licences, licences that ended, assets bought twice."""
+    return render(
+        request,
+        "inventory/exposure_list.html",
+        {"exposures": licence_exposures(user=request.user), "today": today()},
+    )

@@ -1,0 +1,42 @@
+"""Scan pages and the overview of files with problems."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from inventory.models import Scan
+from inventory.selectors.sources import current_errors
+from inventory.selectors.visibility import sources_visible_to
+
+
+@login_required
+@permission_required("inventory.view_scan", raise_exception=True)
+def scan_list(request: HttpRequest) -> HttpResponse:
+    scans = Scan.objects.filter(source__in=sources_visible_to(user=request.user)).select_related(
+        "source"
+    )
+    page = Paginator(scans, 50).get_page(request.GET.get("page"))
+    return render(request, "inventory/scan_list.html", {"page": page})
+
+
+@login_required
+@permission_required("inventory.view_scan", raise_exception=True)
+def scan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    scan = get_object_or_404(
+        Scan.objects.filter(source__in=sources_visible_to(user=request.user)), pk=pk
+    )
+    errors = Paginator(scan.error_entries.all(), 100).get_page(request.GET.get("page"))
+    return render(request, "inventory/scan_detail.html", {"scan": scan, "errors": errors})
+
+
+@login_required
+@permission_required("inventory.view_scanerror", raise_exception=True)
+def scan_errors_overview(request: HttpRequest) -> HttpResponse:
+    errors = current_errors(sources=sources_visible_to(user=request.user)).order_by(
+        "scan__source__name", "path"
+    )
+    page = Paginator(errors, 100).get_page(request.GET.get("page"))
+    return render(request, "inventory/error_list.html", {"page": page})
