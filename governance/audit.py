@@ -17,11 +17,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from governance.chunks import chunked
 from governance.models import AuditChainHead, AuditEvent, User
-from governance.roles import ORGANISATION_WIDE_ROLES
 from governance.version import SOFTWARE
 
 GENESIS_HASH = "0" * 64  # the prev_hash of event 1, and the head hash of an empty log
@@ -170,22 +169,6 @@ def audit_head() -> AuditHead:
     return AuditHead(count=head.count, seq=head.seq, hash=head.hash)
 
 
-def audit_events_visible_to(*, user: User) -> QuerySet[AuditEvent]:
-    """Return the events the user may read: all for organisation-wide roles, else those on
-    objects in the sources the user sees, plus the user's own."""
-    from inventory.selectors.visibility import sources_visible_to
-
-    events = AuditEvent.objects.select_related("agent_user")
-    if (
-        user.is_superuser
-        or user.organisation_wide
-        or user.groups.filter(name__in=ORGANISATION_WIDE_ROLES).exists()
-    ):
-        return events
-    visible = sources_visible_to(user=user).values("pk")
-    return events.filter(Q(source_id__in=visible) | Q(agent_user=user))
-
-
 # --- writes ----------------------------------------------------------------------------------
 
 
@@ -312,8 +295,8 @@ def _insert(events: list[AuditEvent]) -> None:
         for e in events
     ]
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), _BULK_CHUNK):
-            cursor.executemany(sql, rows[start : start + _BULK_CHUNK])
+        for chunk in chunked(rows, _BULK_CHUNK):
+            cursor.executemany(sql, chunk)
 
 
 def audit_record(

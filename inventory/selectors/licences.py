@@ -15,10 +15,12 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from governance.chunks import chunked
 from governance.models import User
+from governance.roles import is_organisation_wide
 from inventory.models import Asset, Copy, Licence, LicenceAttachment, Source
 from inventory.selectors.assets import assets_visible_to
-from inventory.selectors.visibility import is_organisation_wide, sources_visible_to
+from inventory.selectors.visibility import sources_visible_to
 
 LICENCE_STATES = ("licensed", "unlicensed", "expired", "pending", "exposed")
 
@@ -195,9 +197,9 @@ def _licences_by_asset(asset_ids: set[int]) -> dict[int, list[Licence]]:
     """Return the licences attached to each of the assets, oldest first."""
     licences: dict[int, list[Licence]] = defaultdict(list)
     ids = sorted(asset_ids)
-    for start in range(0, len(ids), _CHUNK):
+    for chunk in chunked(ids, _CHUNK):
         attachments = (
-            LicenceAttachment.objects.filter(asset__in=ids[start : start + _CHUNK])
+            LicenceAttachment.objects.filter(asset__in=chunk)
             .select_related("licence")
             .order_by("asset_id", "licence__start", "licence_id")
         )
