@@ -15,8 +15,10 @@ from django.utils import timezone
 
 from governance.audit import EventSpec, audit_record, audit_record_many
 from governance.models import AuditEvent, User
+from inventory.events import ChangeKind, inventory_changed
 from inventory.models import Copy, Scan, Source
 from inventory.services.asset_upkeep import assets_check_masters
+from inventory.storage import store_for
 
 _CHUNK = 500  # copies hashed, then written (flags and events), per transaction
 _HASH_THREADS = 4  # hashlib releases the GIL, so a few threads keep a disk or share busy
@@ -112,13 +114,14 @@ def _observe(root: Path, row: tuple[int, str, str, int, int]) -> _Observed:
 
 def _root_problem(source: Source) -> str | None:
     """Return why the source's root cannot be checked safely, or None."""
-    root = Path(source.root)
-    if not root.is_dir():
+    store = store_for(source)
+    root = store.location
+    if not store.is_reachable():
         return (
             f"source root {root} is not reachable (deleted, or a share that is not mounted); "
             f"the fixity check of {source.name!r} stopped and no copy was marked"
         )
-    if not any(root.iterdir()) and _present(source).exists():
+    if store.is_empty() and _present(source).exists():
         return (
             f"source root {root} is empty but the source holds present copies; is the share "
             f"mounted? The fixity check of {source.name!r} stopped and no copy was marked"
@@ -191,7 +194,7 @@ def _check_source(source: Source, user: User | None, result: FixityResult) -> No
     if problem:
         _refuse(source, problem, user, result)
         return
-    root = Path(source.root)
+    root = store_for(source).local_root
     rows = _present(source).order_by("pk").values_list("pk", "path", "sha256", "size", "mtime_ns")
     last_pk = 0
     with ThreadPoolExecutor(max_workers=_HASH_THREADS) as pool:
@@ -222,15 +225,14 @@ def fixity_check(*, source: Source | None, user: User | None = None) -> FixityRe
     """Re-hash the present copies of one source (or all), flag failures and record events."""
     sources = [source] if source is not None else list(Source.objects.order_by("name"))
     result = FixityResult()
-    # Imported here: remediation builds on the inventory, not the other way round.
-    from governance.remediation.services.tasks import remediation_tasks_verify
-
+    checked = []
     for each in sources:
         refused = len(result.refused)
         _check_source(each, user, result)
         if len(result.refused) == refused:
-            # The check is evidence for the source's remediation tasks (copies gone or changed).
-            remediation_tasks_verify(source=each)
+            checked.append(each.pk)
+    # The check is evidence for the sources' remediation tasks (copies gone or changed).
+    inventory_changed(kind=ChangeKind.FIXITY_CHECKED, ids=checked)
     if result.count(MISSING):
         # A chosen master copy that went missing falls back to the rule and is flagged.
         assets_check_masters()

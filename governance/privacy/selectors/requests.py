@@ -18,6 +18,7 @@ from governance.privacy.models import (
     ResponsePack,
 )
 from inventory.models import Copy, Face
+from inventory.storage import store_for
 
 
 def access_requests_visible_to(*, user: User) -> QuerySet[DataAccessRequest]:
@@ -62,7 +63,7 @@ def present_copy_path(*, rendition_id: int) -> Path | None:
         .order_by("pk")
         .first()
     )
-    return Path(copy.source.root) / copy.path if copy else None
+    return store_for(copy.source).local_path(copy.path) if copy else None
 
 
 def reference_photo_file(*, photo: ReferencePhoto) -> Path:

@@ -13,6 +13,7 @@ from governance.privacy.selectors.cases import upright_size
 from inventory.imaging.faces import load_upright
 from inventory.imaging.redaction import blur_faces
 from inventory.models import Copy, Rendition
+from inventory.storage import store_for
 
 FULL_VIEW_SIDE = 1600
 
@@ -52,7 +53,7 @@ def rendition_image(*, rendition: Rendition, blurred: bool = False) -> bytes:
     copy = rendition.copies.filter(state=Copy.State.PRESENT).select_related("source").first()
     if copy is None:
         raise FileNotFoundError("no present copy of this rendition is left to show")
-    image, scale, _ = load_upright(Path(copy.source.root) / copy.path, FULL_VIEW_SIDE)
+    image, scale, _ = load_upright(store_for(copy.source).local_path(copy.path), FULL_VIEW_SIDE)
     if blurred:
         image = blur_faces(image, _boxes(rendition), scale=1 / scale)
     buffer = io.BytesIO()

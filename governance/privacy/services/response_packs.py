@@ -26,6 +26,7 @@ from governance.privacy.services.requests import MEDIA_FOLDER, audit_step, check
 from inventory.imaging.faces import load_upright
 from inventory.imaging.redaction import blur_faces
 from inventory.models import Copy, Rendition
+from inventory.storage import store_for
 
 # Response-pack images: large enough to be a real copy of the photograph, bounded in memory.
 PACK_IMAGE_SIDE = 4096
@@ -47,7 +48,7 @@ CSV_COLUMNS = (
 def _readable_copy(copies: list[Copy]) -> bytes | None:
     """Return the bytes of the first present copy whose content is still what was scanned."""
     for copy in copies:
-        path = Path(copy.source.root) / copy.path
+        path = store_for(copy.source).local_path(copy.path)
         try:
             data = path.read_bytes()
         except OSError:

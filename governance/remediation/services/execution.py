@@ -28,9 +28,10 @@ from governance.remediation.files import (
 )
 from governance.remediation.models import QuarantineEntry, RemediationTask, SourcePolicy
 from governance.remediation.selectors.execution import executable_tasks
-from governance.remediation.services.tasks import _change, _event
+from governance.remediation.services.tasks import task_change, task_event
 from inventory.models import Copy, Source
 from inventory.selectors.visibility import sources_visible_to
+from inventory.storage import store_for
 
 logger = logging.getLogger(__name__)
 Status = RemediationTask.Status
@@ -83,7 +84,7 @@ def source_policy_set(*, source: Source, enabled: bool, user: User) -> SourcePol
         problem = quarantine_root_problem()
         if problem:
             raise ValidationError(f"execution stays off for {source.name}: {problem}")
-        if not Path(source.root).is_dir():
+        if not store_for(source).is_reachable():
             raise ValidationError(
                 f"execution stays off for {source.name}: its root {source.root} is not a "
                 "reachable local folder"
@@ -182,7 +183,7 @@ def execution_plan(*, source: Source, task_ids: list[int] | None = None) -> Exec
         )
     else:
         plan.problem = quarantine_root_problem(root=root) or ""
-    source_root = Path(source.root)
+    source_root = store_for(source).local_root
     if not plan.problem and not source_root.is_dir():
         plan.problem = f"source root {source_root} is not reachable (a share not mounted?)"
     tasks = executable_tasks(source_id=source.pk)
@@ -239,7 +240,7 @@ def _quarantine(step: PlanStep, user: User, root: Path) -> QuarantineEntry:
     """Move one file into quarantine and record it: entry, manifest, copy, task, events."""
     task = step.task
     copy = task.copy
-    source_root = Path(copy.source.root)
+    source_root = store_for(copy.source).local_root
     # Hash again right before the move: the plan may be minutes old.
     _, problem = _step_problem(task, step.path, source_root)
     if problem:
@@ -267,7 +268,7 @@ def _quarantine(step: PlanStep, user: User, root: Path) -> QuarantineEntry:
             entry.save(update_fields=["sha256_after"])
             Copy.objects.filter(pk=copy.pk).update(state=Copy.State.QUARANTINED)
             reason = f"quarantined by Provena (entry {entry.pk}); the next scan verifies it"
-            change = _change(task, to_status=Status.DONE, user=user, at=now, reason=reason)
+            change = task_change(task, to_status=Status.DONE, user=user, at=now, reason=reason)
             task.save(update_fields=["status", "status_changed_at"])
             change.save()
             audit_record_many(
@@ -288,7 +289,7 @@ def _quarantine(step: PlanStep, user: User, root: Path) -> QuarantineEntry:
                         user=user,
                         source_id=copy.source_id,
                     ),
-                    _event(task, user, {"status": Status.DONE, "quarantine_entry": entry.pk}),
+                    task_event(task, user, {"status": Status.DONE, "quarantine_entry": entry.pk}),
                 ]
             )
             manifest_append(root, _manifest_line(entry, "quarantined", user))
@@ -338,7 +339,7 @@ def quarantine_restore(*, entry: QuarantineEntry, user: User) -> QuarantineEntry
     if entry.state != QuarantineEntry.State.QUARANTINED:
         raise ValidationError(f"quarantine entry {entry.pk} is {entry.state}; nothing to restore")
     root = quarantine_root()
-    source_root = Path(entry.source.root)
+    source_root = store_for(entry.source).local_root
     if not source_root.is_dir():
         raise ValidationError(f"source root {source_root} is not reachable; nothing was restored")
     original = source_root / entry.original_path
@@ -388,11 +389,11 @@ def quarantine_restore(*, entry: QuarantineEntry, user: User) -> QuarantineEntry
             ]
             if task.status != Status.OPEN:
                 reason = f"the file was restored from quarantine (entry {entry.pk})"
-                change = _change(task, to_status=Status.OPEN, user=user, at=now, reason=reason)
+                change = task_change(task, to_status=Status.OPEN, user=user, at=now, reason=reason)
                 task.verified_at = None
                 task.save(update_fields=["status", "status_changed_at", "verified_at"])
                 change.save()
-                events.append(_event(task, user, {"status": Status.OPEN, "restored": entry.pk}))
+                events.append(task_event(task, user, {"status": Status.OPEN, "restored": entry.pk}))
             audit_record_many(events)
             manifest_append(root, _manifest_line(entry, "restored", user))
         except BaseException:
