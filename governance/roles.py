@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from governance.models import User
 
 COMPLIANCE_OFFICER = "compliance officer"
 LEGAL_REVIEWER = "legal reviewer"
@@ -163,3 +166,12 @@ def sync_roles(apps: Any) -> None:
             if permission is not None:
                 permissions.append(permission)
         group.permissions.set(permissions)
+
+
+def is_organisation_wide(*, user: User) -> bool:
+    """Return whether the user sees every department's sources."""
+    return bool(
+        user.is_superuser
+        or user.organisation_wide
+        or user.groups.filter(name__in=ORGANISATION_WIDE_ROLES).exists()
+    )

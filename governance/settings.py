@@ -317,6 +317,13 @@ LOGGING = {
 
 # --- Faces and privacy review (docs/privacy.md) ---------------------------------------------
 # The face pass runs once per unique rendition after each scan; off: no faces, no privacy cases.
+# Who hears what the inventory did (inventory.events.inventory_changed), in this order: the
+# inventory never calls the apps built on it. Remediation verifies tasks against a scan or
+# fixity check; privacy opens and updates cases after the face pass or a regrouping.
+PROVENA_INVENTORY_LISTENERS = [
+    "governance.remediation.listeners.on_inventory_changed",
+    "governance.privacy.listeners.on_inventory_changed",
+]
 PROVENA_FACES = env_bool("PROVENA_FACES", True)
 PROVENA_FACE_MODEL = env_str("PROVENA_FACE_MODEL", "hog") or "hog"  # or "cnn" (slow on a CPU)
 if PROVENA_FACE_MODEL not in ("hog", "cnn"):

@@ -9,6 +9,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from governance.api.views import AuthTokenView
+from governance.privacy.views import images
+from reports.views import audit
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
@@ -26,12 +28,13 @@ urlpatterns = [
     ),
     path("api/token/", AuthTokenView.as_view(), name="api-token"),
     path("api/", include("reports.api.urls")),
-    path("", include("governance.audit_urls")),
+    path("audit/", audit.audit_log, name="audit-log"),
     path("api/", include("inventory.api.urls")),
     path("api/", include("governance.privacy.api.urls")),
     path("reports/", include("reports.urls")),
     path("privacy/", include("governance.privacy.urls")),
     path("api/", include("governance.remediation.api.urls")),
     path("remediation/", include("governance.remediation.urls")),
+    path("thumbnails/<int:pk>.jpg", images.thumbnail, name="thumbnail"),
     path("", include("inventory.urls")),
 ]

@@ -6,15 +6,10 @@ import logging
 
 from celery import shared_task
 
-from governance.models import User
 from inventory.models import Source
+from inventory.services.faces import faces_run
 from inventory.services.fixity import fixity_check
-from inventory.services.scan import (
-    ScanAlreadyRunning,
-    scan_batch_give_up,
-    scan_batch_run,
-    scan_run,
-)
+from inventory.services.scan import scan_batch_give_up, scan_batch_run, scan_source_run
 
 logger = logging.getLogger(__name__)
 _RETRY_SECONDS = 5
@@ -50,12 +45,7 @@ def scan_source(source_id: int, user_id: int | None = None) -> int | None:
     workers to do them, so run it where it does not hold the only worker (the pages start
     scans in a thread of the web process; cron jobs run `manage.py scan`).
     """
-    source = Source.objects.get(pk=source_id)
-    user = User.objects.filter(pk=user_id).first() if user_id else None
-    try:
-        return scan_run(source=source, started_by=user).pk
-    except ScanAlreadyRunning:
-        return None
+    return scan_source_run(source_id=source_id, user_id=user_id)
 
 
 @shared_task(acks_late=True)
@@ -86,6 +76,4 @@ def face_pass_batch(rendition_ids: list[int]) -> int:
 
     Idempotent: renditions already checked under the current settings are skipped.
     """
-    from inventory.services.faces import faces_run
-
     return faces_run(rendition_ids=rendition_ids).renditions

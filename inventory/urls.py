@@ -18,7 +18,6 @@ urlpatterns = [
     path("errors/", scans.scan_errors_overview, name="error-list"),
     path("review/", review.review_list, name="review-list"),
     path("review/<int:pk>/", review.review_detail, name="review-detail"),
-    path("thumbnails/<int:pk>.jpg", copies.thumbnail, name="thumbnail"),
     path("assets/", assets.asset_list, name="asset-list"),
     path("assets/import/", assets.catalogue_upload, name="catalogue-upload"),
     path("assets/<int:pk>/", assets.asset_detail, name="asset-detail"),

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from django.urls import path
 
-from reports import views
+from reports.views import reports
 
 urlpatterns = [
-    path("", views.report_list, name="report-list"),
-    path("verify/", views.report_verify, name="report-verify"),
-    path("<str:number>/", views.report_detail, name="report-detail"),
-    path("<str:number>/download/", views.report_download, name="report-download"),
+    path("", reports.report_list, name="report-list"),
+    path("verify/", reports.report_verify, name="report-verify"),
+    path("<str:number>/", reports.report_detail, name="report-detail"),
+    path("<str:number>/download/", reports.report_download, name="report-download"),
 ]

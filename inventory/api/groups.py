@@ -12,12 +12,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from governance.roles import is_organisation_wide
 from inventory.selectors.findings import findings_document
 from inventory.selectors.groups import duplicate_groups
-from inventory.selectors.visibility import (
-    is_organisation_wide,
-    sources_visible_to,
-)
+from inventory.selectors.visibility import sources_visible_to
 
 
 class GroupMemberSerializer(serializers.Serializer):

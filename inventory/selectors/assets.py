@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from governance.models import AuditEvent, User
+from governance.roles import is_organisation_wide
 from inventory.models import Asset, CatalogueNumber, Copy, Match, Rendition, Supersession
 from inventory.selectors.groups import (
     _MatchGraph,
@@ -17,7 +18,7 @@ from inventory.selectors.groups import (
     order_for_master,
     retired_rendition_ids,
 )
-from inventory.selectors.visibility import is_organisation_wide, sources_visible_to
+from inventory.selectors.visibility import sources_visible_to
 
 TIMELINE_LIMIT = 300
 

@@ -5,17 +5,8 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from governance.models import User
-from governance.roles import ORGANISATION_WIDE_ROLES
+from governance.roles import is_organisation_wide
 from inventory.models import Copy, Source
-
-
-def is_organisation_wide(*, user: User) -> bool:
-    """Return whether the user sees every department's sources."""
-    return bool(
-        user.is_superuser
-        or user.organisation_wide
-        or user.groups.filter(name__in=ORGANISATION_WIDE_ROLES).exists()
-    )
 
 
 def sources_visible_to(*, user: User) -> QuerySet[Source]:

@@ -8,22 +8,26 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from multiprocessing import get_context
-from pathlib import Path
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from governance.audit import EventSpec, audit_record_many
+from governance.chunks import chunked
 from governance.models import AuditEvent
 from inventory.imaging.faces import FacePolicy, FaceResult, examine_faces_batch, gps_position
 from inventory.models import Copy, Face, Rendition
+from inventory.storage.local import LocalStore
 
 logger = logging.getLogger(__name__)
 
 _BATCH = 16
 _CHUNK = 500
+
+FACE_PASS_TASK = "inventory.tasks.face_pass_batch"
 
 
 @dataclass(slots=True)
@@ -70,8 +74,10 @@ def _jobs(rendition_ids: list[int]) -> list[tuple[int, str]]:
         .order_by("rendition_id", "pk")
         .values_list("rendition_id", "source__root", "path")
     )
+    stores: dict[str, LocalStore] = {}
     for rendition_id, root, path in rows:
-        jobs.setdefault(rendition_id, str(Path(root) / path))
+        store = stores.setdefault(root, LocalStore(root))
+        jobs.setdefault(rendition_id, str(store.local_path(path)))
     return list(jobs.items())
 
 
@@ -185,7 +191,7 @@ def faces_run(
     if not pending:
         return outcome
     jobs = _jobs(pending)
-    batches = [jobs[i : i + _BATCH] for i in range(0, len(jobs), _BATCH)]
+    batches = [list(batch) for batch in chunked(jobs, _BATCH)]
     for results in _examine(batches, policy, workers or 1):
         events = faces_record(results=results, policy=policy)
         if events:
@@ -233,14 +239,13 @@ def faces_distribute(*, stale_seconds: float, poll_seconds: float = 0.5) -> Face
     Renditions left when the workers make no progress for stale_seconds are not an error:
     they stay unchecked and the next pass (or `manage.py face_pass`) takes them.
     """
-    from inventory.tasks import face_pass_batch
-
     started = time.perf_counter()
     policy = face_policy()
     pending = renditions_awaiting_faces(policy=policy)
     outcome = FacePassResult()
-    for start in range(0, len(pending), _BATCH):
-        face_pass_batch.delay(pending[start : start + _BATCH])
+    for batch in chunked(pending, _BATCH):
+        # Sent by name: the tasks module is an entry point over this one, never imported by it.
+        current_app.send_task(FACE_PASS_TASK, args=(list(batch),))
     remaining, last_change = len(pending), time.monotonic()
     while remaining:
         time.sleep(poll_seconds)

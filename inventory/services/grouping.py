@@ -6,7 +6,9 @@ from collections import Counter, defaultdict
 
 from django.db import transaction
 
+from governance.chunks import chunked
 from governance.models import User
+from inventory.events import ChangeKind, inventory_changed
 from inventory.models import Asset, Rendition
 from inventory.selectors.groups import regroup_edges
 from inventory.services.asset_upkeep import (
@@ -98,10 +100,8 @@ def assets_regroup(*, user: User | None = None) -> int:
                 moves[target].append(rid)
     moved = 0
     for target, rids in moves.items():
-        for start in range(0, len(rids), _CHUNK):
-            moved += Rendition.objects.filter(pk__in=rids[start : start + _CHUNK]).update(
-                asset_id=target
-            )
+        for chunk in chunked(rids, _CHUNK):
+            moved += Rendition.objects.filter(pk__in=chunk).update(asset_id=target)
     if moved:
         emptied = {a for a in current.values() if a is not None} - taken
         went: dict[int, Counter] = defaultdict(Counter)
@@ -116,7 +116,5 @@ def assets_regroup(*, user: User | None = None) -> int:
         Asset.objects.filter(pk__in=emptied).delete()
         assets_check_masters()
         # Privacy cases follow their photograph into the merged or split assets.
-        from governance.privacy.services.cases import privacy_cases_refresh
-
-        privacy_cases_refresh()
+        inventory_changed(kind=ChangeKind.ASSETS_REGROUPED, ids=sorted(moves))
     return moved

@@ -9,14 +9,12 @@ from django.db import close_old_connections, transaction
 
 from governance.models import User
 from inventory.models import Scan, Source
-from inventory.services.scan import ScanAlreadyRunning, scan_run
+from inventory.services.scan import ScanAlreadyRunning, scan_run, scan_source_run
 
 
 def _scan_in_thread(source_id: int, user_id: int | None) -> None:
-    from inventory.tasks import scan_source
-
     try:
-        scan_source(source_id, user_id)
+        scan_source_run(source_id=source_id, user_id=user_id)
     finally:
         close_old_connections()
 

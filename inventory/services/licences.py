@@ -12,10 +12,10 @@ from django.db import transaction
 
 from governance.audit import audit_record
 from governance.models import AuditEvent, Department, User
+from governance.roles import is_organisation_wide
 from inventory.models import Asset, Licence, LicenceAttachment, Source
 from inventory.selectors.assets import asset_source_id
 from inventory.selectors.licences import licence_writable_by
-from inventory.selectors.visibility import is_organisation_wide
 
 LICENCE_FIELDS = ("licensor", "reference", "permitted_uses", "start", "end", "cost", "currency")
 

@@ -14,6 +14,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from governance.audit import EventSpec, audit_record_many
+from governance.chunks import chunked
 from governance.models import AuditEvent
 from inventory.models import Copy, Match, Rendition
 from inventory.pairs.index import hex_distance, unpack_hashes
@@ -110,7 +111,7 @@ def _jobs(candidates, renditions: dict[int, Rendition], sizes: dict[int, int]) -
 
 
 def _verify(jobs: list[VerifyJob], workers: int):
-    chunks = [jobs[i : i + _VERIFY_CHUNK] for i in range(0, len(jobs), _VERIFY_CHUNK)]
+    chunks = [list(chunk) for chunk in chunked(jobs, _VERIFY_CHUNK)]
     if workers <= 1 or len(chunks) <= 1:
         for chunk in chunks:
             yield from verify_jobs(chunk)
@@ -125,9 +126,9 @@ def _source_ids(rendition_ids: set[int]) -> dict[int, int]:
     department scoping."""
     ids = sorted(rendition_ids)
     found: dict[int, int] = {}
-    for start in range(0, len(ids), _CHUNK):
+    for chunk in chunked(ids, _CHUNK):
         found.update(
-            Copy.objects.filter(rendition__in=ids[start : start + _CHUNK])
+            Copy.objects.filter(rendition__in=chunk)
             .values("rendition")
             .annotate(source=Min("source"))
             .values_list("rendition", "source")
@@ -215,8 +216,7 @@ def matching_run(*, workers: int | None = None) -> MatchingOutcome:
         since_pk = Match.objects.aggregate(top=Max("pk"))["top"] or 0
         Match.objects.bulk_create(new_matches, ignore_conflicts=True)
         _record_matched(new_matches, since_pk)
-        for start in range(0, len(new_ids), _CHUNK):
-            chunk = list(new_ids)[start : start + _CHUNK]
+        for chunk in chunked(list(new_ids), _CHUNK):
             Rendition.objects.filter(pk__in=chunk).update(matched_at=timezone.now())
         assets_regroup()
     return outcome

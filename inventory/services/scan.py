@@ -18,8 +18,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from datetime import timedelta
 from functools import partial
 from multiprocessing import get_context
-from pathlib import Path
 
+from celery import current_app
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Count, F, Q, Sum
@@ -27,6 +27,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from governance.audit import audit_record
+from governance.chunks import chunked
 from governance.database import CONNECTION_ERRORS
 from governance.models import AuditEvent, User
 from governance.version import VERSION
@@ -35,7 +36,7 @@ from inventory.models import Copy, Scan, ScanBatch, ScanError, Source
 from inventory.services.recording import scan_record_batch
 from inventory.services.scan_finish import scan_finish
 from inventory.services.scan_paths import thumbnail_dir
-from inventory.storage.walk import walk_tree
+from inventory.storage import store_for
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,8 @@ _BATCHES_PER_TRANSACTION = 500  # batch rows created (and queued) per commit
 _POLL_SECONDS = 1.0  # how often a waiting coordinator reads the progress
 # A batch taken this often without finishing is taken to crash its worker (a poison file).
 MAX_BATCH_ATTEMPTS = 5
+
+SCAN_BATCH_TASK = "inventory.tasks.scan_batch"
 
 
 class ScanAlreadyRunning(RuntimeError):
@@ -169,12 +172,12 @@ def scan_fail(*, scan: Scan, reason: str, status: str = Scan.Status.FAILED) -> S
 
 
 def _chunks(items: list, size: int = _CHUNK) -> Iterator[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+    for chunk in chunked(items, size):
+        yield list(chunk)
 
 
 def _batches(paths: list[str], size: int) -> list[list[str]]:
-    return [paths[start : start + size] for start in range(0, len(paths), size)]
+    return [list(chunk) for chunk in chunked(paths, size)]
 
 
 def _unlisted(path: str, folders: list[str]) -> bool:
@@ -236,14 +239,15 @@ def _record_walk(scan: Scan, source: Source, walk, known: dict) -> list[str]:
 
 
 def _check_root(source: Source, known: dict) -> None:
-    root = Path(source.root)
-    if not root.is_dir():
+    store = store_for(source)
+    root = store.location
+    if not store.is_reachable():
         raise SourceUnavailable(
             f"source root {root} is not reachable (deleted, or a share that is not mounted); "
             "the scan stopped and no copy was marked missing"
         )
     present = sum(1 for row in known.values() if row[3] == Copy.State.PRESENT)
-    if present and not any(root.iterdir()):
+    if present and store.is_empty():
         raise SourceUnavailable(
             f"source root {root} is empty but held {present} present copies at the last scan; "
             "is the share mounted? The scan stopped and no copy was marked missing"
@@ -271,12 +275,11 @@ def _examine_options(scan: Scan) -> dict:
 
 
 def _queue_batches(scan_id: int, indexes: list[int]) -> None:
-    from inventory.tasks import scan_batch
-
+    # Sent by name: the tasks module is an entry point over this one, never imported by it.
     try:
-        with scan_batch.app.producer_or_acquire() as producer:
+        with current_app.producer_or_acquire() as producer:
             for index in indexes:
-                scan_batch.apply_async((scan_id, index), producer=producer)
+                current_app.send_task(SCAN_BATCH_TASK, args=(scan_id, index), producer=producer)
     except KombuOperationalError as exc:
         raise BrokerUnavailable(
             f"cannot queue the scan's batches on CELERY_BROKER_URL ({str(exc).rstrip('.')}); "
@@ -296,8 +299,7 @@ def _create_batches(scan: Scan, paths: list[str], *, enqueue: bool) -> list[tupl
     if workers > 1:
         size = max(min(_MIN_SHARED_BATCH, size), min(size, -(-len(paths) // (workers * 16))))
     batches = list(enumerate(_batches(sorted(paths), size)))
-    for start in range(0, len(batches), _BATCHES_PER_TRANSACTION):
-        chunk = batches[start : start + _BATCHES_PER_TRANSACTION]
+    for chunk in chunked(batches, _BATCHES_PER_TRANSACTION):
         with transaction.atomic():
             ScanBatch.objects.bulk_create(
                 [ScanBatch(scan=scan, index=index, paths=batch) for index, batch in chunk]
@@ -322,7 +324,7 @@ def scan_prepare(*, scan: Scan, timings: dict, enqueue: bool = False) -> list[tu
         .iterator(chunk_size=10_000)
     }
     _check_root(source, known)
-    walk = walk_tree(source.root, settings.PROVENA_IMAGE_EXTENSIONS)
+    walk = store_for(source).walk(settings.PROVENA_IMAGE_EXTENSIONS)
     _check_root(source, known)  # an unmount during the walk must not look like deletions
     timings["walk_seconds"] = round(time.perf_counter() - started, 3)
     to_examine = _record_walk(scan, source, walk, known)
@@ -375,7 +377,7 @@ def _run_batches_here(
 ) -> None:
     """Examine the batches in a local process pool and record each as it arrives."""
     for index, examinations in _examine_in_pool(
-        scan.source.root, batches, workers, _examine_options(scan)
+        str(store_for(scan.source).local_root), batches, workers, _examine_options(scan)
     ):
         recorded = scan_record_batch(scan=scan, batch_index=index, examinations=examinations)
         if not recorded and not _still_running(scan):
@@ -419,6 +421,16 @@ def _await_batches(scan: Scan, progress: ProgressCallback | None) -> None:
         if now - last_change > limit:
             raise ScanStalled(_stalled_reason(scan, total, state, limit))
         time.sleep(_POLL_SECONDS)
+
+
+def scan_source_run(*, source_id: int, user_id: int | None) -> int | None:
+    """Scan a source by id (for a task or a thread); return the scan id, None if one is running."""
+    source = Source.objects.get(pk=source_id)
+    user = User.objects.filter(pk=user_id).first() if user_id else None
+    try:
+        return scan_run(source=source, started_by=user).pk
+    except ScanAlreadyRunning:
+        return None
 
 
 def _stalled_reason(scan: Scan, total: int, state: dict, waited: float) -> str:
@@ -541,7 +553,7 @@ def scan_batch_run(*, scan_id: int, batch_index: int) -> int:
         )
         return 0
     ScanBatch.objects.filter(pk=batch.pk).update(attempts=F("attempts") + 1, worker=_runner_name())
-    root = scan.source.root
+    root = str(store_for(scan.source).local_root)
     _check_root_here(root)
     examinations = examine_batch(root, batch.paths, **_examine_options(scan))
     _check_root_here(root)  # an unmount while reading must not record the files as unreadable

@@ -1,4 +1,4 @@
-"""Finish a scan: assets, near-duplicate matching, the face pass, privacy cases, figures."""
+"""Finish a scan: assets, near-duplicate matching, the face pass, then say what changed."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from governance.chunks import chunked
+from inventory.events import ChangeKind, inventory_changed
 from inventory.models import Asset, Copy, Rendition, Scan
 from inventory.selectors.groups import duplicate_groups
 from inventory.services.asset_upkeep import assets_check_masters
@@ -21,8 +23,7 @@ _CHUNK = 1000
 def renditions_assign_assets() -> int:
     """Give every rendition without an asset its own new asset; return how many."""
     orphans = list(Rendition.objects.filter(asset__isnull=True).only("pk"))
-    for start in range(0, len(orphans), _CHUNK):
-        chunk = orphans[start : start + _CHUNK]
+    for chunk in chunked(orphans, _CHUNK):
         assets = Asset.objects.bulk_create([Asset() for _ in chunk])
         for rendition, asset in zip(chunk, assets, strict=True):
             rendition.asset = asset
@@ -37,11 +38,6 @@ def scan_finish(*, scan: Scan, timings: dict, started: float) -> Scan:
     matching = matching_run(workers=scan.parameters.get("workers"))
     # Copies this scan found missing or changed may have been people's chosen masters.
     assets_check_masters()
-    # The scan is the evidence remediation tasks are verified by (imported here: remediation
-    # builds on the inventory, not the other way round).
-    from governance.remediation.services.tasks import remediation_tasks_verify
-
-    timings["remediation"] = remediation_tasks_verify(source=scan.source).as_dict()
     timings["matching_seconds"] = round(time.perf_counter() - finish_started, 3)
     timings["matching"] = {
         "new_renditions": matching.new_renditions,
@@ -64,11 +60,9 @@ def scan_finish(*, scan: Scan, timings: dict, started: float) -> Scan:
             "identifiable": face_pass.identifiable,
             "unreadable": face_pass.failed,
         }
-        # Imported here: the privacy app builds on the inventory, not the other way round.
-        from governance.privacy.services.cases import privacy_cases_refresh
-
-        cases = privacy_cases_refresh()
-        timings["privacy_cases"] = {"opened": cases.opened, "tasks": cases.tasks}
+    # Remediation verifies its tasks against this scan, privacy opens cases for the people
+    # found: the listeners the site names in PROVENA_INVENTORY_LISTENERS.
+    timings.update(inventory_changed(kind=ChangeKind.SCAN_FINISHED, ids=[scan.source_id]))
     groups = 0
     reclaimable = 0
     source_id = scan.source_id

@@ -1,17 +1,16 @@
-"""Copy pages and thumbnails."""
+"""Copy pages."""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from inventory.models import Copy, Rendition
 from inventory.selectors.groups import retired_rendition_ids, with_retired
 from inventory.selectors.visibility import copies_visible_to, sources_visible_to
-from inventory.services.scan import thumbnail_dir
 
 
 @login_required
@@ -68,40 +67,3 @@ def copy_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "inventory/copy_detail.html",
         {"copy": copy, "siblings": siblings, "retired": retired},
     )
-
-
-@login_required
-@permission_required("inventory.view_rendition", raise_exception=True)
-def thumbnail(request: HttpRequest, pk: int) -> FileResponse:
-    """Serve a rendition's thumbnail if the user may see one of its copies."""
-    rendition = get_object_or_404(Rendition, pk=pk)
-    if not copies_visible_to(user=request.user).filter(rendition=rendition).exists():
-        raise Http404("no such thumbnail")
-    if not rendition.thumbnail:
-        raise Http404("this rendition has no thumbnail")
-    path = (thumbnail_dir() / rendition.thumbnail).resolve()
-    if not path.is_relative_to(thumbnail_dir().resolve()) or not path.is_file():
-        raise Http404("thumbnail file is missing; rescan to regenerate it")
-    if rendition.identifiable_faces:
-        # Images of identifiable people: the legal role sees them (and each look is logged);
-        # everyone else sees the faces pixelated. Never cached: the answer depends on the role.
-        from governance.privacy.services.images import (
-            masked_thumbnail,
-            may_see_people,
-            personal_view_record,
-        )
-
-        if may_see_people(request.user):
-            personal_view_record(user=request.user, rendition=rendition, kind="thumbnail")
-            response = FileResponse(path.open("rb"), content_type="image/jpeg")
-        else:
-            response = HttpResponse(
-                masked_thumbnail(rendition=rendition, thumbnail=path), content_type="image/jpeg"
-            )
-        response["Cache-Control"] = "private, no-store"
-        return response
-    response = FileResponse(path.open("rb"), content_type="image/jpeg")
-    # Not face-checked yet: the next look may have to be blurred, so the browser must ask again.
-    checked = rendition.faces_checked_at is not None
-    response["Cache-Control"] = "private, max-age=3600" if checked else "private, no-store"
-    return response

@@ -10,8 +10,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from governance.models import Department
+from governance.roles import is_organisation_wide
 from inventory.selectors.licences import licence_exposures, licences_visible_to, today
-from inventory.selectors.visibility import is_organisation_wide, sources_visible_to
+from inventory.selectors.visibility import sources_visible_to
 from inventory.services.licences import licence_create
 
 

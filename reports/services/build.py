@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, close_old_connections, transaction
 from django.db.models import QuerySet
@@ -28,7 +29,7 @@ from governance.version import VERSION
 from inventory.models import Source
 from reports.models import Report
 from reports.rendering import findings_attachments, pdf_render, report_context, report_html
-from reports.selectors import ReportScope, ScopeError, report_data, scope_sources
+from reports.selectors.reports import ReportScope, ScopeError, report_data, scope_sources
 from reports.signing import (
     SigningCredentials,
     SigningError,
@@ -41,6 +42,8 @@ from reports.verification import signature_self_check
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[Report, str], None]
+
+REPORT_BUILD_TASK = "reports.tasks.report_build"
 
 
 class ReportRefused(ValueError):
@@ -283,11 +286,26 @@ def report_run(
     return report
 
 
-def _run_in_thread(report_id: int) -> None:
-    from reports.tasks import report_build as task
+def report_run_queued(*, report_id: int) -> str | None:
+    """Build a queued report by id (for a task or a thread); return its status.
 
+    A report that is gone returns None and a finished one is left as it is, so a repeated
+    or redelivered task changes nothing.
+    """
+    report = Report.objects.filter(pk=report_id).first()
+    if report is None:
+        return None
+    if report.status == Report.Status.FINISHED:
+        return report.status
     try:
-        task(report_id)
+        return report_run(report=report).status
+    except ReportFailed as exc:
+        return exc.report.status
+
+
+def _run_in_thread(report_id: int) -> None:
+    try:
+        report_run_queued(report_id=report_id)
     finally:
         close_old_connections()
 
@@ -295,9 +313,8 @@ def _run_in_thread(report_id: int) -> None:
 def report_launch(*, report: Report) -> None:
     """Run a queued report on Celery when a broker is set, else in a thread (or inline)."""
     if settings.CELERY_BROKER_URL:
-        from reports.tasks import report_build as task
-
-        transaction.on_commit(lambda: task.delay(report.pk))
+        # Sent by name: the tasks module is an entry point over this one, never imported by it.
+        transaction.on_commit(lambda: current_app.send_task(REPORT_BUILD_TASK, args=(report.pk,)))
     elif settings.PROVENA_BACKGROUND_REPORTS:
         thread = threading.Thread(
             target=_run_in_thread, args=(report.pk,), name=f"report-{report.number}", daemon=True

@@ -461,8 +461,8 @@ def test_audit_page_filters_by_event_type_and_object(role_users, scanned_archive
 
 
 def test_audit_page_shows_one_line_per_event_a_page_at_a_time(role_users, scanned_archive):
-    from governance.views import EVENTS_PER_PAGE
     from inventory.models import Match
+    from reports.views.audit import EVENTS_PER_PAGE
 
     total = AuditEvent.objects.count()
     assert total > EVENTS_PER_PAGE
@@ -496,9 +496,9 @@ def test_audit_page_shows_one_line_per_event_a_page_at_a_time(role_users, scanne
 
 
 def test_audit_page_of_a_long_log_verifies_when_asked(role_users, log, monkeypatch):
-    import governance.views
+    import reports.views.audit
 
-    monkeypatch.setattr(governance.views, "AUTO_VERIFY_LIMIT", 5)
+    monkeypatch.setattr(reports.views.audit, "AUTO_VERIFY_LIMIT", 5)
     client = Client()
     client.force_login(role_users["auditor"])
 

@@ -10,9 +10,9 @@ from governance.remediation.services.disposal import disposal_decide
 from governance.remediation.services.tasks import (
     TaskSpec,
     remediation_tasks_create,
-    remediation_tasks_verify,
     task_status_set,
 )
+from governance.remediation.services.verification import remediation_tasks_verify
 from inventory.models import Copy, Source
 from inventory.services.fixity import fixity_check
 from tests.remediation.conftest import rescan, task_on

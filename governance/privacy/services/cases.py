@@ -15,6 +15,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from governance.audit import EventSpec, audit_record, audit_record_many
+from governance.chunks import chunked
 from governance.models import AuditEvent, User
 from governance.privacy.models import (
     ConsentRecord,
@@ -29,6 +30,7 @@ from inventory.imaging.faces import load_upright
 from inventory.imaging.redaction import blur_faces
 from inventory.models import Copy, Rendition, Source
 from inventory.selectors.assets import asset_master
+from inventory.storage import store_for
 
 _CHUNK = 1000
 Outcome = PrivacyDecision.Outcome
@@ -51,11 +53,9 @@ def _today() -> date:
 def _holdings(asset_ids: list[int]) -> dict[int, tuple[int, bool]]:
     """Return asset id -> (present copies, whether any is in an external-facing source)."""
     found: dict[int, tuple[int, bool]] = {}
-    for start in range(0, len(asset_ids), _CHUNK):
+    for chunk in chunked(asset_ids, _CHUNK):
         rows = (
-            Copy.objects.filter(
-                state=Copy.State.PRESENT, rendition__asset_id__in=asset_ids[start : start + _CHUNK]
-            )
+            Copy.objects.filter(state=Copy.State.PRESENT, rendition__asset_id__in=chunk)
             .values("rendition__asset_id")
             .annotate(
                 n=Count("pk"),
@@ -262,7 +262,7 @@ def _redact(decision: PrivacyDecision, case: PrivacyCase) -> list[Redaction]:
         if copy is None:
             continue
         boxes = list(rendition.faces.values_list("left", "top", "width", "height"))
-        image, scale, _ = load_upright(Path(copy.source.root) / copy.path, 1_000_000)
+        image, scale, _ = load_upright(store_for(copy.source).local_path(copy.path), 1_000_000)
         redacted = blur_faces(image, boxes, scale=1 / scale)
         name = f"decision-{decision.pk}-rendition-{rendition.pk}.jpg"
         target = folder / name

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -20,8 +17,8 @@ from governance.models import AuditEvent, User
 from governance.remediation.models import RemediationTask, TaskChange
 from governance.remediation.policy import due_date_for, severity_for
 from governance.remediation.selectors.tasks import tasks_visible_to, today
-from inventory.models import Copy, Source
-from inventory.selectors.visibility import is_organisation_wide
+from governance.roles import is_organisation_wide
+from inventory.models import Copy
 
 Status = RemediationTask.Status
 Action = RemediationTask.Action
@@ -32,9 +29,6 @@ MANUAL_STEPS: dict[str, tuple[str, ...]] = {
     Status.IN_PROGRESS: (Status.OPEN, Status.DONE),
     Status.DONE: (Status.OPEN, Status.IN_PROGRESS),
 }
-_GONE = (Copy.State.MISSING, Copy.State.QUARANTINED, Copy.State.REMOVED)
-# Actions whose work changes the file in place (its bytes differ afterwards).
-_CHANGES = (Action.APPLY_REDACTION, Action.CORRECT_METADATA, Action.REPLACE_WITH_REFERENCE)
 
 
 @dataclass(frozen=True)
@@ -56,13 +50,14 @@ def origin_label(origin: models.Model) -> str:
     return label[:300]
 
 
-def _event(
+def task_event(
     task: RemediationTask,
     user: User | None,
     detail: dict[str, Any],
     outcome: str = AuditEvent.Outcome.SUCCESS,
     event_type: str = AuditEvent.EventType.REMEDIATED,
 ) -> EventSpec:
+    """Return the audit event for a change to one task (who, which copy, what changed)."""
     return EventSpec(
         event_type=event_type,
         object_type="remediation_task",
@@ -74,7 +69,7 @@ def _event(
     )
 
 
-def _change(
+def task_change(
     task: RemediationTask,
     *,
     to_status: str,
@@ -174,7 +169,7 @@ def remediation_tasks_create(
         ]
     )
     events = [
-        _event(
+        task_event(
             task,
             created_by,
             {
@@ -207,17 +202,14 @@ def _waive_superseded(
     )
     changes = []
     for task in stale:
-        changes.append(_change(task, to_status=Status.WAIVED, user=user, at=now, reason=reason))
+        changes.append(task_change(task, to_status=Status.WAIVED, user=user, at=now, reason=reason))
         task.waived_reason = reason
         task.waived_by = user
     RemediationTask.objects.bulk_update(
         stale, ["status", "status_changed_at", "waived_reason", "waived_by"]
     )
     TaskChange.objects.bulk_create(changes)
-    return [_event(task, user, {"status": Status.WAIVED, "reason": reason}) for task in stale]
-
-
-# --- people's changes ------------------------------------------------------------------------
+    return [task_event(task, user, {"status": Status.WAIVED, "reason": reason}) for task in stale]
 
 
 def _refuse_unless(user: User, permission: str, what: str) -> None:
@@ -264,11 +256,11 @@ def task_status_set(
         raise ValidationError(f"task {task.pk} cannot go from {task.status} to {status} by hand")
     now = timezone.now()
     previous = task.status
-    change = _change(task, to_status=status, user=user, at=now, reason=note.strip())
+    change = task_change(task, to_status=status, user=user, at=now, reason=note.strip())
     task.save(update_fields=["status", "status_changed_at"])
     change.save()
     audit_record_many(
-        [_event(task, user, {"status": status, "from": previous, "note": note.strip()})]
+        [task_event(task, user, {"status": status, "from": previous, "note": note.strip()})]
     )
     return task
 
@@ -323,7 +315,7 @@ def _record_field_changes(
         )
         for task, detail in changed
     ]
-    events = [_event(task, user, {label: detail, "reason": reason}) for task, detail in changed]
+    events = [task_event(task, user, {label: detail, "reason": reason}) for task, detail in changed]
     RemediationTask.objects.bulk_update([task for task, _ in changed], [field])
     TaskChange.objects.bulk_create(changes)
     audit_record_many(events)
@@ -366,160 +358,16 @@ def tasks_waive(*, tasks: list[RemediationTask], reason: str, user: User) -> int
     for task in tasks:
         if task.status in RemediationTask.CLOSED:
             raise ValidationError(f"task {task.pk} is already {task.status}")
-        changes.append(_change(task, to_status=Status.WAIVED, user=user, at=now, reason=reason))
+        changes.append(task_change(task, to_status=Status.WAIVED, user=user, at=now, reason=reason))
         task.waived_reason = reason
         task.waived_by = user
-        events.append(_event(task, user, {"status": Status.WAIVED, "reason": reason}))
+        events.append(task_event(task, user, {"status": Status.WAIVED, "reason": reason}))
     RemediationTask.objects.bulk_update(
         tasks, ["status", "status_changed_at", "waived_reason", "waived_by"]
     )
     TaskChange.objects.bulk_create(changes)
     audit_record_many(events)
     return len(tasks)
-
-
-# --- verification ----------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class VerifyResult:
-    """What checking a source's outstanding tasks against the inventory found."""
-
-    checked: int = 0
-    verified: list[int] = field(default_factory=list)
-    reopened: list[int] = field(default_factory=list)
-    skipped: str = ""  # why nothing was checked (the root is unreachable)
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the counts (for a scan's timings)."""
-        return {
-            "checked": self.checked,
-            "verified": len(self.verified),
-            "reopened": len(self.reopened),
-            "skipped": self.skipped,
-        }
-
-
-def _file_mode(path: Path) -> int | None:
-    try:
-        return os.lstat(path).st_mode
-    except OSError:
-        return None
-
-
-def _evidence(
-    task: RemediationTask, root: Path, latest_scan: int | None
-) -> tuple[bool, dict[str, Any]]:
-    """Return whether the inventory shows the work done as decided, and what it shows."""
-    copy = task.copy
-    mode = _file_mode(root / copy.path)
-    evidence: dict[str, Any] = {
-        "copy_state": copy.state,
-        "path": copy.path,
-        "last_seen_scan": copy.last_seen_scan_id,
-        "latest_scan": latest_scan,
-    }
-    if copy.fixity_checked_at is not None:
-        evidence["fixity_checked_at"] = copy.fixity_checked_at.isoformat()
-    # Gone means the inventory lost the copy and nothing sits at its path any more.
-    gone = copy.state in _GONE and mode is None
-    if gone:
-        evidence["finding"] = f"the copy is {copy.state} and nothing is at its path"
-        if copy.missing_since is not None:
-            evidence["missing_since"] = copy.missing_since.isoformat()
-        return True, evidence
-    if copy.state != Copy.State.PRESENT:
-        evidence["finding"] = f"the copy is {copy.state} but a file is at its path"
-        return False, evidence
-    if task.action in _CHANGES:
-        changed_by_scan = bool(copy.sha256) and copy.sha256 != task.sha256
-        changed_by_fixity = (
-            copy.fixity_ok is False
-            and copy.fixity_checked_at is not None
-            and copy.fixity_checked_at >= task.created_at
-        )
-        if changed_by_scan or changed_by_fixity:
-            evidence["finding"] = "the file changed since the decision"
-            evidence["sha256"] = copy.sha256
-            return True, evidence
-        evidence["finding"] = "the file is unchanged since the decision"
-        return False, evidence
-    if task.action == Action.RESTRICT_ACCESS:
-        if mode is not None and not mode & (stat.S_IROTH | stat.S_IWOTH):
-            evidence["finding"] = "the file grants no access to others"
-            evidence["mode"] = oct(stat.S_IMODE(mode))
-            return True, evidence
-        evidence["finding"] = "the file is still readable by others"
-        return False, evidence
-    evidence["finding"] = "the copy is still present at its path"
-    return False, evidence
-
-
-@transaction.atomic
-def remediation_tasks_verify(*, source: Source) -> VerifyResult:
-    """After a scan or fixity check: verify the source's tasks whose copy is gone or changed as
-    decided, and reopen the done ones whose copy is still there."""
-    result = VerifyResult()
-    tasks = list(
-        RemediationTask.objects.filter(copy__source=source, status__in=RemediationTask.OUTSTANDING)
-        .select_related("copy")
-        .select_for_update(of=("self",))
-        .order_by("pk")
-    )
-    if not tasks:
-        return result
-    root = Path(source.root)
-    if not root.is_dir():
-        # An unmounted share shows every file gone; that is no evidence of anything.
-        result.skipped = f"source root {root} is not reachable; no task was verified"
-        return result
-    now = timezone.now()
-    latest_scan = source.scans.order_by("-started_at", "-pk").values_list("pk", flat=True).first()
-    changes, events, saved = [], [], []
-    for task in tasks:
-        result.checked += 1
-        done, evidence = _evidence(task, root, latest_scan)
-        if done:
-            changes.append(
-                _change(
-                    task,
-                    to_status=Status.VERIFIED,
-                    user=None,
-                    at=now,
-                    reason=evidence["finding"],
-                    detail=evidence,
-                )
-            )
-            task.verified_at = now
-            task.evidence = evidence
-            saved.append(task)
-            result.verified.append(task.pk)
-            events.append(_event(task, None, {"status": Status.VERIFIED, "evidence": evidence}))
-        elif task.status == Status.DONE:
-            reason = f"reopened: {evidence['finding']}"
-            changes.append(
-                _change(
-                    task, to_status=Status.OPEN, user=None, at=now, reason=reason, detail=evidence
-                )
-            )
-            task.reopened += 1
-            task.evidence = evidence
-            saved.append(task)
-            result.reopened.append(task.pk)
-            events.append(
-                _event(
-                    task,
-                    None,
-                    {"status": Status.OPEN, "reopened": True, "evidence": evidence},
-                    outcome=AuditEvent.Outcome.WARNING,
-                )
-            )
-    RemediationTask.objects.bulk_update(
-        saved, ["status", "status_changed_at", "verified_at", "evidence", "reopened"]
-    )
-    TaskChange.objects.bulk_create(changes)
-    audit_record_many(events)
-    return result
 
 
 BULK_ACTIONS = ("assign", "reschedule", "waive")

@@ -24,7 +24,8 @@ from governance.remediation.selectors.tasks import (
     today,
 )
 from governance.remediation.services.tasks import MANUAL_STEPS, task_status_set, tasks_bulk
-from inventory.selectors.visibility import is_organisation_wide, sources_visible_to
+from governance.roles import is_organisation_wide
+from inventory.selectors.visibility import sources_visible_to
 
 TASKS_PER_PAGE = 50
 CSV_COLUMNS = (

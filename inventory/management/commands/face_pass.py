@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from governance.encryption import EncodingKeyMissing
-from governance.privacy.services.cases import privacy_cases_refresh
+from inventory.events import ChangeKind, inventory_changed
 from inventory.services.faces import faces_reclassify, faces_run
 
 
@@ -38,5 +38,8 @@ class Command(BaseCommand):
                 f"{result.identifiable} with identifiable people, {result.failed} unreadable, "
                 f"{result.seconds:.1f} s"
             )
-        cases = privacy_cases_refresh()
-        self.stdout.write(f"privacy cases: {cases.opened} opened, {cases.merged} merged")
+        # The privacy app listens (PROVENA_INVENTORY_LISTENERS) and opens or updates cases.
+        summary = inventory_changed(kind=ChangeKind.FACES_FOUND)
+        cases = summary.get("privacy_cases")
+        if cases is not None:
+            self.stdout.write(f"privacy cases: {cases['opened']} opened, {cases['merged']} merged")

@@ -13,7 +13,7 @@ from governance.formatting import si_bytes
 from inventory.selectors.visibility import sources_visible_to
 from reports.forms import ReportBuildForm, ReportVerifyForm
 from reports.models import Report
-from reports.selectors import report_visible_to, reports_visible_to
+from reports.selectors.reports import report_visible_to, reports_visible_to
 from reports.services import ReportRefused, report_build, report_path
 from reports.verification import NotAPdf, report_file_verify
 

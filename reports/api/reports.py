@@ -22,10 +22,10 @@ from reports.api.serializers import (
     VerificationSerializer,
 )
 from reports.models import Report
-from reports.selectors import reports_visible_to
+from reports.selectors.reports import reports_visible_to
 from reports.services import ReportRefused, report_build, report_path
 from reports.verification import NotAPdf, report_file_verify
-from reports.views import too_large_message
+from reports.views.reports import too_large_message
 
 NUMBER_PATTERN = r"PR-[0-9]{4}-[0-9]+"
 

@@ -14,9 +14,10 @@ from django.utils import timezone
 from governance.models import User
 from governance.privacy.selectors.cases import privacy_figures
 from governance.remediation.selectors.dashboard import remediation_figures
+from governance.roles import is_organisation_wide
 from inventory.models import Copy, Rendition, Scan, ScanError, Source
 from inventory.selectors.findings import findings_document
-from inventory.selectors.visibility import is_organisation_wide, sources_visible_to
+from inventory.selectors.visibility import sources_visible_to
 from reports.models import Report
 
 # The weakest tier of a group's members is the group's tier.

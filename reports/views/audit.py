@@ -1,4 +1,4 @@
-"""Pages over the governance records: the audit log."""
+"""The audit log page: events newest first, filtered, with the chain head verified."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from governance.audit import audit_events_visible_to, audit_head, audit_verify
+from governance.audit import audit_head, audit_verify
 from governance.models import AuditEvent
+from reports.selectors.audit import audit_events_visible_to
 
 EVENTS_PER_PAGE = 50
 # Up to this many events the page verifies the chain on every view (well under a second);

@@ -1,0 +1,31 @@
+"""The read-only API over the audit log, scoped like the audit log page."""
+
+from __future__ import annotations
+
+import django_filters
+from rest_framework import viewsets
+
+from governance.api.serializers import AuditEventSerializer
+from governance.models import AuditEvent
+from reports.selectors.audit import audit_events_visible_to
+
+
+class AuditEventFilter(django_filters.FilterSet):
+    seq_after = django_filters.NumberFilter(field_name="seq", lookup_expr="gt")
+
+    class Meta:
+        model = AuditEvent
+        fields = ["event_type", "object_type", "object_id", "outcome", "source_id"]
+
+
+class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
+    """The audit log, in chain order; nothing here (or anywhere) writes or changes an event."""
+
+    serializer_class = AuditEventSerializer
+    queryset = AuditEvent.objects.none()  # for the permission class; get_queryset scopes it
+    filterset_class = AuditEventFilter
+    ordering_fields = ["seq", "occurred_at"]
+    ordering = ["seq"]
+
+    def get_queryset(self):
+        return audit_events_visible_to(user=self.request.user).order_by("seq")
