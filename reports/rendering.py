@@ -12,7 +12,6 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.apps import apps
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -187,16 +186,6 @@ def _software_versions() -> dict[str, str]:
     return versions
 
 
-def capabilities() -> dict[str, bool]:
-    """Return what this installation detects; reports say plainly what it does not yet."""
-    return {
-        "near_duplicates": apps.all_models["inventory"].get("match") is not None,
-        # Flipped by the issues that add them: face detection, decisions and remediation.
-        "personal_data": False,
-        "remediation": False,
-    }
-
-
 def report_context(
     *,
     report: Report,
@@ -249,7 +238,6 @@ def report_context(
         "max_groups": settings.PROVENA_REPORT_MAX_GROUPS,
         "max_errors": settings.PROVENA_REPORT_MAX_ERRORS,
         "signing_subject": signing_subject,
-        "capabilities": capabilities(),
         "attachments": [ATTACHMENT_JSON, ATTACHMENT_CSV],
     }
 

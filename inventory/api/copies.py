@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import django_filters
 from rest_framework import serializers, viewsets
 
 from inventory.models import Copy, Rendition
+from inventory.selectors.copies import CopyFilter
 from inventory.selectors.groups import with_retired
 from inventory.selectors.visibility import (
     copies_visible_to,
@@ -63,20 +63,6 @@ class CopySerializer(serializers.ModelSerializer):
     def get_retired(self, copy: Copy) -> bool:
         """Return whether a newer version of the photograph supersedes this copy's rendition."""
         return bool(getattr(copy, "retired", False))
-
-
-class CopyFilter(django_filters.FilterSet):
-    source = django_filters.CharFilter(field_name="source__name")
-    path = django_filters.CharFilter(field_name="path", lookup_expr="icontains")
-    format = django_filters.CharFilter(field_name="rendition__format", lookup_expr="iexact")
-    has_problem = django_filters.BooleanFilter(method="filter_problem")
-
-    class Meta:
-        model = Copy
-        fields = ["source", "state", "sha256", "path", "format"]
-
-    def filter_problem(self, queryset, name: str, value: bool):
-        return queryset.exclude(problem="") if value else queryset.filter(problem="")
 
 
 class CopyViewSet(viewsets.ReadOnlyModelViewSet):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from inventory.models import Copy, Rendition
+from inventory.selectors.copies import CopyFilter
 from inventory.selectors.groups import retired_rendition_ids, with_retired
 from inventory.selectors.visibility import copies_visible_to, sources_visible_to
 
@@ -19,16 +19,7 @@ def copy_list(request: HttpRequest) -> HttpResponse:
     sources = sources_visible_to(user=request.user)
     copies = with_retired(copies_visible_to(user=request.user)).order_by("source__name", "path")
     params = request.GET
-    if params.get("source"):
-        copies = copies.filter(source__name=params["source"])
-    if params.get("state"):
-        copies = copies.filter(state=params["state"])
-    if params.get("format"):
-        copies = copies.filter(rendition__format__iexact=params["format"])
-    if params.get("q"):
-        copies = copies.filter(Q(path__icontains=params["q"]) | Q(sha256=params["q"].lower()))
-    if params.get("problems") == "1":
-        copies = copies.exclude(problem="")
+    copies = CopyFilter(params, queryset=copies).qs
     page = Paginator(copies, 50).get_page(params.get("page"))
     query = params.copy()
     query.pop("page", None)

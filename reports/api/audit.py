@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import django_filters
 from rest_framework import viewsets
 
 from governance.api.serializers import AuditEventSerializer
 from governance.models import AuditEvent
-from reports.selectors.audit import audit_events_visible_to
-
-
-class AuditEventFilter(django_filters.FilterSet):
-    seq_after = django_filters.NumberFilter(field_name="seq", lookup_expr="gt")
-
-    class Meta:
-        model = AuditEvent
-        fields = ["event_type", "object_type", "object_id", "outcome", "source_id"]
+from reports.selectors.audit import AuditEventFilter, audit_events_visible_to
 
 
 class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import django_filters
 from django.db.models import Q, QuerySet
 
 from governance.models import AuditEvent, User
@@ -17,3 +18,13 @@ def audit_events_visible_to(*, user: User) -> QuerySet[AuditEvent]:
         return events
     visible = sources_visible_to(user=user).values("pk")
     return events.filter(Q(source_id__in=visible) | Q(agent_user=user))
+
+
+class AuditEventFilter(django_filters.FilterSet):
+    """The filters of the audit log, used by `/audit/` and `/api/audit-events/` alike."""
+
+    seq_after = django_filters.NumberFilter(field_name="seq", lookup_expr="gt")
+
+    class Meta:
+        model = AuditEvent
+        fields = ["event_type", "object_type", "object_id", "outcome", "source_id"]

@@ -6,7 +6,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.apps import apps
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
@@ -15,7 +14,7 @@ from governance.models import User
 from governance.privacy.selectors.cases import privacy_figures
 from governance.remediation.selectors.dashboard import remediation_figures
 from governance.roles import is_organisation_wide
-from inventory.models import Copy, Rendition, Scan, ScanError, Source
+from inventory.models import Copy, Match, Rendition, Scan, ScanError, Source
 from inventory.selectors.findings import findings_document
 from inventory.selectors.visibility import sources_visible_to
 from reports.models import Report
@@ -438,26 +437,18 @@ def report_data(*, sources: QuerySet[Source], scope: ReportScope) -> ReportData:
     )
 
 
-def match_reviews(*, sources: QuerySet[Source]) -> dict[str, int] | None:
-    """Count near-duplicate matches touching the sources by review status (None: no matching)."""
-    match = apps.all_models["inventory"].get("match")
-    if match is None:
-        return None
+def match_reviews(*, sources: QuerySet[Source]) -> dict[str, int]:
+    """Count the near-duplicate matches touching the sources, by review status."""
     renditions = Copy.objects.filter(
         source__in=sources, state=Copy.State.PRESENT, rendition__isnull=False
     ).values("rendition_id")
     counts = dict(
-        match.objects.filter(Q(rendition_a__in=renditions) | Q(rendition_b__in=renditions))
+        Match.objects.filter(Q(rendition_a__in=renditions) | Q(rendition_b__in=renditions))
         .order_by()
         .values_list("status")
         .annotate(n=Count("id"))
     )
     return {status: counts.get(status, 0) for status in ("proposed", "confirmed", "rejected")}
-
-
-def groups_touching(*, data: ReportData, source_names: set[str]) -> list[GroupRow]:
-    """Return the listed groups that hold a copy in one of the named sources."""
-    return [g for g in data.largest_groups if source_names & set(g.sources)]
 
 
 def registry_certificates() -> list[str]:

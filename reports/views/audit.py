@@ -9,7 +9,7 @@ from django.shortcuts import render
 
 from governance.audit import audit_head, audit_verify
 from governance.models import AuditEvent
-from reports.selectors.audit import audit_events_visible_to
+from reports.selectors.audit import AuditEventFilter, audit_events_visible_to
 
 EVENTS_PER_PAGE = 50
 # Up to this many events the page verifies the chain on every view (well under a second);
@@ -24,15 +24,9 @@ OBJECT_TYPES = ("source", "scan", "copy", "rendition", "asset", "match", "licenc
 def audit_log(request: HttpRequest) -> HttpResponse:
     """List audit events newest first, filtered, with the chain head and its verification."""
     params = request.GET
-    events = audit_events_visible_to(user=request.user).order_by("-seq")
-    if params.get("event_type"):
-        events = events.filter(event_type=params["event_type"])
-    if params.get("object_type"):
-        events = events.filter(object_type=params["object_type"])
-    if params.get("object_id"):
-        events = events.filter(object_id=params["object_id"])
-    if params.get("outcome"):
-        events = events.filter(outcome=params["outcome"])
+    events = AuditEventFilter(
+        params, queryset=audit_events_visible_to(user=request.user).order_by("-seq")
+    ).qs
     page = Paginator(events, EVENTS_PER_PAGE).get_page(params.get("page"))
     head = audit_head()
     verification = None

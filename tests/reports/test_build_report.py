@@ -12,7 +12,6 @@ from governance.models import AuditEvent
 from inventory.models import Copy, Source
 from inventory.selectors.sources import current_errors
 from reports.models import Report
-from reports.rendering import capabilities
 from reports.services import report_path
 from tests.reports.helpers import build, pdf_text
 
@@ -81,10 +80,8 @@ def test_audit_report_states_methods_limits_and_costs(scanned_archive, tmp_path:
     assert "SHA-256 of the file's bytes" in text
     assert "pixel identity" in text
     assert "Crops are treated as distinct works" in text
-    if capabilities()["near_duplicates"]:
-        assert "Near-duplicates are proposed, not decided" in text
-    else:
-        assert "Near-duplicates are not yet detected" in text
+    assert "Near-duplicates are proposed, not decided" in text
+    assert "not part of this version" not in text
     assert "per GB-month" in text
     # The scan errors of the sample archive's bad files are listed with their reasons.
     errors = list(current_errors(sources=Source.objects.all()))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime
 
 from django.contrib.contenttypes.models import ContentType
@@ -29,11 +29,6 @@ def tasks_visible_to(*, user: User) -> QuerySet[RemediationTask]:
     return RemediationTask.objects.filter(
         copy__source__in=sources_visible_to(user=user)
     ).select_related("copy__source", "department", "owner", "waived_by")
-
-
-def task_visible_to(*, user: User, task: RemediationTask) -> bool:
-    """Return whether the user may see (and so act on) this task."""
-    return tasks_visible_to(user=user).filter(pk=task.pk).exists()
 
 
 def today(now: datetime | None = None) -> date:
@@ -102,11 +97,6 @@ def tasks_for_origin(*, origin: models.Model) -> QuerySet[RemediationTask]:
     return RemediationTask.objects.filter(
         origin_type=ContentType.objects.get_for_model(origin), origin_id=origin.pk
     )
-
-
-def tasks_on_copies(*, copy_ids: Iterable[int]) -> QuerySet[RemediationTask]:
-    """Return the tasks on any of the copies."""
-    return RemediationTask.objects.filter(copy_id__in=list(copy_ids))
 
 
 def search_text(tasks: QuerySet[RemediationTask], text: str) -> QuerySet[RemediationTask]:
