@@ -1,4 +1,9 @@
-"""The inventory: sources, scans, copies, renditions and assets (see DESIGN.md, glossary)."""
+"""The inventory: sources, scans, copies, renditions and assets (see DESIGN.md, glossary).
+
+One module on purpose, though it is longer than the others: these models are one schema
+with foreign keys running both ways (a copy's rendition, a rendition's asset, an asset's
+master copy), read together in every query, and Django's migrations name them by app.
+"""
 
 from __future__ import annotations
 

@@ -48,10 +48,10 @@ from governance.privacy.models import (
     ResponsePack,
 )
 from governance.privacy.services.cases import privacy_cases_refresh
+from governance.privacy.services.reference_photos import reference_photo_add
 from governance.privacy.services.requests import (
     access_request_create,
     access_request_search,
-    reference_photo_add,
     request_candidate_decide,
 )
 from governance.privacy.services.response_packs import response_pack_build

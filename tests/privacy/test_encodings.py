@@ -15,11 +15,8 @@ from django.utils import timezone
 
 from governance.encryption import encoding_decrypt
 from governance.privacy.models import DataAccessRequest, ReferencePhoto
-from governance.privacy.services.requests import (
-    access_request_create,
-    access_request_search,
-    reference_photo_add,
-)
+from governance.privacy.services.reference_photos import reference_photo_add
+from governance.privacy.services.requests import access_request_create, access_request_search
 from inventory.imaging.faces import FacePolicy, examine_faces
 from inventory.models import Asset, Copy, Face
 from inventory.sample_archive import PHOTOS_DIR

@@ -27,11 +27,13 @@ from governance.privacy.models import (
     ReferencePhoto,
     ResponsePack,
 )
+from governance.privacy.services.reference_photos import (
+    reference_photo_add,
+    reference_photo_choose_face,
+)
 from governance.privacy.services.requests import (
     access_request_create,
     access_request_search,
-    reference_photo_add,
-    reference_photo_choose_face,
     request_candidate_decide,
 )
 from governance.privacy.services.response_packs import response_pack_build

@@ -37,11 +37,13 @@ from governance.privacy.selectors.requests import (
     days_left as request_days_left,
 )
 from governance.privacy.services.images import personal_view_record
+from governance.privacy.services.reference_photos import (
+    reference_photo_add,
+    reference_photo_choose_face,
+)
 from governance.privacy.services.requests import (
     access_request_create,
     access_request_search,
-    reference_photo_add,
-    reference_photo_choose_face,
     request_candidate_decide,
 )
 from governance.privacy.services.response_packs import response_pack_build

@@ -33,6 +33,10 @@ from governance.privacy.selectors.requests import (
     response_pack_file,
 )
 from governance.privacy.services.images import personal_view_record
+from governance.privacy.services.reference_photos import (
+    reference_photo_add,
+    reference_photo_choose_face,
+)
 from governance.privacy.services.request_images import (
     ImageUnavailable,
     candidate_face_jpeg,
@@ -43,8 +47,6 @@ from governance.privacy.services.requests import (
     access_request_create,
     access_request_search,
     no_encodings_message,
-    reference_photo_add,
-    reference_photo_choose_face,
     request_candidate_decide,
 )
 from governance.privacy.services.response_packs import response_pack_build
