@@ -14,6 +14,8 @@ import stat
 from pathlib import Path
 from typing import Any
 
+from governance.files import append_line, free_bytes, is_storage_failure, storage_problem
+
 MANIFEST_NAME = "manifest.jsonl"
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
 
@@ -69,10 +71,21 @@ def move_verified(src: Path, dest: Path, *, sha256: str) -> str:
         if exc.errno != errno.EXDEV:
             raise
         part = dest.with_name(dest.name + ".part")
-        shutil.copy2(src, part, follow_symlinks=False)
-        with part.open("rb") as fh:
-            os.fsync(fh.fileno())
-        if file_sha256(part) != sha256:
+        try:
+            shutil.copy2(src, part, follow_symlinks=False)
+            with part.open("rb") as fh:
+                os.fsync(fh.fileno())
+            verified = file_sha256(part) == sha256
+        except OSError as copy_exc:
+            part.unlink(missing_ok=True)
+            if not is_storage_failure(copy_exc):
+                raise
+            raise MoveRefused(
+                f"the quarantine folder {dest.parent} is {storage_problem(copy_exc)} "
+                f"({free_bytes(dest.parent):,} bytes free, the file needs "
+                f"{src.stat().st_size:,}); {src} was kept where it was"
+            ) from copy_exc
+        if not verified:
             part.unlink()
             raise MoveRefused(f"the copy at {dest} did not verify; {src} was kept") from exc
         part.replace(dest)
@@ -88,12 +101,8 @@ def move_verified(src: Path, dest: Path, *, sha256: str) -> str:
 
 def manifest_append(root: Path, entry: dict[str, Any]) -> None:
     """Append one JSON line to the quarantine root's manifest and flush it to disk."""
-    root.mkdir(parents=True, exist_ok=True)
-    line = json.dumps(entry, sort_keys=True, ensure_ascii=True) + "\n"
-    with (root / MANIFEST_NAME).open("a", encoding="ascii") as fh:
-        fh.write(line)
-        fh.flush()
-        os.fsync(fh.fileno())
+    # Whole lines only: an append the disk cannot take leaves the manifest as it was.
+    append_line(root / MANIFEST_NAME, json.dumps(entry, sort_keys=True, ensure_ascii=True))
 
 
 def manifest_read(root: Path) -> list[dict[str, Any]]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -24,6 +23,7 @@ from django.db.models.functions import Length
 from django.utils import timezone
 
 from governance.audit import audit_head, audit_record
+from governance.files import write_bytes_atomic
 from governance.models import User
 from governance.version import VERSION
 from inventory.models import Source
@@ -156,21 +156,6 @@ def _progress(report: Report, percent: int, stage: str, progress: Progress | Non
         progress(report, stage)
 
 
-def _write_atomically(target: Path, data: bytes) -> None:
-    """Write the file beside its final name and rename it: never a half-written report."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.part")
-    try:
-        with partial.open("wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        partial.replace(target)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-
-
 def report_run(
     *,
     report: Report,
@@ -231,7 +216,7 @@ def report_run(
             mark = lap("sign_seconds", mark)
         _progress(report, 95, "storing", progress)
         report.file = report.file_name
-        _write_atomically(report_path(report), pdf)
+        write_bytes_atomic(report_path(report), pdf)  # never a half-written report
         lap("store_seconds", mark)
         timings["total_seconds"] = round(time.perf_counter() - started, 3)
         report.status = Report.Status.FINISHED

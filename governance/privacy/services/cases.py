@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from governance.audit import EventSpec, audit_record, audit_record_many
 from governance.chunks import chunked
+from governance.files import atomic_write
 from governance.models import AuditEvent, User
 from governance.privacy.models import (
     ConsentRecord,
@@ -266,7 +267,8 @@ def _redact(decision: PrivacyDecision, case: PrivacyCase) -> list[Redaction]:
         redacted = blur_faces(image, boxes, scale=1 / scale)
         name = f"decision-{decision.pk}-rendition-{rendition.pk}.jpg"
         target = folder / name
-        redacted.save(target, "JPEG", quality=90)
+        with atomic_write(target) as handle:
+            redacted.save(handle, "JPEG", quality=90)
         digest = hashlib.sha256(target.read_bytes()).hexdigest()
         made.append(
             Redaction.objects.create(

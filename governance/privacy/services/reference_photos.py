@@ -18,6 +18,7 @@ from PIL import Image, UnidentifiedImageError
 from governance.encryption import (
     encoding_encrypt,
 )
+from governance.files import write_bytes_atomic
 from governance.models import AuditEvent, User
 from governance.privacy.models import (
     DataAccessRequest,
@@ -158,11 +159,7 @@ def reference_photo_add(
         encoding=_encrypted_encoding(image, boxes[0]) if len(boxes) == 1 else None,
         uploaded_by=uploaded_by,
     )
-    target = Path(settings.PROVENA_MEDIA_ROOT) / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".part")
-    partial.write_bytes(data)
-    partial.replace(target)
+    write_bytes_atomic(Path(settings.PROVENA_MEDIA_ROOT) / relative, data)
     audit_step(
         AuditEvent.EventType.ACCESS_REQUEST_PHOTO,
         request,

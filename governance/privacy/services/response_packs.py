@@ -13,6 +13,7 @@ import io
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import BinaryIO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -20,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image
 
+from governance.files import atomic_write
 from governance.models import AuditEvent, User
 from governance.privacy.models import DataAccessRequest, ResponsePack
 from governance.privacy.services.requests import MEDIA_FOLDER, audit_step, check_open, check_worker
@@ -102,7 +104,7 @@ def _readme(request: DataAccessRequest, rows: int, images: int, problems: list[s
 
 
 def _write_pack(
-    path: Path,
+    path: BinaryIO,
     request: DataAccessRequest,
     renditions: Iterable[Rendition],
     subject_faces: dict[int, set[int]],
@@ -180,14 +182,8 @@ def response_pack_build(*, request: DataAccessRequest, user: User) -> ResponsePa
     number = request.response_packs.count() + 1
     relative = f"{MEDIA_FOLDER}/{request.pk}/response-{request.pk}-{number}.zip"
     target = Path(settings.PROVENA_MEDIA_ROOT) / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".part")
-    try:
+    with atomic_write(target) as partial:
         rows, images, problems = _write_pack(partial, request, renditions, subject_faces)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    partial.replace(target)
     digest = hashlib.sha256(target.read_bytes()).hexdigest()
     response = ResponsePack.objects.create(
         request=request,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from governance.files import write_text_atomic
 from inventory.models import Source
 from inventory.selectors.findings import findings_csv, findings_document
 
@@ -35,10 +36,8 @@ class Command(BaseCommand):
             text = findings_csv(document)
         if options["output"]:
             target = Path(options["output"])
-            tmp = target.with_name(target.name + ".part")
             try:
-                tmp.write_text(text, encoding="utf-8")
-                tmp.replace(target)
+                write_text_atomic(target, text, create_folder=False)
             except OSError as exc:
                 raise CommandError(f"cannot write {target}: {exc.strerror}") from exc
             self.stderr.write(f"wrote {len(document['groups'])} groups to {target}")

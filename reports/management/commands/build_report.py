@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from governance.files import copy_atomic
 from governance.formatting import si_bytes
 from reports.models import Report
 from reports.services import ReportFailed, ReportRefused, report_build, report_path
@@ -76,12 +76,9 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         except ReportFailed as exc:
             raise CommandError(f"report {exc.report.number} failed: {exc}") from exc
-        partial = output.with_name(f".{output.name}.part")
         try:
-            shutil.copyfile(report_path(report), partial)
-            partial.replace(output)
+            copy_atomic(report_path(report), output, create_folder=False)
         except OSError as exc:
-            partial.unlink(missing_ok=True)
             raise CommandError(
                 f"report {report.number} was built but {output} cannot be written: {exc.strerror}"
             ) from exc

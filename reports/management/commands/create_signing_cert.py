@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import getpass
-import os
 import sys
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from governance.files import write_bytes_atomic
 from reports.signing import new_password, signing_certificate_create
 
 
@@ -70,14 +70,10 @@ class Command(BaseCommand):
             password=password,
             days=options["days"],
         )
-        partial = output.with_name(f".{output.name}.part")
         try:
-            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            partial.replace(output)
+            # A private key: readable by its owner only.
+            write_bytes_atomic(output, data, mode=0o600, create_folder=False)
         except OSError as exc:
-            partial.unlink(missing_ok=True)
             raise CommandError(f"cannot write {output}: {exc.strerror}") from exc
         self.stdout.write(
             f"wrote {output}: self-signed RSA 3072 certificate CN={common_name}, "
