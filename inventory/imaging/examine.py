@@ -24,7 +24,7 @@ from inventory.imaging.decode import (
 from inventory.imaging.fingerprints import Fingerprints, compute_fingerprints, to_hex
 from inventory.imaging.metadata import clean_text, read_metadata
 from inventory.imaging.reading import LINK_MESSAGE, FileContent, Unusable, read_stable
-from inventory.imaging.thumbnails import write_thumbnail
+from inventory.imaging.thumbnails import MediaWriteFailed, write_thumbnail
 
 IMAGE_EXTENSIONS: frozenset[str] = frozenset(
     {".jpg", ".jpeg", ".jpe", ".png", ".tif", ".tiff", ".webp", ".gif", ".bmp"}
@@ -176,6 +176,8 @@ def _examine_file(
         facts = _examine_image(path, content, thumbnail_dir, max_pixels, thumbnail_size)
     except Unusable as exc:
         error = str(exc)
+    except MediaWriteFailed:
+        raise
     except Exception as exc:  # noqa: BLE001 - any failure of one file is reported, not raised
         error = _describe_image_error(exc, content, max_pixels)
     return Examination(rel_path, content.size, content.mtime_ns, content.sha256, error, facts)

@@ -2,29 +2,49 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
+import io
 from pathlib import Path
 
 from PIL import Image
 
+from governance.files import free_bytes, is_storage_failure, storage_problem, write_bytes_atomic
+
+
+class MediaWriteFailed(Exception):
+    """The media root's volume refused a thumbnail: full, over quota or failing.
+
+    Not one file's problem but the scan's, so it is raised past the per-file error handling.
+    """
+
+    def __init__(self, folder: str, free: int, needed: int, problem: str) -> None:
+        super().__init__(folder, free, needed, problem)  # the args rebuild it across processes
+        self.folder, self.free, self.needed, self.problem = folder, free, needed, problem
+
+    def __str__(self) -> str:
+        return f"media root {self.problem}: {self.free} bytes free at {self.folder}"
+
 
 def write_thumbnail(display: Image.Image, thumbnail_dir: Path, pixel_hash: str, size: int) -> str:
-    """Write a JPEG thumbnail once per pixel hash, atomically, and return its relative name."""
+    """Write a JPEG thumbnail once per pixel hash, atomically, and return its relative name.
+
+    Raises MediaWriteFailed when the media root's volume cannot take it (full, over quota,
+    failing): that stops the scan, where a bad file would only be noted.
+    """
     name = f"{pixel_hash[:2]}/{pixel_hash}.jpg"
     target = thumbnail_dir / name
     if target.exists():
         return name
-    target.parent.mkdir(parents=True, exist_ok=True)
-    thumb = thumbnail_of(display, size)
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".tmp")
+    buffer = io.BytesIO()
+    thumbnail_of(display, size).save(buffer, "JPEG", quality=80)  # RGB or L: displayable
+    data = buffer.getvalue()
     try:
-        os.fchmod(fd, 0o644)  # mkstemp's 0600 would hide thumbnails from the web server
-        with os.fdopen(fd, "wb") as fh:
-            thumb.save(fh, "JPEG", quality=80)  # RGB or L: the decode made it displayable
-        Path(tmp_name).replace(target)  # atomic: concurrent workers never see half a file
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
+        # Atomic: concurrent workers, and a disk that fills, never leave half a file there.
+        write_bytes_atomic(target, data)
+    except OSError as exc:
+        if is_storage_failure(exc):
+            raise MediaWriteFailed(
+                str(thumbnail_dir), free_bytes(thumbnail_dir), len(data), storage_problem(exc)
+            ) from exc
         raise
     return name
 

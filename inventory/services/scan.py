@@ -32,6 +32,7 @@ from governance.database import CONNECTION_ERRORS
 from governance.models import AuditEvent, User
 from governance.version import VERSION
 from inventory.imaging.examine import Examination, examine_batch
+from inventory.imaging.thumbnails import MediaWriteFailed
 from inventory.models import Copy, Scan, ScanBatch, ScanError, Source
 from inventory.services.recording import scan_record_batch
 from inventory.services.scan_finish import scan_finish
@@ -332,6 +333,20 @@ def scan_prepare(*, scan: Scan, timings: dict, enqueue: bool = False) -> list[tu
     return _create_batches(scan, to_examine, enqueue=enqueue)
 
 
+def media_failure_reason(*, scan: Scan, failure: MediaWriteFailed) -> str:
+    """Say that the media root cannot take the scan's thumbnails, how far off, what to do."""
+    scan.refresh_from_db(fields=["files_to_examine", "files_examined"])
+    left = max(scan.files_to_examine - scan.files_examined, 1)
+    # One thumbnail of this size per file still to examine: copies share theirs, so "about".
+    needed = failure.needed * left
+    return (
+        f"media root {failure.problem}: {failure.free:,} bytes free, needs about {needed:,} "
+        f"for the thumbnails of {left:,} files still to examine ({failure.folder}). Free space "
+        "there or set PROVENA_MEDIA_ROOT to a larger volume, then scan again; files already "
+        "recorded are not read again"
+    )
+
+
 def _still_running(scan: Scan) -> bool:
     return Scan.objects.filter(pk=scan.pk, status=Scan.Status.RUNNING).exists()
 
@@ -355,21 +370,26 @@ def _examine_in_pool(
     # spawn, not fork: this process may hold database connections and threads.
     with ProcessPoolExecutor(max_workers=helpers, mp_context=get_context("spawn")) as pool:
         pending: dict[Future, int] = {}
-        while queue or pending:
-            # Two batches ahead keeps a helper busy; near the end one, so that this process
-            # is not left waiting for a helper's queue when nothing is left to share.
-            ahead = 2 if len(queue) > helpers * 2 else 1
-            while queue and len(pending) < helpers * ahead:
-                index, paths = queue.pop()
-                pending[pool.submit(examine_batch, root, paths, **options)] = index
-            finished = [future for future in pending if future.done()]
-            if not finished and not queue:
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                yield pending.pop(future), future.result()
-            if queue and not finished:
-                index, paths = queue.pop()
-                yield index, examine_batch(root, paths, **options)
+        try:
+            while queue or pending:
+                # Two batches ahead keeps a helper busy; near the end one, so that this process
+                # is not left waiting for a helper's queue when nothing is left to share.
+                ahead = 2 if len(queue) > helpers * 2 else 1
+                while queue and len(pending) < helpers * ahead:
+                    index, paths = queue.pop()
+                    pending[pool.submit(examine_batch, root, paths, **options)] = index
+                finished = [future for future in pending if future.done()]
+                if not finished and not queue:
+                    finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    yield pending.pop(future), future.result()
+                if queue and not finished:
+                    index, paths = queue.pop()
+                    yield index, examine_batch(root, paths, **options)
+        except BaseException:
+            # A full media root (or the user's ^C) stops the scan: start no further batches.
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
 
 
 def _run_batches_here(
@@ -482,13 +502,18 @@ def scan_run(
         _check_root(source, {})
     except (SourceUnavailable, ScanStalled, BrokerUnavailable) as exc:
         return scan_fail(scan=scan, reason=str(exc))
+    except MediaWriteFailed as exc:
+        # The batch being examined is dropped whole; matching and the face pass do not run.
+        logger.error("scan %s of %s stopped: %s", scan.pk, source.name, exc)
+        return scan_fail(scan=scan, reason=media_failure_reason(scan=scan, failure=exc))
     except KeyboardInterrupt:
         scan_fail(scan=scan, reason="stopped by the user", status=Scan.Status.INTERRUPTED)
         raise
     except Exception as exc:
         if isinstance(exc, CONNECTION_ERRORS):
-            # Not a bug to trace: the database went away. The batch in flight rolled back whole.
-            logger.error("scan %s of %s lost its database: %s", scan.pk, source.name, exc)
+            # Not a bug to trace: the database went away or filled its disk. The batch in
+            # flight rolled back whole.
+            logger.error("scan %s of %s: the database failed: %s", scan.pk, source.name, exc)
         else:
             logger.exception("scan %s of %s failed", scan.pk, source.name)
         try:
@@ -555,7 +580,13 @@ def scan_batch_run(*, scan_id: int, batch_index: int) -> int:
     ScanBatch.objects.filter(pk=batch.pk).update(attempts=F("attempts") + 1, worker=_runner_name())
     root = str(store_for(scan.source).local_root)
     _check_root_here(root)
-    examinations = examine_batch(root, batch.paths, **_examine_options(scan))
+    try:
+        examinations = examine_batch(root, batch.paths, **_examine_options(scan))
+    except MediaWriteFailed as exc:
+        # Retrying cannot help until someone frees space: fail the scan now, with the reason.
+        logger.error("batch %s of scan %s stopped: %s", batch_index, scan_id, exc)
+        scan_fail(scan=scan, reason=media_failure_reason(scan=scan, failure=exc))
+        return 0
     _check_root_here(root)  # an unmount while reading must not record the files as unreadable
     if not scan_record_batch(scan=scan, batch_index=batch_index, examinations=examinations):
         return 0
