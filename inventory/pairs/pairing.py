@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageFile
 
 from inventory.pairs.index import HashIndex
 from inventory.pairs.verification import RenditionInfo, Verdict, verify_pair
@@ -149,31 +149,55 @@ class VerifyJob:
     probe_is_a: bool
 
 
-def verify_jobs(jobs: list[VerifyJob]) -> list[tuple[int, int, Verdict | None, str]]:
-    """Verify each job; return (a, b, verdict, error) with verdict None when it failed.
+@dataclass(frozen=True, slots=True)
+class VerifyResult:
+    """The outcome of one job: a verdict, or why there is none and whose thumbnail failed."""
+
+    a: int
+    b: int
+    verdict: Verdict | None
+    error: str = ""
+    unreadable: int | None = None  # the rendition whose thumbnail could not be read
+
+
+def _load_rgb(path: str) -> Image.Image:
+    """Read a thumbnail whole; a truncated or missing one raises, never pads with grey."""
+    with Image.open(Path(path)) as im:
+        return im.convert("RGB")
+
+
+def verify_jobs(jobs: list[VerifyJob]) -> list[VerifyResult]:
+    """Verify each job; a job whose thumbnails cannot be read has no verdict.
 
     The verifier is given the probing rendition first, so the hint reads in its order;
     the verdict's "original" is mapped back to the pair's a/b.
     """
+    # WeasyPrint and face_recognition set this to True when imported in the same process; a
+    # truncated thumbnail must fail here, not compare as half grey and read as "not same".
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     results = []
     for job in jobs:
-        sides = [(job.thumb_a, job.info_a), (job.thumb_b, job.info_b)]
+        sides = [(job.a, job.thumb_a, job.info_a), (job.b, job.thumb_b, job.info_b)]
         if not job.probe_is_a:
             sides.reverse()
-        (thumb_1, info_1), (thumb_2, info_2) = sides
+        images = []
+        for rendition_id, thumb, _ in sides:
+            try:
+                images.append(_load_rgb(thumb))
+            except (OSError, ValueError) as exc:
+                error = f"thumbnail {thumb} cannot be read ({type(exc).__name__}: {exc})"
+                results.append(VerifyResult(job.a, job.b, None, error, rendition_id))
+                break
+        if len(images) < 2:
+            continue
         try:
-            with Image.open(Path(thumb_1)) as img_1, Image.open(Path(thumb_2)) as img_2:
-                verdict = verify_pair(
-                    img_1.convert("RGB"),
-                    img_2.convert("RGB"),
-                    a_info=info_1,
-                    b_info=info_2,
-                    hint=job.hint,
-                )
+            verdict = verify_pair(
+                images[0], images[1], a_info=sides[0][2], b_info=sides[1][2], hint=job.hint
+            )
         except (OSError, ValueError) as exc:
-            results.append((job.a, job.b, None, f"{type(exc).__name__}: {exc}"))
+            results.append(VerifyResult(job.a, job.b, None, f"{type(exc).__name__}: {exc}"))
             continue
         if not job.probe_is_a and verdict.original in ("a", "b"):
             verdict = replace(verdict, original="b" if verdict.original == "a" else "a")
-        results.append((job.a, job.b, verdict, ""))
+        results.append(VerifyResult(job.a, job.b, verdict))
     return results

@@ -6,21 +6,23 @@ import logging
 import math
 import os
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import chain
 from multiprocessing import get_context
 
 from django.db import transaction
-from django.db.models import Max, Min
+from django.db.models import F, Max, Min
 from django.utils import timezone
 
 from governance.audit import EventSpec, audit_record_many
 from governance.chunks import chunked
 from governance.models import AuditEvent
-from inventory.models import Copy, Match, Rendition
+from inventory.models import Copy, Match, Rendition, Scan, ScanError
 from inventory.pairs.index import hex_distance, unpack_hashes
 from inventory.pairs.pairing import (
     FingerprintRows,
     VerifyJob,
+    VerifyResult,
     find_candidates,
     verify_jobs,
 )
@@ -34,6 +36,15 @@ _CHUNK = 1000
 _EVENT_FIELDS = ("rendition_a", "rendition_b", "tier", "relation", "score", "distance", "original")
 
 
+@dataclass(frozen=True, slots=True)
+class Unverified:
+    """A rendition a candidate pair could not be verified for, and why."""
+
+    rendition: int
+    other: int
+    error: str
+
+
 @dataclass(slots=True)
 class MatchingOutcome:
     """What one matching run did."""
@@ -44,6 +55,8 @@ class MatchingOutcome:
     possible: int = 0
     not_same: int = 0
     failed: int = 0
+    # Pairs that could not be verified, by the rendition at fault; an error, never "not same".
+    unverified: list[Unverified] = field(default_factory=list)
 
 
 def _json_safe(value):
@@ -94,12 +107,20 @@ def _info(rendition: Rendition, file_size: int) -> RenditionInfo:
     )
 
 
-def _jobs(candidates, renditions: dict[int, Rendition], sizes: dict[int, int]) -> list[VerifyJob]:
+def _jobs(
+    candidates, renditions: dict[int, Rendition], sizes: dict[int, int]
+) -> tuple[list[VerifyJob], list[VerifyResult]]:
+    """Return the jobs to verify, and the pairs that cannot be: a side has no thumbnail."""
     root = thumbnail_dir()
     jobs = []
+    missing = []
     for c in candidates:
         ra, rb = renditions.get(c.a), renditions.get(c.b)
-        if ra is None or rb is None or not ra.thumbnail or not rb.thumbnail:
+        if ra is None or rb is None:
+            continue  # removed since the candidates were found
+        if not ra.thumbnail or not rb.thumbnail:
+            lacking = c.a if not ra.thumbnail else c.b
+            missing.append(VerifyResult(c.a, c.b, None, "no thumbnail was written for it", lacking))
             continue
         jobs.append(VerifyJob(
             a=c.a, b=c.b,
@@ -107,7 +128,16 @@ def _jobs(candidates, renditions: dict[int, Rendition], sizes: dict[int, int]) -
             info_a=_info(ra, sizes.get(c.a, 0)), info_b=_info(rb, sizes.get(c.b, 0)),
             hint=c.hint, probe_is_a=c.probe_is_a,
         ))  # fmt: skip
-    return jobs
+    return jobs, missing
+
+
+def _forget_thumbnails(rendition_ids: set[int]) -> None:
+    """Drop unreadable thumbnails, so the next scan examines their files again and rewrites
+    them (thumbnails are Provena's own files, never evidence)."""
+    root = thumbnail_dir()
+    for rendition in Rendition.objects.filter(pk__in=rendition_ids).exclude(thumbnail=""):
+        (root / rendition.thumbnail).unlink(missing_ok=True)
+    Rendition.objects.filter(pk__in=rendition_ids).update(thumbnail="")
 
 
 def _verify(jobs: list[VerifyJob], workers: int):
@@ -194,12 +224,21 @@ def matching_run(*, workers: int | None = None) -> MatchingOutcome:
     )  # fmt: skip
     distances = {(c.a, c.b): c.distance for c in candidates}
     new_matches = []
-    for a, b, verdict, error in _verify(
-        _jobs(candidates, renditions, sizes), workers or os.cpu_count() or 1
-    ):
+    jobs, without_thumbnail = _jobs(candidates, renditions, sizes)
+    unreadable: set[int] = set()
+    retry: set[int] = set()  # new renditions left unmatched, so the next run tries again
+    for result in chain(without_thumbnail, _verify(jobs, workers or os.cpu_count() or 1)):
+        a, b, verdict = result.a, result.b, result.verdict
         if verdict is None:
             outcome.failed += 1
-            logger.warning("could not verify renditions %s and %s: %s", a, b, error)
+            at_fault = result.unreadable if result.unreadable is not None else a
+            outcome.unverified.append(
+                Unverified(rendition=at_fault, other=b if at_fault == a else a, error=result.error)
+            )
+            if result.unreadable is not None:
+                unreadable.add(result.unreadable)
+            retry |= {a, b} & new_ids
+            logger.error("could not verify renditions %s and %s: %s", a, b, result.error)
             continue
         if verdict.tier is None:
             outcome.not_same += 1
@@ -216,7 +255,61 @@ def matching_run(*, workers: int | None = None) -> MatchingOutcome:
         since_pk = Match.objects.aggregate(top=Max("pk"))["top"] or 0
         Match.objects.bulk_create(new_matches, ignore_conflicts=True)
         _record_matched(new_matches, since_pk)
-        for chunk in chunked(list(new_ids), _CHUNK):
+        for chunk in chunked(sorted(new_ids - retry), _CHUNK):
             Rendition.objects.filter(pk__in=chunk).update(matched_at=timezone.now())
+        _forget_thumbnails(unreadable)
         assets_regroup()
     return outcome
+
+
+def _paths_by_rendition(copies) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = {}
+    for rendition_id, path in copies.order_by("path").values_list("rendition_id", "path"):
+        found.setdefault(rendition_id, []).append(path)
+    return found
+
+
+@transaction.atomic
+def unverified_record(*, scan: Scan, unverified: list[Unverified]) -> int:
+    """Record the pairs matching could not verify as errors of the scan; return how many.
+
+    Each error sits on a file of the scan's source: the files of the rendition whose
+    thumbnail failed, or else the files it was to be compared with.
+    """
+    if not unverified:
+        return 0
+    at_fault: dict[int, list[Unverified]] = {}
+    for item in unverified:
+        at_fault.setdefault(item.rendition, []).append(item)
+    involved = set(at_fault) | {item.other for item in unverified}
+    present = Copy.objects.filter(rendition__in=involved, state=Copy.State.PRESENT)
+    here = _paths_by_rendition(present.filter(source=scan.source))
+    elsewhere = {
+        rid: f"{name}:{path}"
+        for rid, name, path in present.exclude(source=scan.source)
+        .order_by("-pk")
+        .values_list("rendition_id", "source__name", "path")
+    }
+    errors: dict[str, str] = {}
+    for rendition_id, items in at_fault.items():
+        if rendition_id in here:
+            text = (
+                f"not compared with {len(items)} possible near-duplicate(s): {items[0].error}. "
+                "Scan again to write its thumbnail and compare it"
+            )
+            for path in here[rendition_id]:
+                errors.setdefault(path, text)
+            continue
+        for item in items:
+            text = (
+                f"not compared with a possible near-duplicate, "
+                f"{elsewhere.get(rendition_id, f'rendition {rendition_id}')}: {item.error}. "
+                "Scan that file's source again to write its thumbnail and compare them"
+            )
+            for path in here.get(item.other, []):
+                errors.setdefault(path, text)
+    ScanError.objects.bulk_create(
+        [ScanError(scan=scan, path=path, error=text) for path, text in sorted(errors.items())]
+    )
+    Scan.objects.filter(pk=scan.pk).update(errors=F("errors") + len(errors))
+    return len(errors)

@@ -77,6 +77,13 @@ def _renditions_for(examinations: list[Examination]) -> tuple[dict[str, int], se
     new = [_rendition_from(facts[h]) for h in sorted(facts) if h not in existing]
     # Another worker may create the same rendition at the same moment: ignore, then re-read.
     Rendition.objects.bulk_create(new, ignore_conflicts=True)
+    # A known picture whose thumbnail was lost gets the one this examination wrote.
+    for pixel_hash in Rendition.objects.filter(
+        pixel_hash__in=[h for h in existing if facts[h].thumbnail], thumbnail=""
+    ).values_list("pixel_hash", flat=True):
+        Rendition.objects.filter(pixel_hash=pixel_hash, thumbnail="").update(
+            thumbnail=facts[pixel_hash].thumbnail
+        )
     ids = dict(Rendition.objects.filter(pixel_hash__in=facts).values_list("pixel_hash", "id"))
     return ids, {r.pixel_hash for r in new}
 

@@ -191,10 +191,16 @@ def _record_walk(scan: Scan, source: Source, walk, known: dict) -> list[str]:
     to_examine: list[str] = []
     unchanged_ids: list[int] = []
     errors = [ScanError(scan=scan, path=path, error=reason) for path, reason in walk.errors]
+    # Files whose picture lost its thumbnail (unreadable at matching, or never written) are
+    # read again, so the thumbnail is rewritten and the picture compared.
+    rethumb = set(
+        Copy.objects.filter(source=source, rendition__thumbnail="").values_list("path", flat=True)
+    )
     for path, (size, mtime_ns) in walk.files.items():
         row = known.get(path)
         if (
-            row
+            path not in rethumb
+            and row
             and row[1] == size
             and row[2] == mtime_ns
             and row[3]

@@ -14,7 +14,7 @@ from inventory.models import Asset, Copy, Rendition, Scan
 from inventory.selectors.groups import duplicate_groups
 from inventory.services.asset_upkeep import assets_check_masters
 from inventory.services.faces import faces_distribute, faces_run
-from inventory.services.matching import matching_run
+from inventory.services.matching import matching_run, unverified_record
 
 _CHUNK = 1000
 
@@ -36,6 +36,8 @@ def scan_finish(*, scan: Scan, timings: dict, started: float) -> Scan:
     finish_started = time.perf_counter()
     renditions_assign_assets()
     matching = matching_run(workers=scan.parameters.get("workers"))
+    # A pair that could not be verified is the scan's error, never a silent "not same".
+    unverified_record(scan=scan, unverified=matching.unverified)
     # Copies this scan found missing or changed may have been people's chosen masters.
     assets_check_masters()
     timings["matching_seconds"] = round(time.perf_counter() - finish_started, 3)

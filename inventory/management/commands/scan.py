@@ -136,10 +136,15 @@ class Command(BaseCommand):
             f"  duplicate groups  {scan.duplicate_groups:>4,}   "
             f"reclaimable {filesizeformat(scan.reclaimable_bytes)}",
         ]
+        unverified = (scan.timings.get("matching") or {}).get("unverifiable", 0)
+        if unverified:
+            lines.insert(
+                -1, f"  unverified pairs  {unverified:>4,}   (their files are listed as errors)"
+            )
         for line in lines:
             self.stdout.write(line)
         if scan.errors:
             self.stdout.write(
-                f"  {scan.errors} file(s) could not be inventoried; list them with the scan page "
-                f"or the API (/api/scans/{scan.pk}/errors/)"
+                f"  {scan.errors} file(s) could not be inventoried or compared; list them with "
+                f"the scan page or the API (/api/scans/{scan.pk}/errors/)"
             )
