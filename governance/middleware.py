@@ -10,7 +10,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
-from governance.database import CONNECTION_ERRORS
+from governance.database import CONNECTION_ERRORS, database_full
 
 logger = logging.getLogger(__name__)
 
@@ -103,12 +103,21 @@ class DatabaseUnavailableMiddleware:
         logger.error(
             "database unavailable during %s %s: %s", request.method, request.path, exception
         )
-        response = _refusal(
-            request,
-            503,
-            "Database unavailable",
-            "the database is not answering, so nothing was read or changed; try again in a "
-            "few minutes, and tell the administrator if it persists",
-        )
+        if database_full(exception):
+            response = _refusal(
+                request,
+                503,
+                "Database full",
+                "the database has run out of disk space, so nothing was changed; tell the "
+                "administrator, who must free space on its volume",
+            )
+        else:
+            response = _refusal(
+                request,
+                503,
+                "Database unavailable",
+                "the database is not answering, so nothing was read or changed; try again in a "
+                "few minutes, and tell the administrator if it persists",
+            )
         response["Retry-After"] = "60"
         return response

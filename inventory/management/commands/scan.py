@@ -8,7 +8,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.template.defaultfilters import filesizeformat
 
-from governance.database import CONNECTION_ERRORS, database_failure
+from governance.database import CONNECTION_ERRORS, database_failure, database_full
 from inventory.models import Scan, Source
 from inventory.services.scan import ScanAlreadyRunning, scan_run
 from inventory.services.sources import SourceRefused, source_register
@@ -89,9 +89,10 @@ class Command(BaseCommand):
         try:
             self._scan(options)
         except CONNECTION_ERRORS as exc:
+            back = "has room again" if database_full(exc) else "is back"
             raise CommandError(
                 f"{database_failure(exc)} Nothing is half-recorded: each batch of files is "
-                "recorded whole or not at all. Run the scan again once the database is back; "
+                f"recorded whole or not at all. Run the scan again once the database {back}; "
                 "it carries on where this one stopped."
             ) from exc
 
