@@ -174,6 +174,8 @@ PROVENA_ORGANISATION = env_str("PROVENA_ORGANISATION", "Provena demo organisatio
 PROVENA_ALLOWED_ROOTS = env_paths("PROVENA_ALLOWED_ROOTS")
 # Thumbnails and other generated files; never beside the originals.
 PROVENA_MEDIA_ROOT = Path(env_str("PROVENA_MEDIA_ROOT") or VAR_DIR / "media").resolve()
+# `manage.py check` warns when the media root or the quarantine root has less free than this.
+PROVENA_MIN_FREE_BYTES = env_int("PROVENA_MIN_FREE_BYTES", 1_000_000_000, minimum=0)
 PROVENA_SCAN_WORKERS = env_int("PROVENA_SCAN_WORKERS", 0, minimum=0)  # 0: one per core
 PROVENA_SCAN_BATCH_SIZE = env_int("PROVENA_SCAN_BATCH_SIZE", 64, minimum=1)
 # Larger images are refused as decompression bombs (Pillow's own default is 89,478,485).

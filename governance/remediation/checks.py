@@ -1,9 +1,11 @@
-"""Refuse a quarantine root that overlaps a registered source (manage.py check)."""
+"""Refuse a quarantine root that overlaps a registered source; warn when it is short of space."""
 
 from __future__ import annotations
 
-from django.core.checks import Error, register
+from django.core.checks import Error, Warning, register
 from django.db import DatabaseError
+
+from governance.checks import low_space_warning
 
 
 @register()
@@ -24,3 +26,13 @@ def quarantine_root_check(app_configs, **kwargs) -> list[Error]:
             id="provena.E101",
         )
     ]
+
+
+@register()
+def quarantine_root_space_check(app_configs, **kwargs) -> list[Warning]:
+    """Warn in manage.py check when the quarantine root is short of space."""
+    from governance.remediation.services.execution import quarantine_root
+
+    return low_space_warning(
+        label="the quarantine root", folder=quarantine_root(), check_id="provena.W101"
+    )

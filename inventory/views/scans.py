@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from governance.files import free_bytes
 from inventory.models import Scan
 from inventory.selectors.sources import current_errors
 from inventory.selectors.visibility import sources_visible_to
@@ -29,7 +31,16 @@ def scan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         Scan.objects.filter(source__in=sources_visible_to(user=request.user)), pk=pk
     )
     errors = Paginator(scan.error_entries.all(), 100).get_page(request.GET.get("page"))
-    return render(request, "inventory/scan_detail.html", {"scan": scan, "errors": errors})
+    # A scan stops when the media root fills up (docs/operations.md): show how close it is.
+    try:
+        media_free = free_bytes(settings.PROVENA_MEDIA_ROOT)
+    except OSError:
+        media_free = None
+    return render(
+        request,
+        "inventory/scan_detail.html",
+        {"scan": scan, "errors": errors, "media_free": media_free},
+    )
 
 
 @login_required
