@@ -15,6 +15,8 @@ import numpy as np
 import piexif
 from PIL import Image
 
+from governance.files import atomic_write
+
 PHOTOS_DIR = Path(__file__).resolve().parent.parent / "samples" / "photos"
 
 # The photographs in samples/photos (see LICENSES.md there), in a fixed order: the corpus
@@ -393,9 +395,8 @@ def _write_corpus_file(path: Path, index: int, *, seed: int, size: tuple[int, in
             "Exif": {piexif.ExifIFD.DateTimeOriginal: stamp},
         }
     )
-    # Write then rename, so an interrupted run never leaves a partial file that a later
+    # Whole or not at all, so an interrupted run never leaves a partial file that a later
     # run would skip as already made.
-    partial = path.with_name(path.name + ".partial")
-    frame.save(partial, format="JPEG", quality=90, exif=exif)
-    partial.replace(path)
+    with atomic_write(path) as handle:
+        frame.save(handle, format="JPEG", quality=90, exif=exif)
     _set_mtime(path, taken)
