@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from governance.csvsafe import csv_dict_writer
 from inventory.models import Source
 from inventory.selectors.groups import duplicate_groups
 from inventory.selectors.sources import current_errors
@@ -103,7 +103,7 @@ def findings_csv_rows(document: dict) -> Iterator[dict]:
 def findings_csv(document: dict) -> str:
     """Return the CSV form of a findings document."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n")
+    writer = csv_dict_writer(out, fieldnames=CSV_FIELDS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(findings_csv_rows(document))
     return out.getvalue()
