@@ -83,6 +83,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "governance.context_processors.navigation",
             ],
+            # isolate and visible: every page shows user-supplied names through them.
+            "builtins": ["governance.templatetags.names"],
         },
     },
 ]
