@@ -202,6 +202,12 @@ except ValueError as exc:
     raise ImproperlyConfigured(f"PROVENA_MASTER_RULE: {exc}") from exc
 # Largest catalogue CSV the upload page accepts.
 PROVENA_CATALOGUE_MAX_BYTES = env_int("PROVENA_CATALOGUE_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
+# Most rows one uploaded catalogue may hold (more: refused with 400, split the file).
+PROVENA_CATALOGUE_MAX_ROWS = env_int("PROVENA_CATALOGUE_MAX_ROWS", 100_000, minimum=1)
+# An upload of more rows than this is imported in a background job with progress.
+PROVENA_CATALOGUE_BACKGROUND_ROWS = env_int("PROVENA_CATALOGUE_BACKGROUND_ROWS", 2_000, minimum=1)
+# Run those jobs in a thread of the web process (without a broker); off: in the request.
+PROVENA_BACKGROUND_IMPORTS = env_bool("PROVENA_BACKGROUND_IMPORTS", True)
 
 # --- Remediation (docs/remediation.md) ---------------------------------------------------------
 # Where Provena moves files it removes from a source; None: PROVENA_MEDIA_ROOT/quarantine. It

@@ -579,3 +579,41 @@ class Face(models.Model):
     @property
     def size(self) -> int:
         return min(self.width, self.height)
+
+
+class CatalogueImportJob(models.Model):
+    """A catalogue CSV too large to import while the request waits: imported in the background."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        FINISHED = "finished"
+        FAILED = "failed"
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    file_name = models.CharField(max_length=255)
+    dry_run = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=Status, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="0 to 100.")
+    step = models.CharField(max_length=100, blank=True)
+    rows = models.PositiveIntegerField(default=0)
+    assets_changed = models.PositiveIntegerField(default=0)
+    written = models.BooleanField(default=False)
+    outcome = models.JSONField(
+        default=dict, help_text="Problems with the file and the rows that cannot be applied."
+    )
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"catalogue import {self.pk} ({self.file_name})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)

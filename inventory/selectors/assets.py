@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from governance.chunks import chunked
 from governance.models import AuditEvent, User
 from governance.roles import is_organisation_wide
 from inventory.models import Asset, CatalogueNumber, Copy, Match, Rendition, Supersession
@@ -58,6 +59,25 @@ def asset_source_id(asset_id: int) -> int | None:
         .values_list("source_id", flat=True)
         .first()
     )
+
+
+def asset_source_ids(asset_ids: list[int]) -> dict[int, int | None]:
+    """Return asset_source_id() of many assets, a few queries per 500 assets."""
+    found: dict[int, int | None] = {}
+    for chunk in chunked(asset_ids, 500):
+        found.update(
+            Asset.objects.filter(pk__in=chunk, master_copy__isnull=False).values_list(
+                "pk", "master_copy__source_id"
+            )
+        )
+        rest = [pk for pk in chunk if pk not in found]
+        rows = (
+            Copy.objects.filter(rendition__asset_id__in=rest)
+            .order_by("-pk")
+            .values_list("rendition__asset_id", "source_id")
+        )
+        found.update(dict(rows))  # the lowest pk is written last and wins, as in asset_source_id
+    return {pk: found.get(pk) for pk in asset_ids}
 
 
 def chosen_master_problem(asset: Asset) -> str | None:

@@ -59,7 +59,17 @@ from governance.remediation.models import QuarantineEntry, RemediationTask
 from governance.remediation.services.disposal import disposal_decide
 from governance.remediation.services.execution import execution_run, source_policy_set
 from governance.tokens import api_token_issue
-from inventory.models import Asset, Copy, Licence, Match, Rendition, Scan, Source, Supersession
+from inventory.models import (
+    Asset,
+    CatalogueImportJob,
+    Copy,
+    Licence,
+    Match,
+    Rendition,
+    Scan,
+    Source,
+    Supersession,
+)
 from inventory.sample_archive import PHOTOS_DIR
 from inventory.services.assets import rendition_supersede
 from inventory.services.faces import faces_run
@@ -351,6 +361,13 @@ def _compliance_token(s: Seeds) -> dict:
     return {"pk": token.pk}
 
 
+def _compliance_import_job(s: Seeds) -> dict:
+    """Return the pk of a catalogue import job of the compliance officer: only theirs to see."""
+    owner = User.objects.get(username="compliance")
+    job = CatalogueImportJob.objects.get_or_create(created_by=owner, file_name="big.csv")[0]
+    return {"pk": job.pk}
+
+
 def _task(s: Seeds) -> dict:
     return {"pk": s.task.pk}
 
@@ -397,6 +414,10 @@ MATRIX: dict[str, Row] = {
     "catalogue-upload": Row(
         page(403, compliance=200, administrator=200, other_department=200),
         write=Write(writers(hidden=False), _csv),
+    ),
+    "catalogue-job": Row(
+        page(403, compliance=200, administrator=404, other_department=404),
+        _compliance_import_job,
     ),
     "asset-detail": Row(page(**OTHER_HIDDEN), _asset),
     "asset-master": Row(page(405), _asset, Write(writers(), _reason(copy="rule"))),
