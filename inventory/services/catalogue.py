@@ -20,9 +20,8 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -32,17 +31,21 @@ from governance.audit import audit_record_many
 from governance.chunks import chunked
 from governance.models import Department, User
 from governance.roles import is_organisation_wide
-from inventory.models import Asset, CatalogueNumber, Copy, Source
-from inventory.selectors.assets import asset_masters, asset_source_ids
+from inventory.models import Asset, CatalogueNumber, Source
+from inventory.selectors.assets import asset_source_ids
+from inventory.selectors.catalogue import (
+    KEY_COLUMNS,
+    CopyMatcher,
+    FoundCopy,
+    asset_departments,
+    catalogue_numbers_held,
+)
 from inventory.selectors.visibility import sources_visible_to
 from inventory.services.assets import catalogue_event
 
-KEY_COLUMNS = ("path", "source", "sha256")
 NUMBER_COLUMNS = ("catalogue_scheme", "catalogue_number")
 COLUMNS = (*KEY_COLUMNS, *Asset.CATALOGUE_FIELDS, *NUMBER_COLUMNS)
-_SHA256 = re.compile(r"[0-9a-f]{64}")
-_CHUNK = 500  # keys per query: well under every database's limit on bound parameters
-_MATCHES_KEPT = 20  # copies kept per key, as many as a message could name
+_CHUNK = 500  # assets locked and read per query
 Progress = Callable[[int, str], None]  # percent done, what is being done
 
 
@@ -113,92 +116,7 @@ def _decode(data: bytes, report: CatalogueImport) -> str | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class _Found:
-    """A copy a key matched: just the columns the import reads."""
-
-    pk: int
-    source_id: int
-    source: str
-    path: str
-    asset_id: int | None
-    problem: str
-
-    def __str__(self) -> str:
-        return f"{self.source}:{self.path}"
-
-
-def _clean_path(path: str) -> str:
-    return path.strip().replace("\\", "/").removeprefix("./").lstrip("/")
-
-
-class _Matcher:
-    """Find the copies rows name, among the sources in scope, with a query per chunk of keys."""
-
-    def __init__(self, sources: list[Source]) -> None:
-        self.sources = {s.name: s for s in sources}
-        self._names = {s.pk: s.name for s in sources}
-        self._by_path: dict[str, list[_Found]] = defaultdict(list)
-        self._by_sha256: dict[str, list[_Found]] = defaultdict(list)
-
-    def _split(self, path: str, source_name: str) -> tuple[str, str]:
-        path = _clean_path(path)
-        if not source_name and ":" in path:
-            prefix, rest = path.split(":", 1)
-            if prefix in self.sources:
-                source_name, path = prefix, rest.lstrip("/")
-        return source_name, path
-
-    def _fetch(self, column: str, keys: Iterable[str], into: dict[str, list[_Found]]) -> None:
-        keys = sorted(set(keys))
-        source_ids = [s.pk for s in self.sources.values()]
-        for chunk in chunked(keys, _CHUNK):
-            rows = Copy.objects.filter(
-                source_id__in=source_ids, **{f"{column}__in": list(chunk)}
-            ).values_list("pk", "source_id", "path", "sha256", "rendition__asset_id", "problem")
-            for pk, source_id, path, digest, asset_id, problem in rows:
-                found = _Found(pk, source_id, self._names[source_id], path, asset_id, problem)
-                into[path if column == "path" else digest].append(found)
-        for found in into.values():
-            found.sort(key=lambda c: (c.source, c.path))
-            del found[_MATCHES_KEPT:]
-
-    def load(self, rows: list[dict[str, str]]) -> None:
-        """Fetch every copy the rows name by path or SHA-256, a chunk of keys per query."""
-        paths, digests = set(), set()
-        for cells in rows:
-            path, source, digest = (cells.get(c, "").strip() for c in KEY_COLUMNS)
-            if path:
-                paths.add(self._split(path, source)[1])
-            if digest:
-                digests.add(digest.lower())
-        self._fetch("path", paths, self._by_path)
-        self._fetch("sha256", (d for d in digests if _SHA256.fullmatch(d)), self._by_sha256)
-
-    def by_path(self, path: str, source_name: str) -> tuple[list[_Found], str]:
-        source_name, path = self._split(path, source_name)
-        if source_name:
-            if source_name not in self.sources:
-                return [], f"no source named {source_name!r} that you can see"
-            found = [c for c in self._by_path.get(path, []) if c.source == source_name]
-            return found, "" if found else f"no copy at {source_name}:{path}"
-        found = self._by_path.get(path, [])
-        if not found:
-            return [], f"no copy at {path} in any source you can see"
-        if len({c.source_id for c in found}) > 1:
-            names = ", ".join(sorted({c.source for c in found}))
-            return [], f"{path} is in several sources ({names}); write source:path"
-        return found, ""
-
-    def by_sha256(self, digest: str) -> tuple[list[_Found], str]:
-        digest = digest.strip().lower()
-        if not _SHA256.fullmatch(digest):
-            return [], f"{digest!r} is not a SHA-256 (64 hexadecimal digits)"
-        found = self._by_sha256.get(digest, [])
-        return found, "" if found else f"no copy with SHA-256 {digest[:16]}…"
-
-
-def _row_plan(number: int, cells: dict[str, str], matcher: _Matcher) -> RowPlan:
+def _row_plan(number: int, cells: dict[str, str], matcher: CopyMatcher) -> RowPlan:
     path, source, digest = (cells.get(c, "").strip() for c in KEY_COLUMNS)
     digest = digest.lower()
     plan = RowPlan(row=number, key=path and (f"{source}:{path}" if source else path) or digest)
@@ -206,7 +124,7 @@ def _row_plan(number: int, cells: dict[str, str], matcher: _Matcher) -> RowPlan:
         plan.key = "no key"
         plan.problem = "give a path or a sha256"
         return plan
-    found: list[_Found] = []
+    found: list[FoundCopy] = []
     if path:
         found, plan.problem = matcher.by_path(path, source)
     if digest and not plan.problem:
@@ -245,30 +163,11 @@ def _row_plan(number: int, cells: dict[str, str], matcher: _Matcher) -> RowPlan:
     return plan
 
 
-def _asset_departments(asset_ids: list[int]) -> dict[int, int | None]:
-    """Return the department answerable for each asset (its master copy's source's)."""
-    departments: dict[int, int | None] = {}
-    for chunk in chunked(asset_ids, _CHUNK):
-        assets = list(Asset.objects.filter(pk__in=list(chunk)))
-        for pk, master in asset_masters(assets=assets).items():
-            departments[pk] = master.copy.source.department_id if master.copy else None
-    # An asset with no present copy answers to its first copy's source (asset_department_id).
-    orphans = [pk for pk, department in departments.items() if department is None]
-    for chunk in chunked(orphans, _CHUNK):
-        rows = (
-            Copy.objects.filter(rendition__asset_id__in=list(chunk))
-            .order_by("-pk")
-            .values_list("rendition__asset_id", "source__department_id")
-        )
-        departments.update(dict(rows))  # the lowest pk is written last and wins
-    return departments
-
-
 def _check_departments(plans: list[RowPlan], user: User) -> None:
     """Refuse rows on assets another department answers for (organisation roles: none)."""
     if is_organisation_wide(user=user):
         return
-    departments = _asset_departments(sorted({p.asset_id for p in plans if p.ok}))
+    departments = asset_departments(sorted({p.asset_id for p in plans if p.ok}))
     codes = dict(Department.objects.values_list("pk", "code"))
     for plan in plans:
         if not plan.ok:
@@ -285,7 +184,7 @@ def _cross_check(plans: list[RowPlan]) -> None:
     """Flag rows that contradict earlier rows or catalogue numbers held by other assets."""
     seen_fields: dict[tuple[int, str], tuple[int, str]] = {}
     seen_numbers: dict[tuple[str, str], tuple[int, int]] = {}
-    held = _numbers_held({p.number for p in plans if p.ok and p.number})
+    held = catalogue_numbers_held({p.number for p in plans if p.ok and p.number})
     for plan in plans:
         if not plan.ok:
             continue
@@ -312,7 +211,11 @@ def _cross_check(plans: list[RowPlan]) -> None:
 
 
 def _read(
-    text: str, report: CatalogueImport, matcher: _Matcher, user: User | None, max_rows: int | None
+    text: str,
+    report: CatalogueImport,
+    matcher: CopyMatcher,
+    user: User | None,
+    max_rows: int | None,
 ) -> None:
     reader = csv.reader(io.StringIO(text, newline=""))
     named_rows: list[tuple[int, dict[str, str]]] = []
@@ -406,7 +309,7 @@ def catalogue_import(
         return report
     _progress(progress, 5, "matching rows to copies")
     sources = list(sources_visible_to(user=user) if user is not None else Source.objects.all())
-    _read(text, report, _Matcher(sources), user, max_rows)
+    _read(text, report, CopyMatcher(sources), user, max_rows)
     if not report.ok or dry_run:
         return report
     _progress(progress, 60, "writing")
@@ -429,7 +332,7 @@ def _write(plans: list[RowPlan], user: User | None, name: str) -> int:
         by_asset[plan.asset_id].append(plan)
     asset_ids = sorted(by_asset)
     wanted = {p.number for p in plans if p.number}
-    held = _numbers_held(wanted)
+    held = catalogue_numbers_held(wanted)
     changed_assets, new_numbers, events = [], [], []
     new_keys: set[tuple[str, str]] = set()
     changes: dict[int, tuple[dict[str, str], list[str]]] = {}
@@ -497,15 +400,3 @@ def _update_catalogue_fields(assets: list[Asset]) -> None:
     with connection.cursor() as cursor:
         for chunk in chunked(params, 1000):
             cursor.executemany(sql, chunk)
-
-
-def _numbers_held(wanted: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    """Return which asset holds each wanted catalogue number already."""
-    held: dict[tuple[str, str], int] = {}
-    numbers = sorted({number for _, number in wanted})
-    for chunk in chunked(numbers, _CHUNK):
-        rows = CatalogueNumber.objects.filter(number__in=list(chunk))
-        for scheme, number, asset_id in rows.values_list("scheme", "number", "asset_id"):
-            if (scheme, number) in wanted:
-                held[(scheme, number)] = asset_id
-    return held
