@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import close_old_connections, transaction
 from django.utils import timezone
 
+from governance.files import write_bytes_atomic
 from governance.models import User
 from inventory.models import CatalogueImportJob
 from inventory.services.catalogue import TooManyRows, catalogue_import
@@ -41,9 +42,7 @@ def catalogue_job_create(
     if not user.has_perm("inventory.change_asset"):
         raise PermissionDenied("your role may not edit the catalogue")
     job = CatalogueImportJob.objects.create(created_by=user, file_name=name[:255], dry_run=dry_run)
-    path = job_file(job)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    write_bytes_atomic(job_file(job), data)
     _launch(job)
     return job
 
