@@ -19,8 +19,9 @@ from governance.audit import EventSpec, audit_record_many
 from governance.models import AuditEvent, User
 from inventory.lineage import Link, choose_parents, original_areas
 from inventory.models import Asset, Copy, Match, Rendition
-from inventory.selectors import order_for_master, retired_rendition_ids
-from inventory.selectors_assets import asset_source_id
+from inventory.selectors.assets import asset_source_id
+from inventory.selectors.groups import order_for_master
+from inventory.selectors.reclaimable import retired_rendition_ids
 
 _CHUNK = 500
 
