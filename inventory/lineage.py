@@ -5,10 +5,10 @@ evidence tells, which came first. From them each rendition gets at most one pare
 parents form a forest (no cycles): a rendition without a parent is an original. Byte and
 pixel copies share one rendition, so they are never edges here.
 
-A parent is chosen by the strength of the match that links them: a person's confirmation
-first, then a probable tier, then a known direction, then a parent that no evidence names
-as a derivative, then the verification score. Matches whose direction is unknown come last
-and attach the rendition that has fewer descendants under the other.
+Renditions are first put in primacy order (the likeliest original first: the matches'
+directions, then capture time, metadata and file age); each then takes its parent among the
+renditions before it, by the strength of the match between them. A parent always comes
+before its child in that order, so the parents cannot form a cycle.
 
 The original resolution of a rendition is what its content had before anything was added
 around it or blown up: a derivative never holds more than its parent held of the content
@@ -18,7 +18,7 @@ they share (a border, caption band, page or upscale adds no resolution).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +34,7 @@ class Link:
     score: float
     share_a: float | None = None  # of a's frame inside the overlap (verification evidence)
     share_b: float | None = None
+    relation: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,77 +45,112 @@ class Parent:
     match_id: int
 
 
-def choose_parents(renditions: Iterable[int], links: Iterable[Link]) -> dict[int, Parent | None]:
-    """Return each rendition's parent (None: an original), never forming a cycle."""
-    ids = sorted(set(renditions))
-    parents: dict[int, Parent | None] = dict.fromkeys(ids)
-    links = [link for link in links if link.a in parents and link.b in parents]
-    # Renditions some directed, probable evidence names as the copy.
-    derived = {
-        (link.b if link.original == "a" else link.a)
-        for link in links
-        if link.original and (link.probable or link.confirmed)
-    }
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What a rendition's files say about its age, for ordering renditions of one asset."""
 
-    def creates_cycle(child: int, parent: int) -> bool:
-        node: int | None = parent
-        while node is not None:
-            if node == child:
-                return True
-            found = parents[node]
-            node = found.rendition if found else None
-        return False
+    area: int
+    capture_ts: float | None = None
+    metadata_fields: int = 0
+    oldest_mtime_ns: int | None = None
 
-    directed = []
+
+# Relations whose direction the pictures themselves show: a border or a caption band was
+# added, a part was cut away, colour or detail was lost, a stamp was laid over. For the rest
+# the pixels cannot tell which came first (a downscale and an upscale look alike; a
+# re-encode, a rotation, a conversion go both ways), so the files' own dates decide when
+# they differ, and the verification's vote only when they do not.
+CONTENT_DIRECTED = frozenset({"bordered", "cropped", "grayscale", "watermarked", "blurred"})
+
+
+def oriented(link: Link, facts: dict[int, Facts]) -> Link:
+    """Return the link with its direction taken from the files' dates where the pixels
+    cannot tell (see CONTENT_DIRECTED)."""
+    if link.confirmed or link.relation in CONTENT_DIRECTED:
+        return link
+    a, b = facts.get(link.a), facts.get(link.b)
+    if a is None or b is None:
+        return link
+    if a.capture_ts is not None and b.capture_ts is not None and a.capture_ts != b.capture_ts:
+        earlier = "a" if a.capture_ts < b.capture_ts else "b"
+    elif (
+        a.oldest_mtime_ns is not None
+        and b.oldest_mtime_ns is not None
+        and a.oldest_mtime_ns != b.oldest_mtime_ns
+    ):
+        earlier = "a" if a.oldest_mtime_ns < b.oldest_mtime_ns else "b"
+    else:
+        return link
+    return replace(link, original=earlier)
+
+
+def primacy_order(facts: dict[int, Facts], links: list[Link]) -> list[int]:
+    """Return the renditions likeliest-original first.
+
+    The evidence of the matches leads: how often a rendition is the copy in a match whose
+    direction is known, then how often it is the source. The files' own records break ties
+    (earliest capture, richest metadata, oldest file, largest area): an upscale looks like a
+    source next to every other copy, yet it carries neither the capture nor the age.
+    """
+    derived: dict[int, int] = dict.fromkeys(facts, 0)
+    sources: dict[int, int] = dict.fromkeys(facts, 0)
     for link in links:
-        if link.original:
+        if link.original and (link.probable or link.confirmed):
             source, copy = (link.a, link.b) if link.original == "a" else (link.b, link.a)
-            directed.append((link, source, copy))
-    directed.sort(
-        key=lambda t: (
-            not t[0].confirmed,
-            not t[0].probable,
-            t[1] in derived,
-            -t[0].score,
-            t[0].match_id,
+            derived[copy] += 1
+            sources[source] += 1
+
+    def key(rid: int) -> tuple:
+        f = facts[rid]
+        return (
+            derived[rid],
+            -sources[rid],
+            f.capture_ts is None,
+            f.capture_ts or 0.0,
+            -f.metadata_fields,
+            f.oldest_mtime_ns if f.oldest_mtime_ns is not None else 2**63,
+            -f.area,
+            rid,
         )
-    )
-    for link, source, copy in directed:
-        if parents[copy] is None and not creates_cycle(copy, source):
-            parents[copy] = Parent(source, link.match_id)
 
-    descendants = _descendant_counts(parents)
-    undirected = sorted(
-        (link for link in links if not link.original),
-        key=lambda link: (not link.confirmed, not link.probable, -link.score, link.match_id),
-    )
-    for link in undirected:
-        a_free, b_free = parents[link.a] is None, parents[link.b] is None
-        if not (a_free or b_free):
-            continue
-        if a_free and b_free:
-            # The one with more descendants (the hub its copies were made from) stays on top.
-            rank_a = (link.a in derived, -descendants.get(link.a, 0), link.a)
-            rank_b = (link.b in derived, -descendants.get(link.b, 0), link.b)
-            source, copy = (link.a, link.b) if rank_a <= rank_b else (link.b, link.a)
-        else:
-            source, copy = (link.b, link.a) if a_free else (link.a, link.b)
-        if not creates_cycle(copy, source):
-            parents[copy] = Parent(source, link.match_id)
-            descendants = _descendant_counts(parents)
+    return sorted(facts, key=key)
+
+
+def choose_parents(facts: dict[int, Facts], links: Iterable[Link]) -> dict[int, Parent | None]:
+    """Return each rendition's parent (None: an original), never forming a cycle.
+
+    Renditions are placed in primacy order; each takes as parent a rendition placed before
+    it that a match links it to, never against a direction the evidence knows: a person's
+    confirmation first, then a probable tier, then a known direction, then the parent
+    nearest the original, then the score.
+    """
+    links = [oriented(link, facts) for link in links if link.a in facts and link.b in facts]
+    order = primacy_order(facts, links)
+    rank = {rid: i for i, rid in enumerate(order)}
+    by_rendition: dict[int, list[Link]] = {rid: [] for rid in facts}
+    for link in links:
+        by_rendition[link.a].append(link)
+        by_rendition[link.b].append(link)
+    parents: dict[int, Parent | None] = dict.fromkeys(facts)
+    for rid in order:
+        options = []
+        for link in by_rendition[rid]:
+            other = link.b if link.a == rid else link.a
+            if rank[other] >= rank[rid]:
+                continue
+            says_other_is_copy = link.original == ("a" if link.a == rid else "b")
+            if says_other_is_copy and not link.confirmed:
+                continue
+            options.append(
+                (
+                    (not link.confirmed, not link.probable, not link.original, rank[other],
+                     -link.score, link.match_id),
+                    Parent(other, link.match_id),
+                )
+            )  # fmt: skip
+        if options:
+            parents[rid] = min(options, key=lambda o: o[0])[1]
     return parents
-
-
-def _descendant_counts(parents: dict[int, Parent | None]) -> dict[int, int]:
-    counts: dict[int, int] = {}
-    for child in parents:
-        node = parents[child]
-        seen = 0
-        while node is not None and seen <= len(parents):
-            counts[node.rendition] = counts.get(node.rendition, 0) + 1
-            node = parents[node.rendition]
-            seen += 1
-    return counts
 
 
 def original_areas(

@@ -13,11 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Min, Q
 
 from governance.audit import EventSpec, audit_record_many
 from governance.models import AuditEvent, User
-from inventory.lineage import Link, choose_parents, original_areas
+from inventory.lineage import Facts, Link, choose_parents, original_areas
 from inventory.models import Asset, Copy, Match, Rendition
 from inventory.selectors.assets import asset_source_id
 from inventory.selectors.groups import order_for_master
@@ -51,6 +51,7 @@ def _links(rendition_ids: list[int]) -> list[Link]:
             "score",
             "evidence__share_a",
             "evidence__share_b",
+            "relation",
         )  # fmt: skip
     )
     return [
@@ -64,8 +65,9 @@ def _links(rendition_ids: list[int]) -> list[Link]:
             score=score,
             share_a=share_a if isinstance(share_a, (int, float)) else None,
             share_b=share_b if isinstance(share_b, (int, float)) else None,
+            relation=relation,
         )
-        for pk, a, b, original, status, tier, score, share_a, share_b in matches
+        for pk, a, b, original, status, tier, score, share_a, share_b, relation in matches
     ]
 
 
@@ -74,8 +76,15 @@ def _refresh_parents(
 ) -> tuple[list[EventSpec], int]:
     renditions = list(
         Rendition.objects.filter(asset__in=asset_ids).only(
-            "pk", "asset_id", "width", "height", "parent_id", "parent_match_id", "original_area"
+            "pk", "asset_id", "width", "height", "parent_id", "parent_match_id", "original_area",
+            "capture_time", "metadata",
         )
+    )  # fmt: skip
+    oldest = dict(
+        Copy.objects.filter(rendition__asset__in=asset_ids)
+        .values("rendition")
+        .annotate(oldest=Min("mtime_ns"))
+        .values_list("rendition", "oldest")
     )
     by_asset: dict[int, list[Rendition]] = defaultdict(list)
     for rendition in renditions:
@@ -89,7 +98,16 @@ def _refresh_parents(
     events = []
     for asset_id, members in by_asset.items():
         links = links_by_asset.get(asset_id, [])
-        parents = choose_parents([r.pk for r in members], links)
+        facts = {
+            r.pk: Facts(
+                area=r.width * r.height,
+                capture_ts=r.capture_time.timestamp() if r.capture_time else None,
+                metadata_fields=sum(1 for v in (r.metadata or {}).values() if v not in (None, "")),
+                oldest_mtime_ns=oldest.get(r.pk),
+            )
+            for r in members
+        }
+        parents = choose_parents(facts, links)
         areas = original_areas(
             {r.pk: r.width * r.height for r in members}, parents, {k.match_id: k for k in links}
         )
