@@ -12,7 +12,8 @@ mirror), scans it with `manage.py scan` in a temporary SQLite database, and prin
 - the reclaimable figure as the scan summary, dashboard, findings export and audit report
   each show it (they must agree).
 
-Every figure is measured here, now. --photos limits the photographs (default: all).
+Every figure is measured here, now. Photographs: samples/photos and seven more of
+scikit-image's (--samples-only: the first set); --photos N keeps the first N.
 """
 
 from __future__ import annotations
@@ -150,10 +151,14 @@ def measure(root: Path, files: list) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photos", type=int, default=0, help="use the first N photographs")
+    parser.add_argument(
+        "--samples-only", action="store_true", help="only the photographs of samples/photos"
+    )
     args = parser.parse_args()
-    from inventory.sample_edits import PHOTOS, build_photo_corpus
+    from inventory.sample_edits import PHOTOS, SKIMAGE_PHOTOS, build_photo_corpus
 
-    photos = PHOTOS[: args.photos] if args.photos else PHOTOS
+    photos = PHOTOS if args.samples_only else PHOTOS + SKIMAGE_PHOTOS
+    photos = photos[: args.photos] if args.photos else photos
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=OUT) as work:
         work_dir = Path(work)

@@ -25,6 +25,10 @@ PHOTOS = (
     "astronaut", "camera", "chelsea", "coffee", "coins", "grace_hopper", "hubble_deep_field",
     "retina", "rocket",
 )  # fmt: skip
+# More scikit-image photographs (its bundled data, saved as JPEG quality 90).
+SKIMAGE_PHOTOS = (
+    "immunohistochemistry", "moon", "cell", "page", "text", "clock_motion", "motorcycle_left",
+)  # fmt: skip
 ORIGINAL_TIME = datetime(2019, 6, 1, 9, 0, tzinfo=UTC)
 COPIES_TIME = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -133,6 +137,8 @@ EDITS: tuple[Edit, ...] = (
     Edit("byte_copy", "exact_copy", _byte_copy),
     Edit("exif_edit", "same_pixels", _exif_edit),
     Edit("jpeg_q40", "reencoded", lambda src, im, dest: _jpeg(im, dest, 40)),
+    Edit("png", "format_converted", _save(".png")),
+    Edit("tiff", "format_converted", _save(".tif", compression="tiff_lzw")),
     Edit("webp", "format_converted", _save(".webp", quality=80)),
     Edit("resize_50", "resized", _scaled(0.5)),
     Edit("upscale_150", "resized", _scaled(1.5)),
@@ -167,16 +173,33 @@ def _set_mtime(path: Path, when: datetime) -> None:
     os.utime(path, (stamp, stamp))
 
 
+def _write_original(photo: str, path: Path) -> None:
+    """Copy a photograph of samples/photos byte for byte, or save a scikit-image one."""
+    if (PHOTOS_DIR / f"{photo}.jpg").exists():
+        shutil.copyfile(PHOTOS_DIR / f"{photo}.jpg", path)
+        return
+    from skimage import data as skdata  # only for the photographs samples/ does not hold
+
+    if photo == "motorcycle_left":
+        pixels = skdata.stereo_motorcycle()[0]
+    elif photo == "clock_motion":  # bundled without a loader function
+        with Image.open(Path(skdata.__file__).parent / "clock_motion.png") as im:
+            pixels = np.asarray(im.convert("L"))
+    else:
+        pixels = getattr(skdata, photo)()
+    Image.fromarray(pixels).save(path, quality=90)
+
+
 def build_photo_corpus(
     dest: Path, *, photos: tuple[str, ...] = PHOTOS, edits: tuple[Edit, ...] = EDITS
 ) -> list[CorpusFile]:
-    """Write each photograph (byte for byte) and its edited copies under dest/<photo>/."""
+    """Write each photograph and its edited copies under dest/<photo>/."""
     files = []
     for photo in photos:
         folder = dest / photo
         folder.mkdir(parents=True, exist_ok=True)
         original = folder / "original.jpg"
-        shutil.copyfile(PHOTOS_DIR / f"{photo}.jpg", original)
+        _write_original(photo, original)
         files.append(CorpusFile(f"{photo}/original.jpg", photo, "original", "master"))
         with Image.open(original) as im:
             picture = im.copy()

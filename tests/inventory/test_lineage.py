@@ -147,6 +147,25 @@ def test_every_page_report_and_export_shows_the_same_reclaimable_bytes(
     assert expected < sum(c.size for c in Copy.objects.exclude(path__endswith="original.jpg")) / 3
 
 
+def test_group_page_and_api_name_the_parent_of_each_member(corpus, client, role_users):
+    client.force_login(role_users["compliance"])
+    asset_id = copy_at("coffee/original.jpg").rendition.asset_id
+    page = client.get(reverse("group-detail", args=[asset_id])).content.decode()
+    row = re.search(r"<tr><td><strong>resized</strong>.*?</tr>", page, re.S).group(0)
+    assert "desk: coffee/original.jpg" in row
+    api = client.get("/api/groups/").json()
+    rows = api["results"] if isinstance(api, dict) else api
+    (group,) = [g for g in rows if g["asset"] == asset_id]
+    members = {m["path"]: m for m in group["members"]}
+    assert members["coffee/original.jpg"]["of"] is None
+    assert members["coffee/byte_copy.jpg"]["of"] == {
+        "source": "desk",
+        "path": "coffee/original.jpg",
+    }
+    assert members["coffee/byte_copy.jpg"]["redundant"] is True
+    assert members["coffee/crop_10.jpg"]["redundant"] is False
+
+
 def test_a_superseded_version_is_counted_apart_and_never_as_reclaimable(corpus, role_users):
     newer = copy_at("coffee/jpeg_q40.jpg").rendition
     older = copy_at("coffee/resize_50.jpg")
