@@ -53,10 +53,10 @@ def measure(root: Path, files: list) -> dict:
     """Scan root and compare what Provena says with how the corpus was made."""
     from django.core.management import call_command
 
-    from inventory.findings import findings_document
     from inventory.models import Copy, Scan, Source
-    from inventory.selectors import figures_by_source
-    from reports.selectors import ReportScope, report_data
+    from inventory.selectors.findings import findings_document
+    from inventory.selectors.sources import figures_by_source
+    from reports.selectors.reports import ReportScope, report_data
 
     started = time.perf_counter()
     call_command("scan", str(root), "--source", "corpus", "--workers", "1", stdout=io.StringIO())

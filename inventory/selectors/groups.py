@@ -105,7 +105,7 @@ class DuplicateGroup:
 
     @property
     def reclaimable_bytes(self) -> int:
-        """Return the bytes of the redundant byte and pixel copies (see selectors_reclaimable)."""
+        """Return the bytes of the redundant byte and pixel copies (see selectors.reclaimable)."""
         return sum(m.copy.size for m in self.members if m.redundant)
 
     @property

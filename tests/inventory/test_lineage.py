@@ -17,10 +17,10 @@ from inventory.lineage import Facts, Link, choose_parents, original_areas
 from inventory.master_rule import DEFAULT_RULE, Candidate, master_key
 from inventory.models import Asset, Copy, Match, Rendition, Scan, Source
 from inventory.sample_edits import EDIT_BY_NAME, build_photo_corpus
-from inventory.selectors_reclaimable import reclaimable_storage
+from inventory.selectors.reclaimable import reclaimable_storage
 from inventory.services.assets import asset_master_set, rendition_supersede
 from inventory.services.review import match_decide
-from reports.selectors import ReportScope, report_data
+from reports.selectors.reports import ReportScope, report_data
 from tests.inventory.scan_helpers import scan_folder
 
 pytestmark = pytest.mark.django_db
