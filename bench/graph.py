@@ -69,6 +69,16 @@ def measure(root: Path, files: list) -> dict:
             by_path[member["path"]] = (group, member)
     copies = {c.path: c for c in Copy.objects.select_related("rendition")}
     originals = {f.photo: f.path for f in files if f.edit == "original"}
+    # Files that decode to the same pixels are one picture (a byte copy, an EXIF edit, and
+    # also a PNG and a TIFF written from one JPEG): the original's files keep the original,
+    # any other picture's the oldest file, then the first path (the documented keep rule).
+    by_picture: dict[int, list] = {}
+    for f in files:
+        by_picture.setdefault(copies[f.path].rendition_id, []).append(f)
+    kept = {}
+    for rendition_id, held in by_picture.items():
+        first = min(held, key=lambda f: (f.edit != "original", copies[f.path].mtime_ns, f.path))
+        kept[rendition_id] = first.path
 
     photos = sorted({f.photo for f in files})
     right_master = 0
@@ -96,14 +106,13 @@ def measure(root: Path, files: list) -> dict:
         if f.edit == "original":
             continue
         members += 1
-        original = copies[originals[f.photo]]
         copy = copies[f.path]
-        same_rendition = copy.rendition_id == original.rendition_id
-        expected = f.relation
-        if same_rendition and expected not in ("exact_copy", "same_pixels"):
-            # A lossless conversion decodes to the original's pixels: one picture.
-            expected = "exact_copy" if copy.sha256 == original.sha256 else "same_pixels"
+        keeper = kept[copy.rendition_id]
+        same_rendition = keeper != f.path
+        expected, parent = f.relation, originals[f.photo]
         if same_rendition:
+            expected = "exact_copy" if copy.sha256 == copies[keeper].sha256 else "same_pixels"
+            parent = keeper
             copies_total += 1
             redundant_bytes += copy.size
         group, member = by_path.get(f.path, (None, None))
@@ -111,7 +120,7 @@ def measure(root: Path, files: list) -> dict:
             wrong_relations[(f.edit, "not grouped")] += 1
             continue
         of = member.get("of", {}).get("path")
-        if member["relation"] == expected and of == originals[f.photo]:
+        if member["relation"] == expected and of == parent:
             relations_right += 1
         else:
             wrong_relations[(f.edit, f"{member['relation']} of {of}")] += 1

@@ -121,8 +121,8 @@ def choose_parents(facts: dict[int, Facts], links: Iterable[Link]) -> dict[int, 
 
     Renditions are placed in primacy order; each takes as parent a rendition placed before
     it that a match links it to, never against a direction the evidence knows: a person's
-    confirmation first, then a probable tier, then a known direction, then the parent
-    nearest the original, then the score.
+    confirmation first, then a probable tier, then the parent nearest the original, then
+    the score.
     """
     links = [oriented(link, facts) for link in links if link.a in facts and link.b in facts]
     order = primacy_order(facts, links)
@@ -143,8 +143,8 @@ def choose_parents(facts: dict[int, Facts], links: Iterable[Link]) -> dict[int, 
                 continue
             options.append(
                 (
-                    (not link.confirmed, not link.probable, not link.original, rank[other],
-                     -link.score, link.match_id),
+                    (not link.confirmed, not link.probable, rank[other], -link.score,
+                     link.match_id),
                     Parent(other, link.match_id),
                 )
             )  # fmt: skip
