@@ -8,7 +8,7 @@ export SECRET_KEY ?= provena-test-only-key
 # Tests and the demo must never reach for a network or a model hub.
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install demo serve test test-postgres integration api-fuzz lint format bench bench-accuracy lock clean system-deps
+.PHONY: install demo serve test test-postgres integration api-fuzz lint format bench bench-accuracy bench-graph lock clean system-deps
 
 install: $(STAMP)
 
@@ -82,6 +82,11 @@ bench: install
 # Near-duplicate accuracy on real photographs and their edited copies, against plain pHash.
 bench-accuracy: install
 	$(BIN)/python bench/accuracy.py $(BENCH_ARGS)
+
+# The asset graph on real photographs and their copies: masters, relations against the
+# parent, certain copies, and one reclaimable figure everywhere.
+bench-graph: install
+	PROVENA_DEBUG=true $(BIN)/python bench/graph.py $(BENCH_ARGS)
 
 lock:
 	$(BIN)/python -m pip freeze --all | grep -viE "^(pip|wheel)==" > requirements.lock.new

@@ -46,6 +46,7 @@ class AuditEvent(models.Model):
         MATCHED = "matched"
         MASTER_SET = "master_set", "master set"
         MERGED = "merged"
+        LINEAGE_CHANGED = "lineage_changed", "lineage changed"
         SPLIT = "split"
         LICENCE_ATTACHED = "licence_attached", "licence attached"
         LICENCE_DETACHED = "licence_detached", "licence detached"

@@ -206,6 +206,11 @@ class Asset(models.Model):
     # its rendition left the asset, two chosen masters met in a merge); cleared by a person.
     master_needs_review = models.BooleanField(default=False)
     master_review_reason = models.TextField(blank=True)
+    # The master rule's proposal, kept so a change of proposal is recorded (an audit event)
+    # when the rule's inputs change; set by the software only (inventory.services.lineage).
+    proposed_master_copy = models.ForeignKey(
+        "Copy", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     CATALOGUE_FIELDS = ("title", "description", "creator", "credit_line", "rights_holder")
@@ -264,6 +269,16 @@ class Rendition(models.Model):
     identifiable_faces = models.PositiveSmallIntegerField(default=0)
     # Personal data other than faces: {"gps": [lat, lon], "names": [...]} from the metadata.
     personal_signals = models.JSONField(default=dict, blank=True)
+    # Lineage (inventory.lineage): the rendition this one was made from, the match that says
+    # so (relation, tier, evidence), and the picture's original resolution in pixels: what
+    # the content had before any upscale, border, caption band or canvas was added.
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+    )
+    parent_match = models.ForeignKey(
+        "Match", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    original_area = models.PositiveBigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
