@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from governance.models import User
 from governance.roles import is_organisation_wide
 from inventory.models import Copy, Source
+from inventory.source_overlap import contested_roots
 
 
 def sources_visible_to(*, user: User) -> QuerySet[Source]:
@@ -16,7 +17,12 @@ def sources_visible_to(*, user: User) -> QuerySet[Source]:
         return sources
     if user.department_id is None:
         return sources.none()
-    return sources.filter(department_id=user.department_id)
+    own = sources.filter(department_id=user.department_id)
+    # A file belongs to the department whose source holds it. A source overlapping another
+    # department's (registered before overlaps were refused) holds files of both, so neither
+    # department sees it until an administrator resolves the overlap.
+    contested = contested_roots(Source.objects.values_list("pk", "root", "department_id"))
+    return own.exclude(pk__in=contested) if contested else own
 
 
 def copies_visible_to(*, user: User) -> QuerySet[Copy]:
