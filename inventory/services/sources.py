@@ -187,20 +187,20 @@ def source_register(
     return source
 
 
-def source_root_recheck(*, source: Source) -> None:
-    """Refuse to scan a source whose root is no longer allowed, now resolves elsewhere or
-    overlaps another department's source (roots can change outside the services, and
-    PROVENA_ALLOWED_ROOTS can shrink after registration)."""
+def source_root_recheck(*, source: Source, activity: str = "scanned") -> None:
+    """Refuse to scan (or otherwise read) a source whose root is no longer allowed, now
+    resolves elsewhere or overlaps another department's source (roots can change outside
+    the services, and PROVENA_ALLOWED_ROOTS can shrink after registration)."""
     try:
         resolved = allowed_root_for(Path(source.root))
     except SourceRefused as exc:
         raise SourceRefused(
-            f"source {source.name!r} may no longer be scanned: {exc}. Nothing was read; put "
+            f"source {source.name!r} may no longer be {activity}: {exc}. Nothing was read; put "
             "the folder back under PROVENA_ALLOWED_ROOTS or stop scanning the source"
         ) from exc
     if str(resolved) != source.root:
         raise SourceRefused(
-            f"source {source.name!r} may no longer be scanned: its root {source.root} now "
+            f"source {source.name!r} may no longer be {activity}: its root {source.root} now "
             f"resolves to {resolved} (a symbolic link?). Nothing was read"
         )
     try:
@@ -208,4 +208,4 @@ def source_root_recheck(*, source: Source) -> None:
             root=source.root, department_id=source.department_id, exclude=source
         )
     except SourceRefused as exc:
-        raise SourceRefused(f"source {source.name!r} may no longer be scanned: {exc}") from exc
+        raise SourceRefused(f"source {source.name!r} may no longer be {activity}: {exc}") from exc

@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 from governance.models import AuditEvent, Department
 from inventory.models import Copy, Scan, Source
 from inventory.sample_archive import PHOTOS_DIR
+from inventory.services.fixity import fixity_check
 from inventory.services.scan import scan_run
 from inventory.services.sources import SourceNestingUnconfirmed, SourceRefused, source_register
 from inventory.source_overlap import contested_roots, relation
@@ -261,3 +262,19 @@ def test_registering_refuses_before_creating_a_department(film: Source) -> None:
         source_register(root=Path(film.root) / "stills", department_code="PRESS")
 
     assert not Department.objects.filter(code="PRESS").exists()
+
+
+def test_a_fixity_check_of_a_root_no_longer_allowed_is_refused(
+    sample_archive, settings, tmp_path
+) -> None:
+    scan_folder(sample_archive["web_team"], department="NEWS")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    settings.PROVENA_ALLOWED_ROOTS = [elsewhere.resolve()]
+
+    result = fixity_check(source=Source.objects.get(name="web_team"))
+
+    (reason,) = result.refused
+    assert "source 'web_team' may no longer be checked" in reason
+    assert "PROVENA_ALLOWED_ROOTS" in reason
+    assert not Copy.objects.filter(source__name="web_team").exclude(state=Copy.State.PRESENT)
