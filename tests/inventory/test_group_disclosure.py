@@ -162,3 +162,26 @@ def test_a_report_spanning_departments_is_for_organisation_wide_readers_and_list
     )
     assert FILM_STILL in files["findings.csv"].decode("utf-8")
     assert {s.name for s in Source.objects.all()} == set(report.scope["resolved_sources"])
+
+
+def test_the_asset_pages_and_api_do_not_name_an_lcsd_master_for_news(
+    coffee: int, role_users
+) -> None:
+    news = role_users["other_department"]
+
+    status, page = _page(news, f"/assets/{coffee}/")
+    assert status == 200
+    assert "film_archive" not in page and FILM_STILL not in page
+    assert 'id="master-elsewhere"' in page
+
+    status, listing = _page(news, "/assets/?q=")
+    assert status == 200 and "film_archive" not in listing
+
+    body = _api(news, f"/api/assets/{coffee}/").json()
+    assert body["master"]["in_another_department"] is True
+    assert body["master"]["path"] is None and body["master"]["source"] is None
+    assert "film_archive" not in json.dumps(_api(news, "/api/assets/").json())
+
+    auditor = _api(role_users["auditor"], f"/api/assets/{coffee}/").json()
+    assert auditor["master"] | {"in_another_department": False} == auditor["master"]
+    assert (auditor["master"]["source"], auditor["master"]["path"]) == ("film_archive", FILM_STILL)
