@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from governance.admin_readonly import ReadOnlyAdmin
 from governance.models import AuditEvent, Department, User
 
 
@@ -23,20 +24,9 @@ class DepartmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     """Read-only: the audit log is append-only and only services append to it."""
 
     list_display = ("seq", "occurred_at", "event_type", "agent", "object_type", "object_id")
     list_filter = ("event_type", "outcome", "object_type")
     search_fields = ("object_id", "agent", "hash")
-    readonly_fields = [f.name for f in AuditEvent._meta.fields]
-    actions = None
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
+from governance.roles import LEGAL_ONLY_PERMISSIONS, LEGAL_REVIEWER
+
 
 class Department(models.Model):
     """A unit of the organisation that owns sources and remediation work."""
@@ -33,6 +35,22 @@ class User(AbstractUser):
     def role_names(self) -> list[str]:
         """Return the names of the user's role groups."""
         return sorted(group.name for group in self.groups.all())
+
+    def holds_legal_role(self) -> bool:
+        """Return whether the user is an active member of the legal reviewer role."""
+        if not self.is_active or self.pk is None:
+            return False
+        if not hasattr(self, "_legal_role_cache"):
+            self._legal_role_cache = self.groups.filter(name=LEGAL_REVIEWER).exists()
+        return self._legal_role_cache
+
+    def has_perm(self, perm: str, obj: object = None) -> bool:
+        """Return whether the user holds the permission; personal data needs the legal role."""
+        if perm in LEGAL_ONLY_PERMISSIONS:
+            # PDPO: faces, privacy cases, decisions and access requests are for the legal role
+            # only. Django grants a superuser every permission; here that grants none of these.
+            return self.holds_legal_role()
+        return super().has_perm(perm, obj)
 
 
 class AuditEvent(models.Model):

@@ -88,6 +88,10 @@ _LEGAL_PRIVACY = [
     "privacy.view_responsepack",
 ]
 
+# Held only through the legal role itself: superuser status grants none of them
+# (governance.models.User.has_perm), nor does a permission given to a user directly.
+LEGAL_ONLY_PERMISSIONS = frozenset(_LEGAL_PRIVACY)
+
 # Permission codenames as "app_label.codename".
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     COMPLIANCE_OFFICER: [

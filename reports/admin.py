@@ -2,19 +2,15 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from governance.admin_readonly import ReadOnlyAdmin
 from reports.models import Report
 
 
 @admin.register(Report)
-class ReportAdmin(admin.ModelAdmin):
-    """The registry, read-only: reports are built by the service, never edited by hand."""
+class ReportAdmin(ReadOnlyAdmin):
+    """The registry, read-only: reports are built by the service, never edited or deleted by
+    hand (a deleted row would make a genuine signed report fail verification)."""
 
     list_display = ["number", "kind", "status", "signed", "created_by", "created_at", "size"]
     list_filter = ["kind", "status", "signed"]
     search_fields = ["number", "sha256", "signer_subject"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False

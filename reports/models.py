@@ -75,3 +75,17 @@ class Report(models.Model):
     @property
     def file_name(self) -> str:
         return f"{self.number}.pdf"
+
+
+class ReportNumberCounter(models.Model):
+    """The last report number issued in a year; it only goes up, so no number is reused.
+
+    Deleting a registry row (it should never happen: the admin refuses it) would otherwise let
+    the next report take the deleted one's number, and two different PDFs would claim it.
+    """
+
+    year = models.PositiveSmallIntegerField(unique=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"PR-{self.year}: last {self.last:04d}"

@@ -67,6 +67,14 @@ def role_users(db) -> dict[str, object]:
         "other_department": UserFactory(
             username="newsdesk", department=news, role=roles.COMPLIANCE_OFFICER
         ),
+        # As `setup_demo` once made its administrator: the role plus every Django permission.
+        "superuser": UserFactory(
+            username="superuser",
+            department=None,
+            role=roles.ADMINISTRATOR,
+            is_staff=True,
+            is_superuser=True,
+        ),
     }
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from governance.admin_readonly import ReadOnlyAdmin
 from governance.remediation.models import (
     DisposalDecision,
     QuarantineEntry,
@@ -10,37 +11,24 @@ from governance.remediation.models import (
 )
 
 
-class _ReadOnly(admin.ModelAdmin):
-    """Read-only: tasks, decisions and the quarantine change only through their services."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
 @admin.register(RemediationTask)
-class RemediationTaskAdmin(_ReadOnly):
+class RemediationTaskAdmin(ReadOnlyAdmin):
     list_display = ("pk", "action", "path", "status", "severity", "department", "due_date")
     list_filter = ("status", "action", "severity", "department")
     search_fields = ("path", "origin_label")
 
 
 @admin.register(DisposalDecision)
-class DisposalDecisionAdmin(_ReadOnly):
+class DisposalDecisionAdmin(ReadOnlyAdmin):
     list_display = ("pk", "asset", "keep_copy", "decided_by", "decided_at")
 
 
 @admin.register(QuarantineEntry)
-class QuarantineEntryAdmin(_ReadOnly):
+class QuarantineEntryAdmin(ReadOnlyAdmin):
     list_display = ("pk", "source", "original_path", "state", "quarantined_at")
     list_filter = ("state", "source")
 
 
 @admin.register(SourcePolicy)
-class SourcePolicyAdmin(_ReadOnly):
+class SourcePolicyAdmin(ReadOnlyAdmin):
     list_display = ("source", "execution_enabled", "changed_by", "changed_at")

@@ -27,7 +27,11 @@ from inventory.selectors.licences import (
     licence_state,
     today,
 )
-from inventory.selectors.visibility import copies_visible_to, sources_visible_to
+from inventory.selectors.visibility import (
+    copies_visible_to,
+    member_scope_for,
+    sources_visible_to,
+)
 from inventory.services.assets import (
     asset_catalogue_update,
     asset_master_set,
@@ -99,7 +103,13 @@ class AssetSerializer(serializers.ModelSerializer):
     def get_master(self, asset: Asset) -> dict:
         master = self.context["masters"][asset.pk]
         copy = master.copy
+        scope = self.context.get("scope")
+        # A master in another department's source: said so, not named (MemberScope).
+        elsewhere = copy is not None and scope is not None and not scope.shows(copy)
+        if elsewhere:
+            copy = None
         return {
+            "in_another_department": elsewhere,
             "copy": copy.pk if copy else None,
             "source": copy.source.name if copy else None,
             "path": copy.path if copy else None,
@@ -224,6 +234,7 @@ class AssetViewSet(viewsets.ReadOnlyModelViewSet):
         return {
             **self.get_serializer_context(),
             "masters": asset_masters(assets=assets),
+            "scope": member_scope_for(user=self.request.user),
             "retired": retired_rendition_ids(rendition_ids),
             "day": today(),
         }

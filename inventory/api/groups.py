@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from governance.roles import is_organisation_wide
 from inventory.selectors.findings import findings_document
 from inventory.selectors.groups import duplicate_groups
-from inventory.selectors.visibility import sources_visible_to
+from inventory.selectors.visibility import member_scope_for, sources_visible_to
 
 
 class CopyReferenceSerializer(serializers.Serializer):
@@ -43,6 +43,10 @@ class DuplicateGroupSerializer(serializers.Serializer):
     asset = serializers.IntegerField(source="asset_id")
     reclaimable_bytes = serializers.IntegerField()
     members = GroupMemberSerializer(many=True)
+    other_department_copies = serializers.IntegerField(
+        source="elsewhere",
+        help_text="Copies in sources you may not see: counted, not listed.",
+    )
 
 
 class DuplicateGroupList(APIView):
@@ -66,7 +70,10 @@ class DuplicateGroupList(APIView):
             sources = sources.filter(name=request.query_params["source"])
         limit = _bounded_int(request, "limit", 100, 1, 1000)
         offset = _bounded_int(request, "offset", 0, 0, 10**9)
-        groups = list(islice(duplicate_groups(sources=sources), offset, offset + limit))
+        scope = member_scope_for(user=request.user)
+        groups = list(
+            islice(duplicate_groups(sources=sources, scope=scope), offset, offset + limit)
+        )
         return Response(DuplicateGroupSerializer(groups, many=True).data)
 
 
@@ -79,7 +86,12 @@ class FindingsExport(APIView):
     def get(self, request: Request) -> Response:
         if not request.user.has_perm("inventory.export_findings"):
             raise PermissionDenied("your role may not export findings")
-        return Response(findings_document(sources=sources_visible_to(user=request.user)))
+        return Response(
+            findings_document(
+                sources=sources_visible_to(user=request.user),
+                scope=member_scope_for(user=request.user),
+            )
+        )
 
 
 def _department_for(user, code: str | None) -> str | None:

@@ -37,6 +37,10 @@ class SourceRegisterSerializer(serializers.Serializer):
     department = serializers.CharField(max_length=32, required=False, allow_blank=True)
     risk_tier = serializers.ChoiceField(choices=Source.RiskTier.choices, default="internal")
     authoritative = serializers.BooleanField(default=False)
+    allow_nested = serializers.BooleanField(
+        default=False,
+        help_text="Confirm a root that nests in or encloses a source of the same department.",
+    )
 
 
 class SourceViewSet(
@@ -65,6 +69,7 @@ class SourceViewSet(
                 department_code=department,
                 risk_tier=data["risk_tier"],
                 authoritative=data["authoritative"],
+                allow_nested=data["allow_nested"],
                 created_by=request.user,
             )
         except SourceRefused as exc:

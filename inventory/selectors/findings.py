@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from governance.csvsafe import csv_dict_writer
 from inventory.models import Source
-from inventory.selectors.groups import duplicate_groups
+from inventory.selectors.groups import EVERY_MEMBER, MemberScope, duplicate_groups
 from inventory.selectors.reclaimable import reclaimable_storage
 from inventory.selectors.sources import current_errors
 
@@ -49,21 +49,25 @@ def _member(member) -> dict:
     return row
 
 
-def findings_document(*, sources: QuerySet[Source]) -> dict:
-    """Return the findings export for the given sources as a JSON-ready document."""
+def findings_document(*, sources: QuerySet[Source], scope: MemberScope = EVERY_MEMBER) -> dict:
+    """Return the findings export for the given sources as a JSON-ready document, listing
+    the group members the reader (scope) may see and counting the others."""
     sources = sources.select_related("department").order_by("name")
     groups = []
-    for group in duplicate_groups(sources=sources):
+    for group in duplicate_groups(sources=sources, scope=scope):
         master = group.master
         groups.append(
             {
                 "id": group.asset_id,
                 "asset": group.asset_id,
-                "master": {"source": master.source.name, "path": master.path},
+                # None when the master lies in another department's source.
+                "master": {"source": master.source.name, "path": master.path} if master else None,
                 # "rule", "chosen" (a person chose it) or "fallback" (a person's choice is
                 # unavailable; the rule stands in and the asset awaits review).
                 "master_basis": group.master_basis,
                 "members": [_member(m) for m in group.members],
+                # Members in sources the reader may not see: counted, not listed.
+                "other_department_copies": group.elsewhere,
                 "reclaimable_bytes": group.reclaimable_bytes,
             }
         )
@@ -96,6 +100,7 @@ def findings_document(*, sources: QuerySet[Source]) -> dict:
 def findings_csv_rows(document: dict) -> Iterator[dict]:
     """Yield one CSV row per group member of a findings document."""
     for group in document["groups"]:
+        master = group["master"] or {"source": "", "path": ""}
         for member in group["members"]:
             yield {
                 "group": group["id"],
@@ -107,8 +112,8 @@ def findings_csv_rows(document: dict) -> Iterator[dict]:
                 "tier": member["tier"],
                 "distance": member["distance"],
                 "reviewed": member["reviewed"],
-                "master_source": group["master"]["source"],
-                "master_path": group["master"]["path"],
+                "master_source": master["source"],
+                "master_path": master["path"],
                 "of_source": member.get("of", {}).get("source", ""),
                 "of_path": member.get("of", {}).get("path", ""),
             }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
@@ -98,14 +98,32 @@ class DuplicateGroup:
     # chose a copy that no longer holds (missing, or no longer this photograph's), so the
     # rule chose again and the asset is flagged for review.
     master_basis: str = "rule"
+    # Copies held in sources the reader may not see: counted, never listed (MemberScope).
+    elsewhere: int = 0
+    # Set when members are hidden: the figure of the whole group, as before hiding.
+    whole_reclaimable_bytes: int | None = None
 
     @property
-    def master(self) -> Copy:
+    def master(self) -> Copy | None:
+        """Return the master copy, or None when it lies in a source the reader may not see."""
+        first = self.members[0] if self.members else None
+        return first.copy if first is not None and first.relation == "master" else None
+
+    @property
+    def cover(self) -> Copy:
+        """Return the copy to show the group by: the master, else the first one shown."""
         return self.members[0].copy
+
+    @property
+    def copies(self) -> int:
+        """Return how many copies the group holds, those shown and those counted elsewhere."""
+        return len(self.members) + self.elsewhere
 
     @property
     def reclaimable_bytes(self) -> int:
         """Return the bytes of the redundant byte and pixel copies (see selectors.reclaimable)."""
+        if self.whole_reclaimable_bytes is not None:
+            return self.whole_reclaimable_bytes
         return sum(m.copy.size for m in self.members if m.redundant)
 
     @property
@@ -114,7 +132,47 @@ class DuplicateGroup:
 
     @property
     def tiers(self) -> list[str]:
-        return sorted({m.tier for m in self.members[1:]})
+        return sorted({m.tier for m in self.members if m.relation != "master"})
+
+
+@dataclass(frozen=True, slots=True)
+class MemberScope:
+    """Which members of a duplicate group a reader sees by path and size.
+
+    One rule for every page, API response, export and report: members in sources the reader
+    may not see are counted ("2 copies in another department"), never listed, unless the
+    reader is organisation-wide (source_ids None: every member is shown).
+    """
+
+    source_ids: frozenset[int] | None = None
+
+    def shows(self, copy: Copy) -> bool:
+        return self.source_ids is None or copy.source_id in self.source_ids
+
+    def hide(self, group: DuplicateGroup) -> DuplicateGroup:
+        """Return the group as this reader sees it."""
+        if self.source_ids is None:
+            return group
+        shown = [
+            # A parent in a source the reader may not see is not named either.
+            m if m.of is None or self.shows(m.of) else replace(m, of=None)
+            for m in group.members
+            if m.copy.source_id in self.source_ids
+        ]
+        if len(shown) == len(group.members) and all(
+            a.of is b.of for a, b in zip(shown, group.members, strict=True)
+        ):
+            return group
+        return DuplicateGroup(
+            asset_id=group.asset_id,
+            members=shown,
+            master_basis=group.master_basis,
+            elsewhere=len(group.members) - len(shown),
+            whole_reclaimable_bytes=group.reclaimable_bytes,
+        )
+
+
+EVERY_MEMBER = MemberScope()
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,8 +421,10 @@ def duplicate_groups(
     *,
     sources: Iterable[Source] | QuerySet[Source] | None = None,
     asset_ids: list[int] | None = None,
+    scope: MemberScope = EVERY_MEMBER,
 ) -> Iterator[DuplicateGroup]:
-    """Yield the groups of present copies that hold the same photograph more than once."""
+    """Yield the groups of present copies that hold the same photograph more than once,
+    each as the reader (scope) sees it."""
     present = Copy.objects.filter(state=Copy.State.PRESENT, rendition__asset__isnull=False)
     if sources is not None:
         # A group counts when any of its copies is in scope; all its members are shown.
@@ -390,9 +450,9 @@ def duplicate_groups(
     for copy in rows.iterator(chunk_size=5000):
         asset_id = copy.rendition.asset_id
         if asset_id != current and bucket:
-            yield _group_from(current, bucket, retired, choices.get(current))
+            yield scope.hide(_group_from(current, bucket, retired, choices.get(current)))
             bucket = []
         current = asset_id
         bucket.append(copy)
     if bucket:
-        yield _group_from(current, bucket, retired, choices.get(current))
+        yield scope.hide(_group_from(current, bucket, retired, choices.get(current)))

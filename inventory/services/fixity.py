@@ -18,6 +18,7 @@ from governance.models import AuditEvent, User
 from inventory.events import ChangeKind, inventory_changed
 from inventory.models import Copy, Scan, Source
 from inventory.services.asset_upkeep import assets_check_masters
+from inventory.services.sources import SourceRefused, source_root_recheck
 from inventory.storage import store_for
 
 _CHUNK = 500  # copies hashed, then written (flags and events), per transaction
@@ -191,6 +192,12 @@ def _check_source(source: Source, user: User | None, result: FixityResult) -> No
         )
         return
     problem = _root_problem(source)
+    if problem is None:
+        # As at every scan: the root may have changed, or PROVENA_ALLOWED_ROOTS shrunk.
+        try:
+            source_root_recheck(source=source, activity="checked")
+        except SourceRefused as exc:
+            problem = str(exc)
     if problem:
         _refuse(source, problem, user, result)
         return

@@ -37,6 +37,7 @@ from inventory.models import Copy, Scan, ScanBatch, ScanError, Source
 from inventory.services.recording import scan_record_batch
 from inventory.services.scan_finish import scan_finish
 from inventory.services.scan_paths import thumbnail_dir
+from inventory.services.sources import SourceRefused, source_root_recheck
 from inventory.storage import store_for
 
 logger = logging.getLogger(__name__)
@@ -331,6 +332,8 @@ def scan_prepare(*, scan: Scan, timings: dict, enqueue: bool = False) -> list[tu
         .iterator(chunk_size=10_000)
     }
     _check_root(source, known)
+    # The root may have changed, or PROVENA_ALLOWED_ROOTS shrunk, since it was registered.
+    source_root_recheck(source=source)
     walk = store_for(source).walk(settings.PROVENA_IMAGE_EXTENSIONS)
     _check_root(source, known)  # an unmount during the walk must not look like deletions
     timings["walk_seconds"] = round(time.perf_counter() - started, 3)
@@ -506,7 +509,7 @@ def scan_run(
         if scan.status != Scan.Status.RUNNING:
             return scan  # a batch failed it for good, or it was marked interrupted
         _check_root(source, {})
-    except (SourceUnavailable, ScanStalled, BrokerUnavailable) as exc:
+    except (SourceUnavailable, SourceRefused, ScanStalled, BrokerUnavailable) as exc:
         return scan_fail(scan=scan, reason=str(exc))
     except MediaWriteFailed as exc:
         # The batch being examined is dropped whole; matching and the face pass do not run.

@@ -36,7 +36,11 @@ from inventory.selectors.licences import (
     licences_visible_to,
     today,
 )
-from inventory.selectors.visibility import copies_visible_to, sources_visible_to
+from inventory.selectors.visibility import (
+    copies_visible_to,
+    member_scope_for,
+    sources_visible_to,
+)
 from inventory.services.assets import (
     asset_catalogue_update,
     asset_master_set,
@@ -91,10 +95,13 @@ def asset_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(assets, ASSETS_PER_PAGE).get_page(request.GET.get("page"))
     masters = asset_masters(assets=page.object_list)
     day = today()
+    scope = member_scope_for(user=request.user)
     rows = [
         {
             "asset": asset,
             "master": masters[asset.pk],
+            # A master in another department's source is named as such, not by its path.
+            "master_shown": masters[asset.pk].copy is None or scope.shows(masters[asset.pk].copy),
             "licence_state": licence_state(list(asset.licences.all()), day),
         }
         for asset in page.object_list
@@ -169,6 +176,7 @@ def asset_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "asset": asset,
             "master": master,
+            "master_shown": master.copy is None or member_scope_for(user=user).shows(master.copy),
             "lineage": lineage,
             "drawing": _drawing(lineage, {c.rendition_id for c in copies}),
             "copies": copies,

@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from inventory.selectors.groups import duplicate_groups
-from inventory.selectors.visibility import sources_visible_to
+from inventory.selectors.visibility import member_scope_for, sources_visible_to
 
 GROUPS_PER_PAGE = 24
 
@@ -25,7 +25,10 @@ def group_list(request: HttpRequest) -> HttpResponse:
     except ValueError:
         page_number = 1
     start = (page_number - 1) * GROUPS_PER_PAGE
-    groups = list(islice(duplicate_groups(sources=sources), start, start + GROUPS_PER_PAGE + 1))
+    scope = member_scope_for(user=request.user)
+    groups = list(
+        islice(duplicate_groups(sources=sources, scope=scope), start, start + GROUPS_PER_PAGE + 1)
+    )
     return render(
         request,
         "inventory/group_list.html",
@@ -43,7 +46,8 @@ def group_list(request: HttpRequest) -> HttpResponse:
 @permission_required("inventory.view_copy", raise_exception=True)
 def group_detail(request: HttpRequest, asset_id: int) -> HttpResponse:
     sources = sources_visible_to(user=request.user)
-    group = next(iter(duplicate_groups(sources=sources, asset_ids=[asset_id])), None)
+    scope = member_scope_for(user=request.user)
+    group = next(iter(duplicate_groups(sources=sources, asset_ids=[asset_id], scope=scope)), None)
     if group is None:
         raise Http404("no duplicate group for this asset")
     return render(request, "inventory/group_detail.html", {"group": group})

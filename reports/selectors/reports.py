@@ -17,7 +17,7 @@ from governance.roles import is_organisation_wide
 from inventory.models import Copy, Match, Rendition, Scan, ScanError, Source
 from inventory.selectors.findings import findings_document
 from inventory.selectors.reclaimable import reclaimable_storage
-from inventory.selectors.visibility import sources_visible_to
+from inventory.selectors.visibility import member_scope_for_audience, sources_visible_to
 from reports.models import Report
 
 # The weakest tier of a group's members is the group's tier.
@@ -163,7 +163,9 @@ def report_findings(*, sources: QuerySet[Source], scope: ReportScope) -> dict:
     With one, a group stays when one of its copies in scope was first seen within the
     period, and the errors are those of each source's latest scan within the period.
     """
-    document = findings_document(sources=sources)
+    # Everyone who may read the report sees it whole: members outside the departments it
+    # covers are counted, not listed (inventory.selectors.MemberScope).
+    document = findings_document(sources=sources, scope=member_scope_for_audience(sources=sources))
     if not scope.has_period:
         return document
     first_seen = _in_period(
@@ -324,7 +326,8 @@ def report_data(*, sources: QuerySet[Source], scope: ReportScope) -> ReportData:
         member_relations = Counter(m["relation"] for m in group["members"])
         relations.update(member_relations)
         touched = set()
-        for member in group["members"][1:]:
+        # Every member but the master (which may lie in another department, unlisted).
+        for member in (m for m in group["members"] if m["relation"] != "master"):
             key = (member["source"], member["path"])
             row = rows.get(member["source"])
             if row is None or (counted is not None and key not in counted):
@@ -336,13 +339,13 @@ def report_data(*, sources: QuerySet[Source], scope: ReportScope) -> ReportData:
                 touched.add(member["source"])
         for name in touched:
             rows[name].groups += 1
-        master = group["master"]
+        master = group["master"] or {"source": "another department", "path": ""}
         group_rows.append(
             GroupRow(
                 id=group["id"],
                 master_source=master["source"],
                 master_path=master["path"],
-                members=len(group["members"]),
+                members=len(group["members"]) + group["other_department_copies"],
                 sources=sorted({m["source"] for m in group["members"]}),
                 tier=tier,
                 reclaimable_bytes=group["reclaimable_bytes"],
@@ -403,7 +406,9 @@ def report_data(*, sources: QuerySet[Source], scope: ReportScope) -> ReportData:
         "problem_files": sum(r.problems for r in source_rows),
         "duplicate_groups": len(document["groups"]),
         "groups_by_tier": dict(groups_by_tier),
-        "copies_in_groups": sum(len(g["members"]) for g in document["groups"]),
+        "copies_in_groups": sum(
+            len(g["members"]) + g["other_department_copies"] for g in document["groups"]
+        ),
         "members_by_relation": dict(sorted(relations.items())),
         "redundant_copies": sum(r.duplicate_copies for r in source_rows),
         "redundant_copies_by_tier": dict(copies_by_tier),

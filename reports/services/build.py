@@ -28,7 +28,7 @@ from governance.files import write_bytes_atomic
 from governance.models import User
 from governance.version import VERSION
 from inventory.models import Source
-from reports.models import Report
+from reports.models import Report, ReportNumberCounter
 from reports.rendering import findings_attachments, pdf_render, report_context, report_html
 from reports.selectors.reports import ReportScope, ScopeError, report_data, scope_sources
 from reports.signing import (
@@ -69,7 +69,7 @@ def report_path(report: Report) -> Path:
     return reports_dir() / report.file
 
 
-def _next_number(year: int) -> str:
+def _highest_registered(year: int) -> int:
     prefix = f"PR-{year}-"
     last = (
         Report.objects.filter(number__startswith=prefix)
@@ -77,8 +77,17 @@ def _next_number(year: int) -> str:
         .values_list("number", flat=True)
         .first()
     )
-    following = int(last.rsplit("-", 1)[1]) + 1 if last else 1
-    return f"{prefix}{following:04d}"
+    return int(last.rsplit("-", 1)[1]) if last else 0
+
+
+def _next_number(year: int) -> str:
+    """Take the year's next report number from its counter (call inside a transaction)."""
+    counter, _ = ReportNumberCounter.objects.select_for_update().get_or_create(year=year)
+    # The registry's highest number counts too: rows from before the counter existed.
+    following = max(counter.last, _highest_registered(year)) + 1
+    counter.last = following
+    counter.save(update_fields=["last"])
+    return f"PR-{year}-{following:04d}"
 
 
 def _report_register(

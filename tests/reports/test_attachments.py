@@ -10,6 +10,7 @@ import pytest
 
 from inventory.models import Source
 from inventory.selectors.findings import findings_csv, findings_document
+from inventory.selectors.visibility import member_scope_for_audience
 from tests.reports.helpers import build, embedded_files
 
 pytestmark = pytest.mark.django_db
@@ -39,9 +40,15 @@ def test_embedded_findings_are_scoped_like_the_report(scanned_archive, tmp_path:
 
     embedded = json.loads(embedded_files(output.read_bytes())["findings.json"])
 
-    expected = findings_document(sources=Source.objects.filter(name="web_team"))
+    web_team = Source.objects.filter(name="web_team")
+    # Anyone in NEWS may read a report on NEWS's web_team, so LCSD's members are counted.
+    expected = findings_document(
+        sources=web_team, scope=member_scope_for_audience(sources=web_team)
+    )
     assert without_time(embedded) == without_time(expected)
     assert [s["name"] for s in embedded["sources"]] == ["web_team"]
+    assert "film_archive" not in json.dumps(embedded)
+    assert any(g["other_department_copies"] for g in embedded["groups"])
 
 
 def test_poppler_lists_the_attachments_of_a_signed_report(

@@ -139,7 +139,9 @@ class Command(BaseCommand):
             user.department = department
             user.organisation_wide = organisation_wide
             user.is_staff = role == roles.ADMINISTRATOR
-            user.is_superuser = role == roles.ADMINISTRATOR
+            # Not a superuser: a superuser would hold every permission Django knows, and the
+            # administrator role is not the legal role (privacy data is for the legal role only).
+            user.is_superuser = False
             user.set_password(DEMO_PASSWORD)
             user.save()
             user.groups.set([Group.objects.get(name=role)])

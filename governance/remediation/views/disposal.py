@@ -16,6 +16,7 @@ from governance.remediation.selectors.tasks import (
 from governance.remediation.services.disposal import disposal_decide
 from inventory.models import Copy
 from inventory.selectors.assets import assets_visible_to
+from inventory.selectors.visibility import member_scope_for
 
 
 @login_required
@@ -55,9 +56,28 @@ def asset_dispose(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("source")
         .order_by("source__name", "path")
     )
+    # Copies in other departments' sources are counted, never listed (MemberScope).
+    scope = member_scope_for(user=request.user)
+    keep_shown = plan.keep is None or scope.shows(plan.keep)
+    problem = plan.problem
+    if not keep_shown:
+        problem = problem.replace(
+            f"{plan.keep.source.name}:{plan.keep.path}", "a copy in another department"
+        )
+    hidden = [line for line in plan.lines if not scope.shows(line.copy)]
     return render(
         request,
         "remediation/dispose.html",
-        {"asset": asset, "plan": plan, "present": present, "errors": errors},
+        {
+            "asset": asset,
+            "plan": plan,
+            "problem": problem,
+            "keep_shown": keep_shown,
+            "lines": [line for line in plan.lines if scope.shows(line.copy)],
+            "hidden_lines": len(hidden),
+            "hidden_tasks": sum(1 for line in hidden if line.action),
+            "present": [c for c in present if scope.shows(c)],
+            "errors": errors,
+        },
         status=400 if errors else 200,
     )

@@ -76,6 +76,12 @@ class Command(BaseCommand):
             "--authoritative", action="store_true", help="mark a new source as holding masters"
         )
         parser.add_argument(
+            "--allow-nested",
+            action="store_true",
+            help="register PATH even though it nests in or encloses a source of the same "
+            "department (their common files are inventoried twice)",
+        )
+        parser.add_argument(
             "--workers",
             type=int,
             help="examining processes (default: cores); with a broker, how many Celery worker "
@@ -104,6 +110,7 @@ class Command(BaseCommand):
                 department_code=options["department"],
                 risk_tier=options["risk_tier"],
                 authoritative=options["authoritative"],
+                allow_nested=options["allow_nested"],
             )
         except SourceRefused as exc:
             raise CommandError(str(exc)) from exc
