@@ -44,6 +44,16 @@ CRITERIA: dict[str, Callable[[Candidate], float | int | bool]] = {
     "oldest_file": lambda c: c.mtime_ns,
     "richest_metadata": lambda c: -c.metadata_fields,
 }
+# What each criterion means, in the words the pages and reports use.
+LABELS: dict[str, str] = {
+    "authoritative_source": "a copy in an authoritative source",
+    "not_derivative": "not a derivative",
+    "largest_resolution": "the largest original resolution (a border or an upscale adds none)",
+    "largest_area": "the largest pixel area",
+    "earliest_capture": "the earliest capture time",
+    "oldest_file": "the oldest file",
+    "richest_metadata": "the richest metadata",
+}
 DEFAULT_RULE: tuple[str, ...] = (
     "authoritative_source",
     "not_derivative",
@@ -68,6 +78,15 @@ def validate_rule(names: Iterable[str]) -> tuple[str, ...]:
     if repeated:
         raise ValueError(f"criteria named twice: {', '.join(repeated)}")
     return rule
+
+
+def describe_rule(rule: Iterable[str]) -> str:
+    """Return the rule in plain words, in the order it applies, as pages and reports state it."""
+    return "; ".join(
+        ["never a derivative while what it was made from is held"]
+        + [LABELS[name] for name in rule]
+        + ["then source name and path"]
+    )
 
 
 def master_key(candidate: Candidate, rule: tuple[str, ...]) -> tuple:

@@ -20,6 +20,7 @@ from django.utils.safestring import mark_safe
 from governance.charts import Bar, hbar_chart
 from governance.formatting import count
 from governance.version import VERSION
+from inventory.master_rule import describe_rule
 from inventory.models import Rendition
 from inventory.selectors.findings import findings_csv
 from inventory.services.scan import thumbnail_dir
@@ -229,6 +230,7 @@ def report_context(
         "relations": _relations(data.figures),
         "gallery": gallery,
         "thumbnails_enabled": settings.PROVENA_REPORT_THUMBNAILS,
+        "master_rule": describe_rule(settings.PROVENA_MASTER_RULE),
         "face_min_px": settings.PROVENA_FACE_MIN_PX,
         "face_min_score": settings.PROVENA_FACE_MIN_SCORE,
         "external_sources": external,

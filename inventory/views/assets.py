@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from governance.models import Department
+from inventory.master_rule import describe_rule
 from inventory.models import Asset, CatalogueImportJob, Licence, Rendition, Supersession
 from inventory.selectors.assets import (
     asset_copies,
@@ -176,6 +177,7 @@ def asset_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "asset": asset,
             "master": master,
+            "master_rule": describe_rule(settings.PROVENA_MASTER_RULE),
             "master_shown": master.copy is None or member_scope_for(user=user).shows(master.copy),
             "lineage": lineage,
             "drawing": _drawing(lineage, {c.rendition_id for c in copies}),

@@ -82,6 +82,9 @@ def test_audit_report_states_methods_limits_and_costs(scanned_archive, tmp_path:
     assert "Crops are treated as distinct works" in text
     assert "Near-duplicates are proposed, not decided" in text
     assert "not part of this version" not in text
+    # The master rule in force, in words, and the reclaimable definition of issue 14.
+    assert "never a derivative while what it was made from is held" in text
+    assert "every byte or pixel copy beyond the one kept of each distinct picture" in text
     assert "per GB-month" in text
     # The scan errors of the sample archive's bad files are listed with their reasons.
     errors = list(current_errors(sources=Source.objects.all()))
