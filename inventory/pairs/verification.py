@@ -475,6 +475,7 @@ def _decide(
     resolution = _resolution(reg, c, a_info, b_info)
     evidence["resolution_a_per_b"] = None if resolution is None else round(resolution, 4)
     if whole or local:
+        evidence["agreement"] = "whole" if whole else "local"
         relation, original = _label(reg, c, a_info, b_info, local)
         return Verdict("probable", relation, round(score, 4), original, evidence)
     if enough_blocks and c.median >= _POSSIBLE_MEDIAN and c.agree >= _POSSIBLE_AGREE:
@@ -651,3 +652,29 @@ def _evidence(reg: Registration, c: _Comparison, hint: str | None) -> dict[str, 
             "top": c.residual_top,
         },
     }
+
+
+def is_weak(relation: str | None, evidence: dict[str, Any] | None) -> bool:
+    """Return whether a probable verdict is a weak link (inventory.lineage): it held only by
+    the local-change rule, or it names no change but "edited".
+
+    Verdicts recorded before the rule was stored in the evidence are judged by their block
+    statistics against today's whole-picture thresholds.
+    """
+    if relation == "edited":
+        return True
+    evidence = evidence or {}
+    agreement = evidence.get("agreement")
+    if agreement is not None:
+        return agreement != "whole"
+    blocks = evidence.get("blocks") or {}
+    try:
+        return not (
+            blocks["informative"] >= _MIN_INFORMATIVE
+            and blocks["agree"] >= _PROBABLE_MATCHED
+            and blocks["matched"] >= _PROBABLE_MATCHED
+            and blocks["median_ncc"] >= _PROBABLE_MEDIAN
+            and blocks["global_ncc"] >= _PROBABLE_GLOBAL
+        )
+    except (KeyError, TypeError):
+        return False  # no block statistics: a person's or the scanner's link
