@@ -22,6 +22,7 @@ import hashlib
 import io
 import itertools
 import json
+import pickle
 import shutil
 import sys
 import time
@@ -1192,10 +1193,15 @@ def hard_negatives_report(split: str) -> dict:
     global THUMBS
     pictures = hard_negatives.build(split, OUT)
     THUMBS = OUT / f"thumbs-hard-{split}"
-    if THUMBS.exists():
-        shutil.rmtree(THUMBS)
-    THUMBS.mkdir(parents=True)
-    scanned = [scan_file(p.path, i) for i, p in enumerate(pictures)]
+    cache = THUMBS / f"scanned-{hard_negatives.VERSION}.pickle"
+    if cache.exists():  # the corpus and the scanner's part do not change between runs
+        scanned = pickle.loads(cache.read_bytes())
+    else:
+        if THUMBS.exists():
+            shutil.rmtree(THUMBS)
+        THUMBS.mkdir(parents=True)
+        scanned = [scan_file(p.path, i) for i, p in enumerate(pictures)]
+        cache.write_bytes(pickle.dumps(scanned))
     thumbs = {}
     for i, s in enumerate(scanned):
         with Image.open(s.thumbnail) as im:
@@ -1218,6 +1224,8 @@ def hard_negatives_report(split: str) -> dict:
         if distance > RADIUS:
             continue
         candidates += 1
+        if candidates % 500 == 0:
+            print(f"  {candidates} candidates verified", flush=True)
         verdict = verify_pair(thumbs[i], thumbs[j], a_info=a.info, b_info=b.info, hint=hint)
         tiers[verdict.tier or "none"] += 1
         if verdict.tier == "probable":

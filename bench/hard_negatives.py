@@ -54,8 +54,20 @@ class Split:
 SPLITS = {
     "calibration": Split(
         name="calibration",
-        sources=("astronaut", "chelsea", "coffee", "rocket", "retina", "coins", "camera",
-                 "hubble_deep_field", "immunohistochemistry", "moon", "page", "clock_motion"),
+        sources=(
+            "astronaut",
+            "chelsea",
+            "coffee",
+            "rocket",
+            "retina",
+            "coins",
+            "camera",
+            "hubble_deep_field",
+            "immunohistochemistry",
+            "moon",
+            "page",
+            "clock_motion",
+        ),
         faces=range(0, 50),
         seed=14,
         objects=96,
@@ -69,8 +81,17 @@ SPLITS = {
     ),  # fmt: skip
     "evaluation": Split(
         name="evaluation",
-        sources=("grace_hopper", "motorcycle_right", "microaneurysms", "brick", "grass",
-                 "gravel", "text", "cell", "motorcycle_left"),
+        sources=(
+            "grace_hopper",
+            "motorcycle_right",
+            "microaneurysms",
+            "brick",
+            "grass",
+            "gravel",
+            "text",
+            "cell",
+            "motorcycle_left",
+        ),
         faces=range(50, 100),
         seed=1414,
         objects=96,

@@ -20,8 +20,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from inventory.hashindex import HashIndex  # noqa: E402
-from inventory.pairing import CANDIDATE_RADIUS  # noqa: E402
+from inventory.pairs.index import HashIndex  # noqa: E402
+from inventory.pairs.pairing import CANDIDATE_RADIUS  # noqa: E402
 
 
 def flip(values: np.ndarray, bits: int, rng: np.random.Generator) -> np.ndarray:

@@ -2,7 +2,7 @@
 
 Pure: no Django. A *strong* link is a verification of the whole picture (or a person's
 confirmation); a *weak* one is probable only by a local-change rule or says no more than
-"edited" (inventory.verify.is_weak). Strong links join groups. A weak link only attaches a
+"edited" (inventory.pairs.verification.is_weak). Strong links join groups. A weak link only attaches a
 rendition that no strong link placed to a group's core member, never to another weakly
 attached one and never between two groups: a chain of weak links ends after one step, so it
 cannot carry a group from one photograph to the next.
@@ -11,8 +11,10 @@ cannot carry a group from one photograph to the next.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from inventory.pairs.verification import Verdict, is_weak
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,3 +110,103 @@ def group_renditions(
     for rid in rendition_ids:
         groups[uf.find(rid)].append(rid)
     return groups
+
+
+# ---- placing new renditions --------------------------------------------------------------
+
+Verify = Callable[[list[tuple[int, int]]], dict[tuple[int, int], "Verdict | None"]]
+
+
+@dataclass(slots=True)
+class Placement:
+    """What placing new renditions verified and where it put them."""
+
+    verified: list[tuple[int, int, Verdict | None]] = field(default_factory=list)
+    placed: dict[int, int] = field(default_factory=dict)  # new rendition -> the one it joined
+    weak: set[int] = field(default_factory=set)  # placed by a weak link only
+
+
+def place_renditions(
+    order: list[int],
+    candidates: dict[int, list[tuple[int, int]]],
+    *,
+    groups: dict[int, int],
+    masters: dict[int, int],
+    verify: Verify,
+) -> Placement:
+    """Place each new rendition, in order, into the group of a rendition it is verified with.
+
+    candidates: for each new rendition, its (partner, hash distance) pairs; groups: the
+    group (asset) of every rendition placed before this run; masters: a group's master
+    rendition, where known. A new rendition is verified only against renditions placed
+    before it (earlier in order, or before the run), one candidate group at a time, closest
+    group first: against the group's closest candidate member and, unless that placed it by a
+    strong link, the master (or the next closest member). It stops at the first group that
+    takes it and skips every other candidate of a group it was tried against, so the work
+    per rendition does not grow with the copies a photograph already has.
+
+    verify(pairs) returns a verdict (None when unverifiable) for each (new, partner) pair.
+    """
+    outcome = Placement()
+    uf = UnionFind()
+    group_node = {}  # an existing group's node in the union-find: below every rendition id
+    for rid, group in groups.items():
+        node = group_node.setdefault(group, -1 - group)
+        uf.union(node, rid)
+    # A group's master, or for a group formed in this run its first member.
+    first_member = {uf.find(group_node[g]): m for g, m in masters.items() if g in group_node}
+    position = {rid: i for i, rid in enumerate(order)}
+    leaves: set[int] = set()
+
+    def earlier(r: int, p: int) -> bool:
+        return p not in position or position[p] < position[r]
+
+    ranked = {
+        r: sorted((d, p) for p, d in candidates.get(r, ()) if p != r and earlier(r, p))
+        for r in order
+    }
+    # Each rendition's first verification depends on the order only: run them all at once.
+    cache = verify([(r, ranked[r][0][1]) for r in order if ranked[r]])
+
+    def verdict_of(r: int, p: int) -> Verdict | None:
+        if (r, p) not in cache:
+            cache.update(verify([(r, p)]))
+        verdict = cache[(r, p)]
+        outcome.verified.append((r, p, verdict))
+        return verdict
+
+    for r in order:
+        # No union happens while r is tried, so its partners' groups stay as they are.
+        by_group: dict[int, list[int]] = defaultdict(list)
+        for _, p in ranked[r]:
+            by_group[uf.find(p)].append(p)
+        for root, members in by_group.items():  # closest group first (dicts keep order)
+            p = members[0]
+            second = first_member.get(root)
+            if second is None or second == p or second not in members:
+                second = members[1] if len(members) > 1 else None
+            weak_with = None
+            strong_with = None
+            for q in (p, second):
+                if q is None:
+                    continue
+                verdict = verdict_of(r, q)
+                if verdict is None or verdict.tier != "probable":
+                    continue
+                if not is_weak(verdict.relation, verdict.evidence):
+                    strong_with = q
+                    break
+                if q not in leaves and weak_with is None:
+                    weak_with = q
+            partner = strong_with if strong_with is not None else weak_with
+            if partner is None:
+                continue
+            outcome.placed[r] = partner
+            if strong_with is None:
+                outcome.weak.add(r)
+                leaves.add(r)
+            anchor = first_member.get(root, partner)
+            uf.union(r, partner)
+            first_member[uf.find(r)] = anchor
+            break
+    return outcome
