@@ -1273,7 +1273,7 @@ def hard_negatives_report(split: str) -> dict:
         "mixed_groups": mixed,
     }
     label = "CALIBRATION (looked at)" if split == "calibration" else "EVALUATION (never tuned on)"
-    print(f"\n---- hard negatives, {label}: {distinct} distinct pictures, {len(pictures)} files ----")
+    print(f"\n---- hard negatives, {label}: {distinct} pictures, {len(pictures)} files ----")
     for key in ("candidates", "verdicts", "pairs_found", "false_pairs", "precision",
                 "copy_recall", "copy_recall_per_kind", "groups_with_two_pictures",
                 "largest_group", "verify_seconds"):  # fmt: skip
