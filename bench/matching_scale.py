@@ -1,0 +1,153 @@
+"""Matching time for one photograph held in 5, 20 and 60 versions (issue 14).
+
+Builds N distinct versions of one real photograph (resizes, crops, re-encodes, tone and
+colour changes, rotations, mirrors, borders, combined), fingerprints them and writes their
+320 px thumbnails as the scanner does, finds candidates with the index
+(inventory.pairing.find_candidates) and places them as matching_run does
+(inventory.lineage.place_renditions with verify_pair). Prints, per N: candidate pairs,
+verifications, verifications per rendition, CPU seconds of the placement, and the
+verifications the old rule (every candidate) would have run. CPU time of one process.
+
+  python bench/matching_scale.py [--versions 5 20 60] [--photo astronaut]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import time
+from pathlib import Path
+
+from PIL import Image, ImageEnhance, ImageFilter, ImageOps
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from inventory.fingerprints import compute_fingerprints  # noqa: E402
+from inventory.imaging import thumbnail_of  # noqa: E402
+from inventory.lineage import place_renditions  # noqa: E402
+from inventory.pairing import FingerprintRows, find_candidates  # noqa: E402
+from inventory.verify import RenditionInfo, verify_pair  # noqa: E402
+
+PHOTOS = REPO / "samples" / "photos"
+
+
+def _geometry(im: Image.Image, k: int) -> Image.Image:
+    w, h = im.size
+    kind = k % 6
+    if kind == 1:
+        f = 0.03 + 0.02 * (k // 6 % 5)
+        return im.crop((round(w * f), round(h * f), round(w * (1 - f)), round(h * (1 - f))))
+    if kind == 2:
+        return ImageOps.mirror(im)
+    if kind == 3:
+        return im.transpose((Image.Transpose.ROTATE_90, Image.Transpose.ROTATE_270)[k // 6 % 2])
+    if kind == 4:
+        return ImageOps.expand(im, border=round(w * (0.04 + 0.02 * (k // 6 % 3))), fill="white")
+    return im
+
+
+def _tone(im: Image.Image, k: int) -> Image.Image:
+    kind = k // 6 % 5
+    if kind == 1:
+        return ImageEnhance.Brightness(im).enhance(1.1 + 0.03 * (k % 4))
+    if kind == 2:
+        return ImageOps.grayscale(im).convert("RGB")
+    if kind == 3:
+        return im.filter(ImageFilter.GaussianBlur(1.5))
+    if kind == 4:
+        return ImageEnhance.Contrast(im).enhance(1.2)
+    return im
+
+
+def versions(photo: Image.Image, n: int) -> list[Image.Image]:
+    """Return n distinct versions of the photograph, the photograph itself first."""
+    out = [photo]
+    for k in range(1, n):
+        im = _tone(_geometry(photo, k), k)
+        scale = (1.0, 0.8, 0.6, 0.45)[k % 4]
+        if scale != 1.0:
+            im = im.resize((round(im.width * scale), round(im.height * scale)))
+        buf = io.BytesIO()
+        im.save(buf, "JPEG", quality=60 + (k * 7) % 35)
+        with Image.open(buf) as decoded:
+            decoded.load()
+            out.append(decoded.convert("RGB"))
+    return out
+
+
+def measure(photo: Image.Image, n: int) -> dict:
+    ims = versions(photo, n)
+    rows = FingerprintRows()
+    thumbs, infos = {}, {}
+    for rid, im in enumerate(ims, start=1):
+        fp = compute_fingerprints(im)
+        keys = [("global", fp.phash), *fp.keys]
+        probes = [("global", fp.phash), *fp.probes]
+        rows.add(rid, keys=_u64([v for _, v in keys]), key_codes=[c for c, _ in keys],
+                 probes=_u64([v for _, v in probes]), probe_codes=[c for c, _ in probes],
+                 dhash=fp.dhash)  # fmt: skip
+        buf = io.BytesIO()
+        thumbnail_of(im, 320).convert("RGB").save(buf, "JPEG", quality=80)
+        with Image.open(buf) as t:
+            t.load()
+            thumbs[rid] = t.convert("RGB")
+        infos[rid] = RenditionInfo(im.width, im.height, "JPEG", "RGB", len(buf.getvalue()) * 4)
+    started = time.process_time()
+    candidates = find_candidates(rows, set(thumbs))
+    by_pair = {(c.a, c.b): c for c in candidates}
+    partners: dict[int, list[tuple[int, int]]] = {r: [] for r in thumbs}
+    for c in candidates:
+        partners[c.a].append((c.b, c.distance))
+        partners[c.b].append((c.a, c.distance))
+
+    def verify(pairs):
+        found = {}
+        for r, p in pairs:
+            c = by_pair[tuple(sorted((r, p)))]
+            first, second = (c.a, c.b) if c.probe_is_a else (c.b, c.a)
+            found[(r, p)] = verify_pair(thumbs[first], thumbs[second], a_info=infos[first],
+                                        b_info=infos[second], hint=c.hint)  # fmt: skip
+        return found
+
+    order = sorted(thumbs, key=lambda r: (-(ims[r - 1].width * ims[r - 1].height), r))
+    placement = place_renditions(order, partners, groups={}, masters={}, verify=verify)
+    seconds = time.process_time() - started
+    placed = len(placement.placed)
+    return {
+        "versions": n,
+        "candidates": len(candidates),
+        "verifications": len(placement.verified),
+        "per_rendition": len(placement.verified) / n,
+        "placed": placed,
+        "seconds": seconds,
+    }
+
+
+def _u64(values):
+    import numpy as np
+
+    return np.array(values, dtype=np.uint64)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--versions", type=int, nargs="+", default=[5, 20, 60])
+    parser.add_argument("--photo", default="astronaut")
+    args = parser.parse_args()
+    with Image.open(PHOTOS / f"{args.photo}.jpg") as im:
+        photo = im.convert("RGB")
+    print(f"matching one photograph ({args.photo}) held in N versions; CPU time, one process")
+    print("| versions | candidate pairs (old rule: all verified) | verifications | per version |"
+          " placed | seconds | ms per version |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|")
+    for n in args.versions:
+        r = measure(photo, n)
+        print(f"| {n} | {r['candidates']} | {r['verifications']} | {r['per_rendition']:.2f} |"
+              f" {r['placed']} of {n - 1} | {r['seconds']:.2f} |"
+              f" {1000 * r['seconds'] / n:.0f} |", flush=True)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
