@@ -1188,7 +1188,7 @@ def hard_negatives_report(split: str) -> dict:
     """
     import hard_negatives  # bench/hard_negatives.py, beside this script
 
-    from inventory.lineage import Edge, group_renditions
+    from inventory.pairs.placement import Edge, group_renditions
 
     global THUMBS
     pictures = hard_negatives.build(split, OUT)

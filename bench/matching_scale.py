@@ -4,7 +4,7 @@ Builds N distinct versions of one real photograph (resizes, crops, re-encodes, t
 colour changes, rotations, mirrors, borders, combined), fingerprints them and writes their
 320 px thumbnails as the scanner does, finds candidates with the index
 (inventory.pairing.find_candidates) and places them as matching_run does
-(inventory.lineage.place_renditions with verify_pair). Prints, per N: candidate pairs,
+(inventory.pairs.placement.place_renditions with verify_pair). Prints, per N: candidate pairs,
 verifications, verifications per rendition, CPU seconds of the placement, and the
 verifications the old rule (every candidate) would have run. CPU time of one process.
 
@@ -24,11 +24,11 @@ from PIL import Image, ImageEnhance, ImageFilter, ImageOps
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from inventory.fingerprints import compute_fingerprints  # noqa: E402
-from inventory.imaging import thumbnail_of  # noqa: E402
-from inventory.lineage import place_renditions  # noqa: E402
-from inventory.pairing import FingerprintRows, find_candidates  # noqa: E402
-from inventory.verify import RenditionInfo, verify_pair  # noqa: E402
+from inventory.imaging.fingerprints import compute_fingerprints  # noqa: E402
+from inventory.imaging.thumbnails import thumbnail_of  # noqa: E402
+from inventory.pairs.pairing import FingerprintRows, find_candidates  # noqa: E402
+from inventory.pairs.placement import place_renditions  # noqa: E402
+from inventory.pairs.verification import RenditionInfo, verify_pair  # noqa: E402
 
 PHOTOS = REPO / "samples" / "photos"
 

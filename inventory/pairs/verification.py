@@ -675,7 +675,7 @@ def _evidence(reg: Registration, c: _Comparison, hint: str | None) -> dict[str, 
 
 
 def is_weak(relation: str | None, evidence: dict[str, Any] | None) -> bool:
-    """Return whether a probable verdict is a weak link (inventory.lineage): it held only by
+    """Return whether a probable verdict is a weak link (inventory.pairs.placement): it held only by
     the local-change rule, or it names no change but "edited".
 
     Verdicts recorded before the rule was stored in the evidence are judged by their block

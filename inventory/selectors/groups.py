@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
-from inventory.lineage import Edge
 from inventory.master_rule import Candidate, master_key
 from inventory.models import Asset, Copy, Match, Source, Supersession
 from inventory.pairs.index import hex_distance
+from inventory.pairs.placement import Edge
 from inventory.pairs.verification import is_weak
 
 
@@ -29,7 +29,8 @@ def joining_edges() -> list[tuple[int, int]]:
 
 def regroup_edges() -> tuple[list[tuple[int, int]], list[Edge], list[tuple[int, int]]]:
     """Return the rendition pairs people confirmed, the machine's joining links (strongest
-    first, each marked strong or weak, see inventory.lineage) and the pairs people rejected."""
+    first, each marked strong or weak: inventory.pairs.placement) and the pairs people
+    rejected."""
     rows = Match.objects.exclude(
         tier=Match.Tier.POSSIBLE, status=Match.Status.PROPOSED
     ).values_list(

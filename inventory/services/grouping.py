@@ -9,8 +9,8 @@ from django.db import transaction
 from governance.chunks import chunked
 from governance.models import User
 from inventory.events import ChangeKind, inventory_changed
-from inventory.lineage import group_renditions
 from inventory.models import Asset, Rendition
+from inventory.pairs.placement import group_renditions
 from inventory.selectors.groups import regroup_edges
 from inventory.services.asset_upkeep import (
     assets_carry_over,
@@ -25,7 +25,7 @@ def _components(rendition_ids) -> dict[int, list[int]]:
     """Return the renditions by component: people's confirmations join first and always;
     machine links join next, strongest first, unless they would join renditions a person
     ruled different (such a match stays in the review queue); a weak link never merges two
-    groups (inventory.lineage)."""
+    groups (inventory.pairs.placement)."""
     confirmed, machine, rejected = regroup_edges()
     return group_renditions(rendition_ids, machine, confirmed=confirmed, rejected=rejected)
 

@@ -18,7 +18,6 @@ from django.utils import timezone
 from governance.audit import EventSpec, audit_record_many
 from governance.chunks import chunked
 from governance.models import AuditEvent
-from inventory.lineage import place_renditions
 from inventory.models import Asset, Copy, Match, Rendition, Scan, ScanError
 from inventory.pairs.index import hex_distance, unpack_hashes
 from inventory.pairs.pairing import (
@@ -28,6 +27,7 @@ from inventory.pairs.pairing import (
     find_candidates,
     verify_jobs,
 )
+from inventory.pairs.placement import place_renditions
 from inventory.pairs.verification import RenditionInfo, Verdict
 from inventory.services.grouping import assets_regroup
 from inventory.services.scan_paths import thumbnail_dir
@@ -213,7 +213,7 @@ def matching_run(*, workers: int | None = None) -> MatchingOutcome:
     """Place the renditions not yet matched among all others and regroup the assets.
 
     Each new rendition is verified against the groups its candidates belong to, closest
-    first, and stops at the first that takes it (inventory.lineage.place_renditions); the
+    first, and stops at the first that takes it (inventory.pairs.placement.place_renditions); the
     first verification of every new rendition runs on `workers` processes.
     """
     outcome = MatchingOutcome()

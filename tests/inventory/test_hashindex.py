@@ -1,4 +1,4 @@
-"""Tests for inventory.pairs.index: near-neighbour queries over 64-bit hashes, against brute force."""
+"""Tests for inventory.pairs.index: near-neighbour queries over 64-bit hashes, vs brute force."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import itertools
 
 import numpy as np
 import pytest
+from PIL import Image, ImageEnhance, ImageOps
+from skimage import data as skdata
+
 from inventory.imaging.fingerprints import compute_fingerprints
 from inventory.pairs.index import HashIndex, hamming, pack_hashes, unpack_hashes
 from inventory.pairs.pairing import CANDIDATE_RADIUS
-from PIL import Image, ImageEnhance, ImageOps
-from skimage import data as skdata
 
 
 def brute_force(q_owners, q_hashes, owners, hashes, radius) -> set[tuple[int, int, int]]:

@@ -1,4 +1,4 @@
-"""Tests for inventory.lineage: grouping that weak links cannot chain, linear placement."""
+"""Tests for inventory.pairs.placement: grouping that weak links cannot chain, linear placement."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from PIL import Image, ImageEnhance, ImageFilter, ImageOps
 from skimage import data as skdata
 
 from inventory.imaging.fingerprints import best_link, compute_fingerprints
-from inventory.lineage import Edge, group_renditions, place_renditions
+from inventory.pairs.placement import Edge, group_renditions, place_renditions
 from inventory.pairs.verification import RenditionInfo, Verdict, verify_pair
 
 

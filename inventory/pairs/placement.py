@@ -2,10 +2,10 @@
 
 Pure: no Django. A *strong* link is a verification of the whole picture (or a person's
 confirmation); a *weak* one is probable only by a local-change rule or says no more than
-"edited" (inventory.pairs.verification.is_weak). Strong links join groups. A weak link only attaches a
-rendition that no strong link placed to a group's core member, never to another weakly
-attached one and never between two groups: a chain of weak links ends after one step, so it
-cannot carry a group from one photograph to the next.
+"edited" (inventory.pairs.verification.is_weak). Strong links join groups. A weak link only
+attaches a rendition that no strong link placed to a group's core member, never to another
+weakly attached one and never between two groups: a chain of weak links ends after one step,
+so it cannot carry a group from one photograph to the next.
 """
 
 from __future__ import annotations
