@@ -303,3 +303,34 @@ def test_tiny_and_blank_images_are_not_fingerprinted_and_not_matched(archives):
     notes = set(Rendition.objects.values_list("fingerprint_note", flat=True))
     assert notes == {"too flat to fingerprint", "too small to fingerprint"}
     assert not Match.objects.exists()
+
+
+def test_one_photograph_in_many_versions_costs_a_few_verifications_per_version(archives):
+    root = archives / "versions"
+    root.mkdir()
+    with Image.open(Path(__file__).parents[2] / "samples" / "photos" / "coffee.jpg") as im:
+        picture = im.convert("RGB")
+    w, h = picture.size
+    versions = {
+        "original.jpg": picture,
+        "half.jpg": picture.resize((w // 2, h // 2)),
+        "three_quarters.jpg": picture.resize((w * 3 // 4, h * 3 // 4)),
+        "crop.jpg": picture.crop((w // 20, h // 20, w - w // 20, h - h // 20)),
+        "mirror.jpg": picture.transpose(Image.Transpose.FLIP_LEFT_RIGHT),
+        "turned.jpg": picture.transpose(Image.Transpose.ROTATE_270),
+        "gray.jpg": picture.convert("L"),
+        "bright.jpg": picture.point(lambda v: min(255, int(v * 1.2))),
+        "small.jpg": picture.resize((w // 3, h // 3)),
+        "framed.jpg": Image.new("RGB", (w + 60, h + 60), "white"),
+    }
+    versions["framed.jpg"].paste(picture, (30, 30))
+    for name, im in versions.items():
+        im.save(root / name, quality=88)
+    scan = scan_folder(root, name="versions")
+    figures = scan.timings["matching"]
+    assert figures["new_renditions"] == len(versions)
+    # Every pair of versions is a candidate; each version is verified about once.
+    assert figures["candidates"] > 2 * figures["verified"]
+    assert figures["verified"] <= 2 * len(versions)
+    assets = {c.rendition.asset_id for c in Copy.objects.filter(source__name="versions")}
+    assert len(assets) == 1
