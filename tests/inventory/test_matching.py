@@ -334,3 +334,25 @@ def test_one_photograph_in_many_versions_costs_a_few_verifications_per_version(a
     assert figures["verified"] <= 2 * len(versions)
     assets = {c.rendition.asset_id for c in Copy.objects.filter(source__name="versions")}
     assert len(assets) == 1
+
+
+def test_regrouping_reads_which_links_are_weak_from_the_stored_evidence(scanned):
+    from inventory.selectors import regroup_edges
+    from inventory.verify import is_weak
+
+    _, machine, _ = regroup_edges()
+    stored = {(m.rendition_a_id, m.rendition_b_id): m for m in Match.objects.all()}
+    assert machine
+    for edge in machine:
+        match = stored[(edge.a, edge.b)]
+        assert edge.strong == (not is_weak(match.relation, match.evidence))
+    # A match recorded before verdicts said which rule held is judged by its block figures.
+    match = Match.objects.filter(tier="probable").exclude(relation="edited").first()
+    evidence = dict(match.evidence)
+    evidence.pop("agreement")
+    evidence["blocks"] = dict(evidence["blocks"], median_ncc=0.5)
+    Match.objects.filter(pk=match.pk).update(evidence=evidence)
+    _, machine, _ = regroup_edges()
+    assert not next(
+        e for e in machine if (e.a, e.b) == (match.rendition_a_id, match.rendition_b_id)
+    ).strong
