@@ -16,7 +16,8 @@ from governance.audit import audit_verify
 from governance.models import AuditEvent
 from governance.version import SOFTWARE
 from inventory.models import Copy, Match, Rendition
-from inventory.selectors.groups import duplicate_groups
+from inventory.pairs.verification import is_weak
+from inventory.selectors.groups import duplicate_groups, regroup_edges
 from inventory.services.review import match_decide
 from inventory.services.scan import scan_run
 from tests.inventory.scan_helpers import scan_folder, source_named
@@ -337,9 +338,6 @@ def test_one_photograph_in_many_versions_costs_a_few_verifications_per_version(a
 
 
 def test_regrouping_reads_which_links_are_weak_from_the_stored_evidence(scanned):
-    from inventory.selectors import regroup_edges
-    from inventory.verify import is_weak
-
     _, machine, _ = regroup_edges()
     stored = {(m.rendition_a_id, m.rendition_b_id): m for m in Match.objects.all()}
     assert machine
