@@ -28,7 +28,9 @@ import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing import get_context
 from pathlib import Path
 
 import imagehash
@@ -1072,6 +1074,9 @@ def main() -> None:
         help="only the hard negatives (bench/hard_negatives.py), these splits",
     )
     parser.add_argument(
+        "--workers", type=int, default=1, help="processes verifying the hard negatives"
+    )
+    parser.add_argument(
         "--evaluation",
         action="store_true",
         help="the evaluation corpus: other photographs and edit parameters, never tuned on",
@@ -1100,7 +1105,7 @@ def main() -> None:
     started = time.perf_counter()
     if args.hard_negatives:
         for split in args.hard_negatives:
-            hard_negatives_report(split)
+            hard_negatives_report(split, workers=args.workers)
         return
     items = build_corpus()
     if args.sweep_keys:
@@ -1180,7 +1185,18 @@ def main() -> None:
         faces.main([])
 
 
-def hard_negatives_report(split: str) -> dict:
+def _verify_chunk(jobs: list[tuple]) -> list[tuple[int, int, Verdict]]:
+    """Verify candidate pairs given by their thumbnails' paths (in a worker process)."""
+    out = []
+    for i, j, path_a, path_b, info_a, info_b, hint in jobs:
+        with Image.open(path_a) as ta, Image.open(path_b) as tb:
+            verdict = verify_pair(ta.convert("RGB"), tb.convert("RGB"), a_info=info_a,
+                                  b_info=info_b, hint=hint)  # fmt: skip
+        out.append((i, j, verdict))
+    return out
+
+
+def hard_negatives_report(split: str, workers: int = 1) -> dict:
     """Match one split of the hard negatives as the scanner would; print and return its figures.
 
     Every distinct picture has one edited copy: a pair of one picture and its copy is true,
@@ -1194,9 +1210,13 @@ def hard_negatives_report(split: str) -> dict:
     pictures = hard_negatives.build(split, OUT)
     THUMBS = OUT / f"thumbs-hard-{split}"
     cache = THUMBS / f"scanned-{hard_negatives.VERSION}.pickle"
+    scanned = None
     if cache.exists():  # the corpus and the scanner's part do not change between runs
-        scanned = pickle.loads(cache.read_bytes())
-    else:
+        try:
+            scanned = pickle.loads(cache.read_bytes())
+        except (ModuleNotFoundError, AttributeError):
+            scanned = None  # written by code whose classes have moved since: scan again
+    if scanned is None:
         if THUMBS.exists():
             shutil.rmtree(THUMBS)
         THUMBS.mkdir(parents=True)
@@ -1210,7 +1230,7 @@ def hard_negatives_report(split: str) -> dict:
     found: dict[tuple[int, int], Verdict | None] = {}
     edges: list[Edge] = []
     tiers: Counter = Counter()
-    candidates = 0
+    jobs = []
     started = time.perf_counter()
     for i, j in itertools.combinations(range(len(pictures)), 2):
         a, b = scanned[i], scanned[j]
@@ -1221,19 +1241,22 @@ def hard_negatives_report(split: str) -> dict:
         if a.fingerprints is None or b.fingerprints is None:
             continue
         distance, hint = best_link(a.fingerprints, b.fingerprints)
-        if distance > RADIUS:
-            continue
-        candidates += 1
-        if candidates % 500 == 0:
-            print(f"  {candidates} candidates verified", flush=True)
-        verdict = verify_pair(thumbs[i], thumbs[j], a_info=a.info, b_info=b.info, hint=hint)
-        tiers[verdict.tier or "none"] += 1
-        if verdict.tier == "probable":
-            found[(i, j)] = verdict
-            edges.append(
-                Edge(i, j, strong=not is_weak(verdict.relation, verdict.evidence),
-                     score=verdict.score)
-            )  # fmt: skip
+        if distance <= RADIUS:
+            jobs.append((i, j, str(a.thumbnail), str(b.thumbnail), a.info, b.info, hint))
+    candidates = len(jobs)
+    chunks = [jobs[k : k + 50] for k in range(0, len(jobs), 50)]
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
+        for done, results in enumerate(pool.map(_verify_chunk, chunks), start=1):
+            if done % 10 == 0:
+                print(f"  {50 * done} of {candidates} candidates verified", flush=True)
+            for i, j, verdict in results:
+                tiers[verdict.tier or "none"] += 1
+                if verdict.tier == "probable":
+                    found[(i, j)] = verdict
+                    edges.append(
+                        Edge(i, j, strong=not is_weak(verdict.relation, verdict.evidence),
+                             score=verdict.score)
+                    )  # fmt: skip
     seconds = time.perf_counter() - started
     same = {(i, j) for (i, j) in found if pictures[i].group == pictures[j].group}
     false = sorted(
