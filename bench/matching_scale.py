@@ -23,6 +23,7 @@ from PIL import Image, ImageEnhance, ImageFilter, ImageOps
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
 
 from inventory.imaging.fingerprints import compute_fingerprints  # noqa: E402
 from inventory.imaging.thumbnails import thumbnail_of  # noqa: E402
@@ -96,6 +97,61 @@ def measure(photo: Image.Image, n: int) -> dict:
         infos[rid] = RenditionInfo(im.width, im.height, "JPEG", "RGB", len(buf.getvalue()) * 4)
     started = time.process_time()
     candidates = find_candidates(rows, set(thumbs))
+    placement = _place(candidates, thumbs, infos)
+    seconds = time.process_time() - started
+    placed = len(placement.placed)
+    return {
+        "versions": n,
+        "candidates": len(candidates),
+        "verifications": len(placement.verified),
+        "per_rendition": len(placement.verified) / n,
+        "placed": placed,
+        "seconds": seconds,
+    }
+
+
+def measure_corpus() -> dict:
+    """Place every rendition of the accuracy benchmark's calibration corpus (15 photographs,
+    18 edits each, 4 hard negatives) at once, as a first scan of that archive would."""
+    import accuracy  # bench/accuracy.py, beside this script
+
+    items = accuracy.build_corpus()
+    accuracy.THUMBS = accuracy.OUT / "thumbs-placement"
+    accuracy.THUMBS.mkdir(parents=True, exist_ok=True)
+    rows = FingerprintRows()
+    thumbs, infos, group, seen = {}, {}, {}, set()
+    for rid, item in enumerate(items, start=1):
+        scanned = accuracy.scan_file(item.path, rid)
+        if scanned.pixel_key in seen or scanned.fingerprints is None:
+            continue  # a byte or pixel copy is a copy of one rendition, not a new one
+        seen.add(scanned.pixel_key)
+        fp = scanned.fingerprints
+        keys = [("global", fp.phash), *fp.keys]
+        probes = [("global", fp.phash), *fp.probes]
+        rows.add(rid, keys=_u64([v for _, v in keys]), key_codes=[c for c, _ in keys],
+                 probes=_u64([v for _, v in probes]), probe_codes=[c for c, _ in probes],
+                 dhash=fp.dhash)  # fmt: skip
+        with Image.open(scanned.thumbnail) as t:
+            t.load()
+            thumbs[rid] = t.convert("RGB")
+        infos[rid] = scanned.info
+        group[rid] = item.group
+    started = time.process_time()
+    candidates = find_candidates(rows, set(thumbs))
+    placement = _place(candidates, thumbs, infos)
+    seconds = time.process_time() - started
+    wrong = sum(group[r] != group[p] for r, p in placement.placed.items())
+    return {
+        "renditions": len(thumbs),
+        "candidates": len(candidates),
+        "verifications": len(placement.verified),
+        "placed": len(placement.placed),
+        "placed_with_another_photograph": wrong,
+        "seconds": seconds,
+    }
+
+
+def _place(candidates, thumbs, infos):
     by_pair = {(c.a, c.b): c for c in candidates}
     partners: dict[int, list[tuple[int, int]]] = {r: [] for r in thumbs}
     for c in candidates:
@@ -111,18 +167,8 @@ def measure(photo: Image.Image, n: int) -> dict:
                                         b_info=infos[second], hint=c.hint)  # fmt: skip
         return found
 
-    order = sorted(thumbs, key=lambda r: (-(ims[r - 1].width * ims[r - 1].height), r))
-    placement = place_renditions(order, partners, groups={}, masters={}, verify=verify)
-    seconds = time.process_time() - started
-    placed = len(placement.placed)
-    return {
-        "versions": n,
-        "candidates": len(candidates),
-        "verifications": len(placement.verified),
-        "per_rendition": len(placement.verified) / n,
-        "placed": placed,
-        "seconds": seconds,
-    }
+    order = sorted(thumbs, key=lambda r: (-(infos[r].width * infos[r].height), r))
+    return place_renditions(order, partners, groups={}, masters={}, verify=verify)
 
 
 def _u64(values):
@@ -135,6 +181,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--versions", type=int, nargs="+", default=[5, 20, 60])
     parser.add_argument("--photo", default="astronaut")
+    parser.add_argument(
+        "--corpus", action="store_true", help="also place the accuracy corpus all at once"
+    )
     args = parser.parse_args()
     with Image.open(PHOTOS / f"{args.photo}.jpg") as im:
         photo = im.convert("RGB")
@@ -147,6 +196,13 @@ def main() -> None:
         print(f"| {n} | {r['candidates']} | {r['verifications']} | {r['per_rendition']:.2f} |"
               f" {r['placed']} of {n - 1} | {r['seconds']:.2f} |"
               f" {1000 * r['seconds'] / n:.0f} |", flush=True)  # fmt: skip
+    if args.corpus:
+        r = measure_corpus()
+        print(f"\naccuracy calibration corpus placed at once: {r['renditions']} renditions,"
+              f" {r['candidates']} candidate pairs, {r['verifications']} verifications"
+              f" ({r['verifications'] / r['renditions']:.2f} per rendition), {r['placed']}"
+              f" placed, {r['placed_with_another_photograph']} with another photograph,"
+              f" {r['seconds']:.1f} s")  # fmt: skip
 
 
 if __name__ == "__main__":
