@@ -4,8 +4,10 @@ Pure: no Django. A *strong* link is a verification of the whole picture (or a pe
 confirmation); a *weak* one is probable only by a local-change rule or says no more than
 "edited" (inventory.pairs.verification.is_weak). Strong links join groups. A weak link only
 attaches a rendition that no strong link placed to a group's core member, never to another
-weakly attached one and never between two groups: a chain of weak links ends after one step,
-so it cannot carry a group from one photograph to the next.
+weakly attached one and never between two groups, and only when all of the rendition's weak
+links lead into that one group (and, when the core is alone too, all of the core's): a chain
+of weak links ends after one step and a hub of them joins nothing, so they cannot carry a
+group from one photograph to the next.
 """
 
 from __future__ import annotations
@@ -94,16 +96,25 @@ def group_renditions(
             uf.union(e.a, e.b)
     weak = [e for e in ranked if not e.strong]
     leaves: set[int] = set()  # renditions attached by a weak link: they attach nothing more
+    # A rendition whose weak links reach more than one group is ambiguous: it attaches to
+    # none, and a lone one (a silhouette that resembles many portraits) attaches none to it.
+    reach: dict[int, set[int]] = defaultdict(set)
+    for e in weak:
+        reach[e.a].add(uf.find(e.b))
+        reach[e.b].add(uf.find(e.a))
+    grouped = {x for e in weak for x in (e.a, e.b) if uf.members(x) > 1}  # by strong links
     for e in weak:
         if uf.find(e.a) == uf.find(e.b) or uf.conflicts(e.a, e.b):
             continue
         free_a, free_b = uf.members(e.a) == 1, uf.members(e.b) == 1
         if free_b and e.a not in leaves:
-            leaf = e.b
+            leaf, core = e.b, e.a
         elif free_a and e.b not in leaves:
-            leaf = e.a
+            leaf, core = e.a, e.b
         else:
             continue  # both already in groups, or the other end is itself only attached
+        if len(reach[leaf]) > 1 or (core not in grouped and len(reach[core]) > 1):
+            continue
         uf.union(e.a, e.b)
         leaves.add(leaf)
     groups: dict[int, list[int]] = defaultdict(list)
