@@ -8,7 +8,7 @@ export SECRET_KEY ?= provena-test-only-key
 # Tests and the demo must never reach for a network or a model hub.
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install demo serve test test-postgres integration api-fuzz lint format bench bench-accuracy lock clean system-deps
+.PHONY: install demo serve test test-postgres integration api-fuzz lint format bench bench-accuracy bench-graph lock clean system-deps
 
 install: $(STAMP)
 
@@ -88,6 +88,11 @@ bench-accuracy: install
 	$(BIN)/python bench/accuracy.py --evaluation --no-faces
 	$(BIN)/python bench/accuracy.py --hard-negatives calibration evaluation
 	$(BIN)/python bench/hashindex_recall.py
+
+# The asset graph on real photographs and their copies: masters, relations against the
+# parent, certain copies, and one reclaimable figure everywhere.
+bench-graph: install
+	PROVENA_DEBUG=true $(BIN)/python bench/graph.py $(BENCH_ARGS)
 
 lock:
 	$(BIN)/python -m pip freeze --all | grep -viE "^(pip|wheel)==" > requirements.lock.new

@@ -46,6 +46,7 @@ class AuditEvent(models.Model):
         MATCHED = "matched"
         MASTER_SET = "master_set", "master set"
         MERGED = "merged"
+        LINEAGE_CHANGED = "lineage_changed", "lineage changed"
         SPLIT = "split"
         LICENCE_ATTACHED = "licence_attached", "licence attached"
         LICENCE_DETACHED = "licence_detached", "licence detached"
@@ -127,3 +128,28 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit chain head: {self.count} events, seq {self.seq}, {self.hash[:12]}"
+
+
+class ApiToken(models.Model):
+    """An API token of one user: stored as a SHA-256 digest, expiring, revocable.
+
+    password_stamp is the user's session hash when the token was made: a password change
+    alters it, and the token stops working (as Django does for sessions).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    digest = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the token.")
+    prefix = models.CharField(max_length=8, help_text="The token's first characters, to tell it.")
+    label = models.CharField(max_length=100, blank=True)
+    password_stamp = models.CharField(max_length=128)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"token {self.prefix}… of {self.user}"

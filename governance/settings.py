@@ -83,6 +83,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "governance.context_processors.navigation",
             ],
+            # isolate and visible: every page shows user-supplied names through them.
+            "builtins": ["governance.templatetags.names"],
         },
     },
 ]
@@ -135,7 +137,7 @@ REST_FRAMEWORK = {
     # Token first: DRF takes the first class's challenge, so anonymous API calls get
     # 401 with "WWW-Authenticate: Token" rather than a bare 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "governance.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["governance.permissions.ModelPermissions"],
@@ -200,6 +202,12 @@ except ValueError as exc:
     raise ImproperlyConfigured(f"PROVENA_MASTER_RULE: {exc}") from exc
 # Largest catalogue CSV the upload page accepts.
 PROVENA_CATALOGUE_MAX_BYTES = env_int("PROVENA_CATALOGUE_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
+# Most rows one uploaded catalogue may hold (more: refused with 400, split the file).
+PROVENA_CATALOGUE_MAX_ROWS = env_int("PROVENA_CATALOGUE_MAX_ROWS", 100_000, minimum=1)
+# An upload of more rows than this is imported in a background job with progress.
+PROVENA_CATALOGUE_BACKGROUND_ROWS = env_int("PROVENA_CATALOGUE_BACKGROUND_ROWS", 2_000, minimum=1)
+# Run those jobs in a thread of the web process (without a broker); off: in the request.
+PROVENA_BACKGROUND_IMPORTS = env_bool("PROVENA_BACKGROUND_IMPORTS", True)
 
 # --- Remediation (docs/remediation.md) ---------------------------------------------------------
 # Where Provena moves files it removes from a source; None: PROVENA_MEDIA_ROOT/quarantine. It
@@ -274,6 +282,8 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
 # A session lasts a working day unless configured otherwise; evidence about people sits behind it.
 SESSION_COOKIE_AGE = env_int("PROVENA_SESSION_SECONDS", 12 * 3600, minimum=60)
+# API tokens expire this many days after they are issued (governance/tokens.py).
+PROVENA_API_TOKEN_DAYS = env_int("PROVENA_API_TOKEN_DAYS", 30, minimum=1)
 X_FRAME_OPTIONS = "DENY"
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("PROVENA_MAX_UPLOAD_BYTES", 20 * 1024 * 1024, minimum=1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
@@ -349,6 +359,12 @@ PROVENA_REFERENCE_PHOTO_MAX_BYTES = env_int(
 )
 # Faces closer than this (Euclidean distance of encodings) are offered as the same person.
 PROVENA_DSAR_MATCH_DISTANCE = env_float("PROVENA_DSAR_MATCH_DISTANCE", 0.6)
+
+# --- Audit log checkpoints (governance/audit_checkpoints.py) -----------------------------------
+# Folder for signed checkpoints of the audit chain head, outside the database; None:
+# PROVENA_MEDIA_ROOT/audit-checkpoints. Put it on other storage than the database for the
+# checkpoints to outlast someone who can write the database.
+PROVENA_AUDIT_CHECKPOINT_DIR = env_str("PROVENA_AUDIT_CHECKPOINT_DIR") or None
 
 # --- Reports (signed PDF reports; see docs/reports.md) ----------------------------------------
 # PKCS#12 file with the organisation's signing certificate and key; its password comes from

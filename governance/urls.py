@@ -8,8 +8,9 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from governance.api.views import AuthTokenView
+from governance.api.views import ApiTokenDetailView, ApiTokenListView, AuthTokenView
 from governance.privacy.views import images
+from governance.views import tokens
 from reports.views import audit
 
 urlpatterns = [
@@ -27,6 +28,10 @@ urlpatterns = [
         name="api-docs",
     ),
     path("api/token/", AuthTokenView.as_view(), name="api-token"),
+    path("api/tokens/", ApiTokenListView.as_view(), name="api-token-list"),
+    path("api/tokens/<int:pk>/", ApiTokenDetailView.as_view(), name="api-token-detail"),
+    path("account/tokens/", tokens.token_list, name="token-list"),
+    path("account/tokens/<int:pk>/revoke/", tokens.token_revoke, name="token-revoke"),
     path("api/", include("reports.api.urls")),
     path("audit/", audit.audit_log, name="audit-log"),
     path("api/", include("inventory.api.urls")),

@@ -206,6 +206,11 @@ class Asset(models.Model):
     # its rendition left the asset, two chosen masters met in a merge); cleared by a person.
     master_needs_review = models.BooleanField(default=False)
     master_review_reason = models.TextField(blank=True)
+    # The master rule's proposal, kept so a change of proposal is recorded (an audit event)
+    # when the rule's inputs change; set by the software only (inventory.services.lineage).
+    proposed_master_copy = models.ForeignKey(
+        "Copy", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     CATALOGUE_FIELDS = ("title", "description", "creator", "credit_line", "rights_holder")
@@ -264,6 +269,16 @@ class Rendition(models.Model):
     identifiable_faces = models.PositiveSmallIntegerField(default=0)
     # Personal data other than faces: {"gps": [lat, lon], "names": [...]} from the metadata.
     personal_signals = models.JSONField(default=dict, blank=True)
+    # Lineage (inventory.lineage): the rendition this one was made from, the match that says
+    # so (relation, tier, evidence), and the picture's original resolution in pixels: what
+    # the content had before any upscale, border, caption band or canvas was added.
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+    )
+    parent_match = models.ForeignKey(
+        "Match", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    original_area = models.PositiveBigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -579,3 +594,41 @@ class Face(models.Model):
     @property
     def size(self) -> int:
         return min(self.width, self.height)
+
+
+class CatalogueImportJob(models.Model):
+    """A catalogue CSV too large to import while the request waits: imported in the background."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        FINISHED = "finished"
+        FAILED = "failed"
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    file_name = models.CharField(max_length=255)
+    dry_run = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=Status, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="0 to 100.")
+    step = models.CharField(max_length=100, blank=True)
+    rows = models.PositiveIntegerField(default=0)
+    assets_changed = models.PositiveIntegerField(default=0)
+    written = models.BooleanField(default=False)
+    outcome = models.JSONField(
+        default=dict, help_text="Problems with the file and the rows that cannot be applied."
+    )
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"catalogue import {self.pk} ({self.file_name})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)

@@ -1,4 +1,4 @@
-"""Celery tasks: thin entry points over the scan and fixity services."""
+"""Celery tasks: thin entry points over the scan, fixity, face and catalogue services."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import logging
 from celery import shared_task
 
 from inventory.models import Source
+from inventory.services.catalogue_jobs import catalogue_job_run
 from inventory.services.faces import faces_run
 from inventory.services.fixity import fixity_check
 from inventory.services.scan import scan_batch_give_up, scan_batch_run, scan_source_run
@@ -77,3 +78,10 @@ def face_pass_batch(rendition_ids: list[int]) -> int:
     Idempotent: renditions already checked under the current settings are skipped.
     """
     return faces_run(rendition_ids=rendition_ids).renditions
+
+
+@shared_task(acks_late=True)
+def catalogue_import_job(job_id: int) -> str | None:
+    """Run a queued catalogue import; return its status (a job already run is left alone)."""
+    job = catalogue_job_run(job_id=job_id)
+    return job.status if job else None

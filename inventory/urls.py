@@ -20,6 +20,7 @@ urlpatterns = [
     path("review/<int:pk>/", review.review_detail, name="review-detail"),
     path("assets/", assets.asset_list, name="asset-list"),
     path("assets/import/", assets.catalogue_upload, name="catalogue-upload"),
+    path("assets/import/jobs/<int:pk>/", assets.catalogue_job, name="catalogue-job"),
     path("assets/<int:pk>/", assets.asset_detail, name="asset-detail"),
     path("assets/<int:pk>/master/", assets.asset_set_master, name="asset-master"),
     path("assets/<int:pk>/merge/", assets.asset_merge, name="asset-merge"),

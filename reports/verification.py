@@ -39,7 +39,7 @@ _SIGNING_USAGE = KeyUsageConstraints(
 
 
 class NotAPdf(ValueError):
-    """The bytes are not a PDF file at all."""
+    """The bytes are not a PDF file at all, or cannot be parsed as one."""
 
 
 @dataclass(slots=True)
@@ -140,7 +140,8 @@ def report_file_verify(*, data: bytes) -> ReportVerification:
     result = ReportVerification(sha256=file_sha256(data), size=len(data))
     if not looks_like_pdf(data):
         raise NotAPdf("the file is not a PDF (it does not start with %PDF-)")
-    _check_signature(data, result, roots=trust_roots())
+    signatures = _embedded_signatures(data)  # a file that cannot be parsed is refused
+    _check_signature(signatures, result, roots=trust_roots())
     _check_registry(result)
     return result
 
@@ -148,23 +149,35 @@ def report_file_verify(*, data: bytes) -> ReportVerification:
 def signature_self_check(*, data: bytes, certificate_pem: str) -> ReportVerification:
     """Check a freshly signed file against the certificate that signed it (no registry)."""
     result = ReportVerification(sha256=file_sha256(data), size=len(data))
-    _check_signature(data, result, roots=[asn1_certificate(certificate_pem)])
+    try:
+        signatures = _embedded_signatures(data)
+    except NotAPdf as exc:
+        result.add("readable PDF", False, str(exc))
+        result.not_checked(_SIGNATURE_CHECKS, "the file cannot be read as a PDF")
+        return result
+    _check_signature(signatures, result, roots=[asn1_certificate(certificate_pem)])
     return result
 
 
-def _check_signature(data: bytes, result: ReportVerification, *, roots: list) -> None:
+def _embedded_signatures(data: bytes) -> list:
+    """Return the file's embedded signatures; raise NotAPdf when it cannot be parsed."""
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
-        signatures = reader.embedded_signatures
-    except (PdfError, ValueError, KeyError, TypeError, IndexError) as exc:
-        result.add(
-            "readable PDF",
-            False,
-            f"the file is damaged and cannot be read as a PDF ({exc}); it was altered or "
-            "truncated after it was produced",
-        )
-        result.not_checked(_SIGNATURE_CHECKS, "the file cannot be read as a PDF")
-        return
+        return list(reader.embedded_signatures)
+    except RecursionError as exc:
+        # A crafted file nests arrays or dictionaries deeper than the parser can follow.
+        raise NotAPdf(
+            "not a readable PDF: its objects are nested too deeply to parse; this is not a "
+            "report Provena produced"
+        ) from exc
+    except Exception as exc:  # a malformed file can make the parser raise anything
+        raise NotAPdf(
+            f"not a readable PDF: the file is damaged ({exc or type(exc).__name__}); it was "
+            "altered or truncated after it was produced"
+        ) from exc
+
+
+def _check_signature(signatures: list, result: ReportVerification, *, roots: list) -> None:
     if not signatures:
         result.add(
             "signature present",
@@ -179,7 +192,14 @@ def _check_signature(data: bytes, result: ReportVerification, *, roots: list) ->
         status = validate_pdf_signature(
             embedded, signer_validation_context=context, key_usage_settings=_SIGNING_USAGE
         )
-    except (SignatureValidationError, PdfError, ValueError, KeyError, TypeError) as exc:
+    except (
+        SignatureValidationError,
+        PdfError,
+        ValueError,
+        KeyError,
+        TypeError,
+        RecursionError,
+    ) as exc:
         result.add(
             "signature valid",
             False,

@@ -28,6 +28,7 @@ def _provena_settings(settings, tmp_path: Path) -> None:
     settings.PROVENA_ALLOWED_ROOTS = [allowed.resolve()]
     settings.PROVENA_MEDIA_ROOT = (tmp_path / "media").resolve()
     settings.PROVENA_BACKGROUND_SCANS = False
+    settings.PROVENA_BACKGROUND_IMPORTS = False
     settings.PROVENA_SCAN_WORKERS = 1
     # Django's test client logs in without a request, which django-axes refuses; the login
     # throttling tests switch it on (tests/governance/test_security_settings.py).

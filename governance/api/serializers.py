@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from governance.models import AuditEvent
+from governance.models import ApiToken, AuditEvent
 
 
 class AuditEventSerializer(serializers.ModelSerializer):
@@ -25,3 +25,21 @@ class AuditEventSerializer(serializers.ModelSerializer):
             "hash",
         ]
         read_only_fields = fields
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ApiToken
+        fields = ["id", "prefix", "label", "created_at", "expires_at", "last_used_at"]
+        read_only_fields = fields
+
+
+class IssuedTokenSerializer(serializers.Serializer):
+    """A token just issued: its key, shown this once, and when it expires."""
+
+    token = serializers.CharField()
+    id = serializers.IntegerField()
+    prefix = serializers.CharField()
+    label = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()

@@ -18,6 +18,11 @@ from inventory.selectors.groups import duplicate_groups
 from inventory.selectors.visibility import sources_visible_to
 
 
+class CopyReferenceSerializer(serializers.Serializer):
+    source = serializers.CharField(source="source.name")
+    path = serializers.CharField()
+
+
 class GroupMemberSerializer(serializers.Serializer):
     copy_id = serializers.IntegerField(source="copy.pk")
     source = serializers.CharField(source="copy.source.name")
@@ -29,6 +34,9 @@ class GroupMemberSerializer(serializers.Serializer):
     distance = serializers.IntegerField()
     reviewed = serializers.BooleanField()
     retired = serializers.BooleanField()
+    redundant = serializers.BooleanField()
+    # The copy the relation is stated against (the parent's kept copy); null for the master.
+    of = CopyReferenceSerializer(allow_null=True, read_only=True)
 
 
 class DuplicateGroupSerializer(serializers.Serializer):

@@ -8,13 +8,12 @@ from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from governance.chunks import chunked
 from governance.models import AuditEvent, User
 from governance.roles import is_organisation_wide
 from inventory.models import Asset, CatalogueNumber, Copy, Match, Rendition, Supersession
 from inventory.selectors.groups import (
-    _MatchGraph,
     chosen_masters,
-    joining_edges_detail,
     order_for_master,
     retired_rendition_ids,
 )
@@ -58,6 +57,25 @@ def asset_source_id(asset_id: int) -> int | None:
         .values_list("source_id", flat=True)
         .first()
     )
+
+
+def asset_source_ids(asset_ids: list[int]) -> dict[int, int | None]:
+    """Return asset_source_id() of many assets, a few queries per 500 assets."""
+    found: dict[int, int | None] = {}
+    for chunk in chunked(asset_ids, 500):
+        found.update(
+            Asset.objects.filter(pk__in=chunk, master_copy__isnull=False).values_list(
+                "pk", "master_copy__source_id"
+            )
+        )
+        rest = [pk for pk in chunk if pk not in found]
+        rows = (
+            Copy.objects.filter(rendition__asset_id__in=rest)
+            .order_by("-pk")
+            .values_list("rendition__asset_id", "source_id")
+        )
+        found.update(dict(rows))  # the lowest pk is written last and wins, as in asset_source_id
+    return {pk: found.get(pk) for pk in asset_ids}
 
 
 def chosen_master_problem(asset: Asset) -> str | None:
@@ -109,15 +127,12 @@ def asset_masters(*, assets: Iterable[Asset]) -> dict[int, AssetMaster]:
     for copy in copies:
         by_asset[copy.rendition.asset_id].append(copy)
     rendition_ids = {c.rendition_id for c in copies}
-    graph = _MatchGraph(rendition_ids)
     retired = retired_rendition_ids(rendition_ids)
     choices = chosen_masters(assets)
     masters = {}
     for pk, asset in assets.items():
         bucket = by_asset.get(pk, [])
-        basis = order_for_master(
-            bucket, derivatives=graph.derivatives, retired=retired, choice=choices.get(pk)
-        )
+        basis = order_for_master(bucket, retired=retired, choice=choices.get(pk))
         master = AssetMaster(copy=bucket[0] if bucket else None, basis=basis if bucket else "none")
         if asset.master_needs_review:
             master.needs_review, master.review_reason = True, asset.master_review_reason
@@ -205,10 +220,10 @@ class Lineage:
 def asset_lineage(*, asset: Asset, master_rendition_id: int | None = None) -> Lineage:
     """Return the asset's renditions and the edges between them.
 
-    derived_from edges are the joining matches with a known original; supersedes edges are
-    people's supersessions; nothing is copied into a table of its own.
+    derived_from edges run from each rendition to its parent (inventory.lineage, labelled with
+    the relation of the match between them); supersedes edges are people's supersessions.
     """
-    renditions = list(asset.renditions.order_by("pk"))
+    renditions = list(asset.renditions.select_related("parent_match").order_by("pk"))
     ids = {r.pk for r in renditions}
     counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for rid, state in Copy.objects.filter(rendition__in=ids).values_list("rendition_id", "state"):
@@ -218,18 +233,16 @@ def asset_lineage(*, asset: Asset, master_rendition_id: int | None = None) -> Li
     retired = retired_rendition_ids(ids)
     lineage = Lineage()
     derivatives: set[int] = set()
-    for a, b, relation, _tier, status, original, _distance in joining_edges_detail(ids):
-        if a not in ids or b not in ids:
+    for rendition in renditions:
+        if rendition.parent_id is None or rendition.parent_id not in ids:
             continue
-        reviewed = status == Match.Status.CONFIRMED
-        if original == "a":
-            lineage.edges.append(LineageEdge("derived_from", b, a, relation, reviewed))
-            derivatives.add(b)
-        elif original == "b":
-            lineage.edges.append(LineageEdge("derived_from", a, b, relation, reviewed))
-            derivatives.add(a)
-        else:
-            lineage.edges.append(LineageEdge("related", a, b, relation, reviewed))
+        match = rendition.parent_match
+        relation = match.relation if match else "edited"
+        reviewed = bool(match) and match.status == Match.Status.CONFIRMED
+        lineage.edges.append(
+            LineageEdge("derived_from", rendition.pk, rendition.parent_id, relation, reviewed)
+        )
+        derivatives.add(rendition.pk)
     standing = Supersession.objects.filter(newer__in=ids, older__in=ids, withdrawn_at__isnull=True)
     for newer, older in standing.values_list("newer_id", "older_id"):
         lineage.edges.append(LineageEdge("supersedes", newer, older, "supersedes", True))

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from governance.csvsafe import csv_dict_writer
 from inventory.models import Source
 from inventory.selectors.groups import duplicate_groups
+from inventory.selectors.reclaimable import reclaimable_storage
 from inventory.selectors.sources import current_errors
 
 SCHEMA = "provena.findings/1"
@@ -26,7 +27,26 @@ CSV_FIELDS = [
     "reviewed",
     "master_source",
     "master_path",
+    "of_source",
+    "of_path",
 ]
+
+
+def _member(member) -> dict:
+    row = {
+        "source": member.copy.source.name,
+        "path": member.copy.path,
+        "sha256": member.copy.sha256,
+        "relation": member.relation,
+        "tier": member.tier,
+        "distance": member.distance,
+        "reviewed": member.reviewed,
+        "retired": member.retired,
+    }
+    if member.of is not None:
+        # The parent's kept copy; for exact_copy/same_pixels, the kept copy of this picture.
+        row["of"] = {"source": member.of.source.name, "path": member.of.path}
+    return row
 
 
 def findings_document(*, sources: QuerySet[Source]) -> dict:
@@ -43,19 +63,7 @@ def findings_document(*, sources: QuerySet[Source]) -> dict:
                 # "rule", "chosen" (a person chose it) or "fallback" (a person's choice is
                 # unavailable; the rule stands in and the asset awaits review).
                 "master_basis": group.master_basis,
-                "members": [
-                    {
-                        "source": m.copy.source.name,
-                        "path": m.copy.path,
-                        "sha256": m.copy.sha256,
-                        "relation": m.relation,
-                        "tier": m.tier,
-                        "distance": m.distance,
-                        "reviewed": m.reviewed,
-                        "retired": m.retired,
-                    }
-                    for m in group.members
-                ],
+                "members": [_member(m) for m in group.members],
                 "reclaimable_bytes": group.reclaimable_bytes,
             }
         )
@@ -63,9 +71,13 @@ def findings_document(*, sources: QuerySet[Source]) -> dict:
         {"source": e.scan.source.name, "path": e.path, "error": e.error}
         for e in current_errors(sources=sources).order_by("scan__source__name", "path")
     ]
+    storage = reclaimable_storage(sources=sources)
     return {
         "schema": SCHEMA,
         "generated_at": timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+        # Redundant byte and pixel copies held in these sources; superseded versions apart.
+        "reclaimable_bytes": storage.reclaimable_bytes,
+        "retired_bytes": storage.retired_bytes,
         "sources": [
             {
                 "name": s.name,
@@ -97,13 +109,15 @@ def findings_csv_rows(document: dict) -> Iterator[dict]:
                 "reviewed": member["reviewed"],
                 "master_source": group["master"]["source"],
                 "master_path": group["master"]["path"],
+                "of_source": member.get("of", {}).get("source", ""),
+                "of_path": member.get("of", {}).get("path", ""),
             }
 
 
 def findings_csv(document: dict) -> str:
     """Return the CSV form of a findings document."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n")
+    writer = csv_dict_writer(out, fieldnames=CSV_FIELDS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(findings_csv_rows(document))
     return out.getvalue()

@@ -9,11 +9,17 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
+from inventory.lineage import present_derivatives
 from inventory.master_rule import Candidate, master_key
-from inventory.models import Asset, Copy, Match, Source, Supersession
+from inventory.models import Asset, Copy, Match, Rendition, Source, Supersession
 from inventory.pairs.index import hex_distance
 from inventory.pairs.placement import Edge
 from inventory.pairs.verification import is_weak
+from inventory.selectors.reclaimable import (
+    HeldCopy,
+    kept_copies,
+    retired_rendition_ids,
+)
 
 
 def _joining_matches():
@@ -75,7 +81,11 @@ def joining_edges_detail(
 
 @dataclass(slots=True)
 class GroupMember:
-    """One copy in a duplicate group, with how it relates to the group's master copy."""
+    """One copy in a duplicate group, with how it relates to its parent (`of`).
+
+    `of` is the kept copy of the rendition this one was made from, or, for a byte or pixel
+    copy (exact_copy, same_pixels), the kept copy of its own rendition; None for the master.
+    """
 
     copy: Copy
     relation: str
@@ -83,6 +93,8 @@ class GroupMember:
     distance: int
     reviewed: bool = False
     retired: bool = False  # a newer version of the photograph supersedes this rendition
+    of: Copy | None = None
+    redundant: bool = False  # a byte or pixel copy beyond the one kept: reclaimable
 
 
 @dataclass(slots=True)
@@ -102,8 +114,8 @@ class DuplicateGroup:
 
     @property
     def reclaimable_bytes(self) -> int:
-        """Return the bytes of certain copies beyond the master: safe to reclaim."""
-        return sum(m.copy.size for m in self.members[1:] if m.tier == "certain")
+        """Return the bytes of the redundant byte and pixel copies (see selectors.reclaimable)."""
+        return sum(m.copy.size for m in self.members if m.redundant)
 
     @property
     def sources(self) -> list[str]:
@@ -161,16 +173,6 @@ class _MatchGraph:
         return path[::-1]
 
 
-def retired_rendition_ids(rendition_ids: Iterable[int] | None = None) -> set[int]:
-    """Return the renditions a newer version of the same asset supersedes."""
-    supersessions = Supersession.objects.filter(
-        older__asset__isnull=False, older__asset=F("newer__asset"), withdrawn_at__isnull=True
-    )
-    if rendition_ids is not None:
-        supersessions = supersessions.filter(older__in=list(rendition_ids))
-    return set(supersessions.values_list("older_id", flat=True))
-
-
 def with_retired(copies: QuerySet[Copy]) -> QuerySet[Copy]:
     """Annotate each copy with `retired`: a newer version of its photograph supersedes it."""
     newer = Supersession.objects.filter(
@@ -197,12 +199,27 @@ def chosen_masters(asset_ids: Iterable[int] | None = None) -> dict[int, MasterCh
     }
 
 
+def derivative_ids(copies: list[Copy]) -> set[int]:
+    """Return the renditions of these present copies that were made from another present one
+    (directly, or through renditions no longer held): the master rule never proposes them."""
+    parents = {c.rendition_id: c.rendition.parent_id for c in copies}
+    present = set(parents)
+    unknown = {p for p in parents.values() if p is not None and p not in parents}
+    while unknown:
+        found = dict(Rendition.objects.filter(pk__in=unknown).values_list("pk", "parent_id"))
+        parents.update(found)
+        parents.update(dict.fromkeys(unknown - set(found)))
+        unknown = {p for p in found.values() if p is not None and p not in parents}
+    return present_derivatives(parents, present)
+
+
 def master_candidate(copy: Copy, *, derivatives: set[int], retired: set[int]) -> Candidate:
     """Describe a copy (with its source and rendition loaded) for the master rule."""
     rendition = copy.rendition
     return Candidate(
         authoritative=copy.source.authoritative,
         area=rendition.width * rendition.height,
+        resolution=rendition.original_area,
         derivative=rendition.pk in derivatives,
         capture_ts=rendition.capture_time.timestamp() if rendition.capture_time else None,
         mtime_ns=copy.mtime_ns,
@@ -216,16 +233,19 @@ def master_candidate(copy: Copy, *, derivatives: set[int], retired: set[int]) ->
 def order_for_master(
     copies: list[Copy],
     *,
-    derivatives: set[int],
     retired: set[int],
     choice: MasterChoice | None = None,
+    derivatives: set[int] | None = None,
 ) -> str:
     """Sort present copies of one asset master first; return the basis of the choice.
 
     The basis is "rule", "chosen" (a person's choice holds) or "fallback" (a person's choice
     no longer holds: the best copy of the chosen rendition, else the rule's, leads).
+    derivatives defaults to the copies' stored lineage (derivative_ids).
     """
     rule = settings.PROVENA_MASTER_RULE
+    if derivatives is None:
+        derivatives = derivative_ids(copies)
     copies.sort(
         key=lambda c: master_key(
             master_candidate(c, derivatives=derivatives, retired=retired), rule
@@ -244,16 +264,8 @@ def order_for_master(
     return basis
 
 
-def _member(copy: Copy, master: Copy, graph: _MatchGraph, retired: set[int]) -> GroupMember:
-    if copy.rendition_id == master.rendition_id:
-        relation = "exact_copy" if copy.sha256 == master.sha256 else "same_pixels"
-        return GroupMember(
-            copy=copy,
-            relation=relation,
-            tier="certain",
-            distance=0,
-            retired=copy.rendition_id in retired,
-        )
+def _path_member(copy: Copy, master: Copy, graph: _MatchGraph) -> GroupMember:
+    """Describe a member the lineage cannot place (no held ancestor) against the master."""
     path = graph.path(master.rendition_id, copy.rendition_id)
     relations = {edge.relation for edge in path}
     relation = relations.pop() if len(relations) == 1 else "edited"
@@ -267,19 +279,53 @@ def _member(copy: Copy, master: Copy, graph: _MatchGraph, retired: set[int]) -> 
         if path
         else hex_distance(master.rendition.phash, copy.rendition.phash),
         reviewed=bool(path) and all(e.reviewed for e in path),
-        retired=copy.rendition_id in retired,
+        of=master,
     )
+
+
+def _parent_member(copy: Copy, parent: Copy, match: Match | None) -> GroupMember:
+    """Describe a rendition's kept copy against its parent's kept copy (the match between)."""
+    if match is None:
+        distance = hex_distance(parent.rendition.phash, copy.rendition.phash)
+        return GroupMember(copy=copy, relation="edited", tier="probable", distance=distance,
+                           of=parent)  # fmt: skip
+    reviewed = match.status == Match.Status.CONFIRMED
+    return GroupMember(
+        copy=copy,
+        relation=match.relation,
+        tier=Match.Tier.PROBABLE if reviewed else match.tier,
+        distance=match.distance,
+        reviewed=reviewed,
+        of=parent,
+    )
+
+
+def _held_parent(rendition: Rendition, held: dict[int, Copy]) -> tuple[Copy | None, Match | None]:
+    """Return the kept copy of the nearest held ancestor and the match to it (None when the
+    parent itself is not held: the relation then spans more than one edit)."""
+    parent_id = rendition.parent_id
+    if parent_id is None:
+        return None, None
+    if parent_id in held:
+        return held[parent_id], rendition.parent_match
+    seen = {rendition.pk}
+    while parent_id is not None and parent_id not in held and parent_id not in seen:
+        seen.add(parent_id)
+        parent_id = Rendition.objects.filter(pk=parent_id).values_list("parent_id", flat=True)[0]
+    return (held[parent_id], None) if parent_id in held else (None, None)
 
 
 def _group_from(
     asset_id: int,
     copies: list[Copy],
-    graph: _MatchGraph,
     retired: set[int],
     choice: MasterChoice | None,
 ) -> DuplicateGroup:
-    basis = order_for_master(copies, derivatives=graph.derivatives, retired=retired, choice=choice)
+    basis = order_for_master(copies, retired=retired, choice=choice)
     master = copies[0]
+    chosen = {master.pk} | ({choice[0]} if choice and choice[0] else set())
+    kept_ids = kept_copies([HeldCopy.of(c) for c in copies], chosen_copy_ids=chosen)
+    held = {c.rendition_id: c for c in copies if kept_ids[c.rendition_id] == c.pk}
     group = DuplicateGroup(asset_id=asset_id, master_basis=basis)
     group.members.append(
         GroupMember(
@@ -290,8 +336,36 @@ def _group_from(
             retired=master.rendition_id in retired,
         )
     )
-    group.members.extend(_member(copy, master, graph, retired) for copy in copies[1:])
+    graph: _MatchGraph | None = None
+    for copy in copies[1:]:
+        kept = held[copy.rendition_id]
+        if kept.pk != copy.pk:
+            member = GroupMember(
+                copy=copy,
+                relation="exact_copy" if copy.sha256 == kept.sha256 else "same_pixels",
+                tier="certain",
+                distance=0,
+                of=kept,
+                redundant=True,
+            )
+        else:
+            parent, match = _held_parent(copy.rendition, held)
+            if parent is not None and parent.rendition_id != copy.rendition_id:
+                member = _parent_member(copy, parent, match)
+            else:
+                if graph is None:
+                    graph = _MatchGraph(held)
+                member = _path_member(copy, master, graph)
+        member.retired = copy.rendition_id in retired
+        group.members.append(member)
     return group
+
+
+def group_of_copies(
+    *, asset_id: int, copies: list[Copy], keep: Copy, retired: set[int]
+) -> DuplicateGroup:
+    """Return the group these present copies of one asset form with keep as its master."""
+    return _group_from(asset_id, list(copies), retired, (keep.pk, keep.rendition_id))
 
 
 def duplicate_groups(
@@ -315,10 +389,9 @@ def duplicate_groups(
     )
     rows = (
         present.filter(rendition__asset__in=multi)
-        .select_related("source", "rendition")
+        .select_related("source", "rendition", "rendition__parent_match")
         .order_by("rendition__asset_id", "pk")
     )
-    graph = _MatchGraph()
     retired = retired_rendition_ids()
     choices = chosen_masters(asset_ids)
     current: int | None = None
@@ -326,9 +399,9 @@ def duplicate_groups(
     for copy in rows.iterator(chunk_size=5000):
         asset_id = copy.rendition.asset_id
         if asset_id != current and bucket:
-            yield _group_from(current, bucket, graph, retired, choices.get(current))
+            yield _group_from(current, bucket, retired, choices.get(current))
             bucket = []
         current = asset_id
         bucket.append(copy)
     if bucket:
-        yield _group_from(current, bucket, graph, retired, choices.get(current))
+        yield _group_from(current, bucket, retired, choices.get(current))

@@ -8,6 +8,7 @@ from django.db.models import Count, QuerySet, Sum
 
 from inventory.models import Copy, Scan, ScanError, Source
 from inventory.selectors.groups import duplicate_groups
+from inventory.selectors.reclaimable import reclaimable_storage
 
 
 @dataclass(slots=True)
@@ -19,9 +20,11 @@ class SourceFigures:
     bytes: int = 0
     missing: int = 0
     problems: int = 0
-    duplicate_copies: int = 0  # exact or pixel-identical copies beyond the master
+    duplicate_copies: int = 0  # byte or pixel copies beyond the one kept of their rendition
     near_duplicate_copies: int = 0  # verified transformations (resized, cropped, ...)
-    reclaimable_bytes: int = 0
+    reclaimable_bytes: int = 0  # inventory.selectors.reclaimable: the one definition
+    retired_copies: int = 0  # kept copies of superseded versions: never "reclaimable"
+    retired_bytes: int = 0
 
 
 def figures_by_source(*, sources: QuerySet[Source]) -> list[SourceFigures]:
@@ -47,15 +50,17 @@ def figures_by_source(*, sources: QuerySet[Source]) -> list[SourceFigures]:
     )
     for row in problems:
         figures[row["source_id"]].problems = row["n"]
+    storage = reclaimable_storage(sources=sources)
+    for source_id, stored in storage.reclaimable_by_source.items():
+        figures[source_id].duplicate_copies = stored.copies
+        figures[source_id].reclaimable_bytes = stored.bytes
+    for source_id, stored in storage.retired_by_source.items():
+        figures[source_id].retired_copies = stored.copies
+        figures[source_id].retired_bytes = stored.bytes
     for group in duplicate_groups(sources=sources):
         for member in group.members[1:]:
             fig = figures.get(member.copy.source_id)
-            if fig is None:
-                continue
-            if member.tier == "certain":
-                fig.duplicate_copies += 1
-                fig.reclaimable_bytes += member.copy.size
-            else:
+            if fig is not None and not member.redundant:
                 fig.near_duplicate_copies += 1
     return list(figures.values())
 

@@ -410,16 +410,26 @@ def _catalogue_change(
 
 
 def catalogue_event(
-    asset: Asset, changed: dict[str, str], added: list[str], user: User | None, **extra
+    asset: Asset,
+    changed: dict[str, str],
+    added: list[str],
+    user: User | None,
+    *,
+    source_ids: dict[int, int | None] | None = None,
+    **extra,
 ) -> EventSpec:
-    """Return the `catalogued` event for a change to an asset's catalogue record."""
+    """Return the `catalogued` event for a change to an asset's catalogue record.
+
+    source_ids: asset_source_ids() of the assets of a bulk change, looked up once for all.
+    """
+    source_id = source_ids[asset.pk] if source_ids is not None else asset_source_id(asset.pk)
     return EventSpec(
         event_type=AuditEvent.EventType.CATALOGUED,
         object_type="asset",
         object_id=asset.pk,
         detail={"fields": changed, "catalogue_numbers_added": added, **extra},
         user=user,
-        source_id=asset_source_id(asset.pk),
+        source_id=source_id,
     )
 
 
@@ -438,11 +448,3 @@ def asset_catalogue_update(
     if changed or added:
         audit_record_many([catalogue_event(asset, changed, added, user)])
     return asset
-
-
-def apply_catalogue_change(
-    asset: Asset, fields: dict[str, str], numbers: Iterable[tuple[str, str]]
-) -> tuple[dict[str, str], list[str]]:
-    """Apply a catalogue change without checks or events (for the import, which checks each
-    row first and records one event per asset)."""
-    return _catalogue_change(asset, fields, numbers)

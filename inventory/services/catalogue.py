@@ -10,30 +10,47 @@ Columns (header names, any order; all but one of path/sha256 optional):
 Empty cells leave a field as it is. A file with unknown columns, that is not UTF-8, or with
 any row that matches nothing or cannot be applied writes nothing; the report says which rows
 and why. Everything is written in one transaction, one `catalogued` event per asset.
+
+Matching and writing are set-based: the copies every row names are fetched a chunk of keys
+at a time (not one query per row), and assets, numbers and events are written in bulk, so a
+file of 100,000 rows takes seconds, not the quarter of an hour it took row by row.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 
 from governance.audit import audit_record_many
+from governance.chunks import chunked
 from governance.models import Department, User
-from inventory.models import Asset, CatalogueNumber, Copy, Source
-from inventory.selectors.assets import asset_department_id, asset_writable_by
+from governance.roles import is_organisation_wide
+from inventory.models import Asset, CatalogueNumber, Source
+from inventory.selectors.assets import asset_source_ids
+from inventory.selectors.catalogue import (
+    KEY_COLUMNS,
+    CopyMatcher,
+    FoundCopy,
+    asset_departments,
+    catalogue_numbers_held,
+)
 from inventory.selectors.visibility import sources_visible_to
-from inventory.services.assets import apply_catalogue_change, catalogue_event
+from inventory.services.assets import catalogue_event
 
-KEY_COLUMNS = ("path", "source", "sha256")
 NUMBER_COLUMNS = ("catalogue_scheme", "catalogue_number")
 COLUMNS = (*KEY_COLUMNS, *Asset.CATALOGUE_FIELDS, *NUMBER_COLUMNS)
-_SHA256 = re.compile(r"[0-9a-f]{64}")
+_CHUNK = 500  # assets locked and read per query
+Progress = Callable[[int, str], None]  # percent done, what is being done
+
+
+class TooManyRows(ValueError):
+    """The file has more rows than PROVENA_CATALOGUE_MAX_ROWS allows in one upload."""
 
 
 @dataclass(slots=True)
@@ -99,47 +116,7 @@ def _decode(data: bytes, report: CatalogueImport) -> str | None:
     return None
 
 
-class _Matcher:
-    """Find the copy a row names, among the sources in scope."""
-
-    def __init__(self, sources: list[Source]) -> None:
-        self.sources = {s.name: s for s in sources}
-
-    def _copies(self, **lookup) -> list[Copy]:
-        return list(
-            Copy.objects.filter(source__in=self.sources.values(), **lookup)
-            .select_related("source", "rendition")
-            .order_by("source__name", "path")[:20]
-        )
-
-    def by_path(self, path: str, source_name: str) -> tuple[list[Copy], str]:
-        path = path.strip().replace("\\", "/").removeprefix("./").lstrip("/")
-        if not source_name and ":" in path:
-            prefix, rest = path.split(":", 1)
-            if prefix in self.sources:
-                source_name, path = prefix, rest.lstrip("/")
-        if source_name:
-            if source_name not in self.sources:
-                return [], f"no source named {source_name!r} that you can see"
-            found = self._copies(source__name=source_name, path=path)
-            return found, "" if found else f"no copy at {source_name}:{path}"
-        found = self._copies(path=path)
-        if not found:
-            return [], f"no copy at {path} in any source you can see"
-        if len({c.source_id for c in found}) > 1:
-            names = ", ".join(sorted({c.source.name for c in found}))
-            return [], f"{path} is in several sources ({names}); write source:path"
-        return found, ""
-
-    def by_sha256(self, digest: str) -> tuple[list[Copy], str]:
-        digest = digest.strip().lower()
-        if not _SHA256.fullmatch(digest):
-            return [], f"{digest!r} is not a SHA-256 (64 hexadecimal digits)"
-        found = self._copies(sha256=digest)
-        return found, "" if found else f"no copy with SHA-256 {digest[:16]}…"
-
-
-def _row_plan(number: int, cells: dict[str, str], matcher: _Matcher, user: User | None) -> RowPlan:
+def _row_plan(number: int, cells: dict[str, str], matcher: CopyMatcher) -> RowPlan:
     path, source, digest = (cells.get(c, "").strip() for c in KEY_COLUMNS)
     digest = digest.lower()
     plan = RowPlan(row=number, key=path and (f"{source}:{path}" if source else path) or digest)
@@ -147,7 +124,7 @@ def _row_plan(number: int, cells: dict[str, str], matcher: _Matcher, user: User 
         plan.key = "no key"
         plan.problem = "give a path or a sha256"
         return plan
-    found: list[Copy] = []
+    found: list[FoundCopy] = []
     if path:
         found, plan.problem = matcher.by_path(path, source)
     if digest and not plan.problem:
@@ -157,12 +134,12 @@ def _row_plan(number: int, cells: dict[str, str], matcher: _Matcher, user: User 
         found = found or by_hash
     if plan.problem:
         return plan
-    with_image = [c for c in found if c.rendition is not None and c.rendition.asset_id]
+    with_image = [c for c in found if c.asset_id]
     if not with_image:
         plan.problem = f"{found[0]} is not an inventoried image ({found[0].problem or 'unread'})"
         return plan
     copy = with_image[0]
-    plan.asset_id, plan.copy = copy.rendition.asset_id, f"{copy.source.name}:{copy.path}"
+    plan.asset_id, plan.copy = copy.asset_id, str(copy)
     for name in Asset.CATALOGUE_FIELDS:
         value = cells.get(name, "").strip()
         if not value:
@@ -183,30 +160,31 @@ def _row_plan(number: int, cells: dict[str, str], matcher: _Matcher, user: User 
                 plan.problem = f"{column} is {len(value)} characters long; at most {limit}"
                 return plan
         plan.number = (scheme, catalogue_number)
-    if user is not None:
-        asset = Asset.objects.get(pk=plan.asset_id)
-        if not asset_writable_by(user=user, asset=asset):
-            department = asset_department_id(asset=asset)
-            code = Department.objects.filter(pk=department).values_list("code", flat=True).first()
-            plan.problem = (
-                f"asset {asset.pk} is answered for by another department ({code or 'none'}); "
-                "ask that department or an administrator"
-            )
     return plan
+
+
+def _check_departments(plans: list[RowPlan], user: User) -> None:
+    """Refuse rows on assets another department answers for (organisation roles: none)."""
+    if is_organisation_wide(user=user):
+        return
+    departments = asset_departments(sorted({p.asset_id for p in plans if p.ok}))
+    codes = dict(Department.objects.values_list("pk", "code"))
+    for plan in plans:
+        if not plan.ok:
+            continue
+        department = departments.get(plan.asset_id)
+        if user.department_id is None or department != user.department_id:
+            plan.problem = (
+                f"asset {plan.asset_id} is answered for by another department "
+                f"({codes.get(department, 'none')}); ask that department or an administrator"
+            )
 
 
 def _cross_check(plans: list[RowPlan]) -> None:
     """Flag rows that contradict earlier rows or catalogue numbers held by other assets."""
     seen_fields: dict[tuple[int, str], tuple[int, str]] = {}
     seen_numbers: dict[tuple[str, str], tuple[int, int]] = {}
-    held = {}
-    wanted = {p.number for p in plans if p.ok and p.number}
-    if wanted:
-        schemes = {s for s, _ in wanted}
-        for scheme, number, asset_id in CatalogueNumber.objects.filter(
-            scheme__in=schemes
-        ).values_list("scheme", "number", "asset_id"):
-            held[(scheme, number)] = asset_id
+    held = catalogue_numbers_held({p.number for p in plans if p.ok and p.number})
     for plan in plans:
         if not plan.ok:
             continue
@@ -232,8 +210,15 @@ def _cross_check(plans: list[RowPlan]) -> None:
             )
 
 
-def _read(text: str, report: CatalogueImport, matcher: _Matcher, user: User | None) -> None:
+def _read(
+    text: str,
+    report: CatalogueImport,
+    matcher: CopyMatcher,
+    user: User | None,
+    max_rows: int | None,
+) -> None:
     reader = csv.reader(io.StringIO(text, newline=""))
+    named_rows: list[tuple[int, dict[str, str]]] = []
     try:
         header = next(reader, None)
         if header is None:
@@ -264,21 +249,57 @@ def _read(text: str, report: CatalogueImport, matcher: _Matcher, user: User | No
                     )
                 )
                 continue
-            named = dict(zip(columns, cells, strict=False))
-            report.rows.append(_row_plan(number, named, matcher, user))
+            named_rows.append((number, dict(zip(columns, cells, strict=False))))
+            if max_rows is not None and len(named_rows) + len(report.rows) > max_rows:
+                raise TooManyRows(
+                    f"the file has more than {max_rows:,} rows, the most one upload may hold "
+                    "(PROVENA_CATALOGUE_MAX_ROWS); split it into several files"
+                )
     except csv.Error as exc:
         report.problems.append(f"row {reader.line_num}: not readable as CSV ({exc})")
+    matcher.load([cells for _, cells in named_rows])
+    report.rows.extend(_row_plan(number, cells, matcher) for number, cells in named_rows)
+    report.rows.sort(key=lambda plan: plan.row)
     if not report.rows and not report.problems:
         report.problems.append("the file has a header but no rows")
+    if user is not None:
+        _check_departments(report.rows, user)
     _cross_check(report.rows)
 
 
+def catalogue_rows_check(*, data: bytes, max_rows: int) -> int:
+    """Return the rows of a catalogue file; raise TooManyRows past max_rows (text unchecked)."""
+    reader = csv.reader(io.StringIO(data.decode("utf-8", "replace"), newline=""))
+    rows = 0
+    try:
+        next(reader, None)  # the header
+        for cells in reader:
+            if not any(cell.strip() for cell in cells):
+                continue
+            rows += 1
+            if rows > max_rows:
+                raise TooManyRows(
+                    f"the file has more than {max_rows:,} rows, the most one upload may hold "
+                    "(PROVENA_CATALOGUE_MAX_ROWS); split it into several files"
+                )
+    except csv.Error:
+        pass  # the import itself reports where the file stops being CSV
+    return rows
+
+
 def catalogue_import(
-    *, data: bytes, user: User | None = None, dry_run: bool = False, name: str = ""
+    *,
+    data: bytes,
+    user: User | None = None,
+    dry_run: bool = False,
+    name: str = "",
+    max_rows: int | None = None,
+    progress: Progress | None = None,
 ) -> CatalogueImport:
     """Check every row, then write all of them (or, on any problem or a dry run, none).
 
     user None is a command-line run: every source is in scope and no role is checked.
+    max_rows bounds the rows of an upload (TooManyRows past it, before anything is matched).
     """
     if user is not None and not user.has_perm("inventory.change_asset"):
         raise PermissionDenied("your role may not edit the catalogue")
@@ -286,30 +307,96 @@ def catalogue_import(
     text = _decode(data, report)
     if text is None:
         return report
+    _progress(progress, 5, "matching rows to copies")
     sources = list(sources_visible_to(user=user) if user is not None else Source.objects.all())
-    _read(text, report, _Matcher(sources), user)
+    _read(text, report, CopyMatcher(sources), user, max_rows)
     if not report.ok or dry_run:
         return report
+    _progress(progress, 60, "writing")
     with transaction.atomic():
-        by_asset: dict[int, list[RowPlan]] = defaultdict(list)
-        for plan in report.rows:
-            by_asset[plan.asset_id].append(plan)
-        events = []
-        for asset in Asset.objects.filter(pk__in=list(by_asset)).select_for_update():
-            plans = by_asset[asset.pk]
-            fields = {k: v for p in plans for k, v in p.fields.items()}
-            numbers = [p.number for p in plans if p.number]
-            try:
-                changed, added = apply_catalogue_change(asset, fields, numbers)
-            except ValidationError as exc:  # a race with another import: refuse it all
-                raise ValidationError(f"asset {asset.pk}: {exc}") from exc
-            if changed or added:
-                report.assets_changed += 1
-                events.append(
-                    catalogue_event(
-                        asset, changed, added, user, file=name, rows=[p.row for p in plans]
-                    )
-                )
-        audit_record_many(events)
+        report.assets_changed = _write(report.rows, user, name)
     report.written = True
+    _progress(progress, 100, "done")
     return report
+
+
+def _progress(progress: Progress | None, percent: int, step: str) -> None:
+    if progress is not None:
+        progress(percent, step)
+
+
+def _write(plans: list[RowPlan], user: User | None, name: str) -> int:
+    """Apply every plan in bulk, one `catalogued` event per asset changed; return how many."""
+    by_asset: dict[int, list[RowPlan]] = defaultdict(list)
+    for plan in plans:
+        by_asset[plan.asset_id].append(plan)
+    asset_ids = sorted(by_asset)
+    wanted = {p.number for p in plans if p.number}
+    held = catalogue_numbers_held(wanted)
+    changed_assets, new_numbers, events = [], [], []
+    new_keys: set[tuple[str, str]] = set()
+    changes: dict[int, tuple[dict[str, str], list[str]]] = {}
+    for chunk in chunked(asset_ids, _CHUNK):
+        for asset in Asset.objects.filter(pk__in=list(chunk)).select_for_update():
+            asset_plans = by_asset[asset.pk]
+            changed = {}
+            for field_name, value in ((k, v) for p in asset_plans for k, v in p.fields.items()):
+                if getattr(asset, field_name) != value:
+                    setattr(asset, field_name, value)
+                    changed[field_name] = value
+            added = []
+            for scheme, number in (p.number for p in asset_plans if p.number):
+                holder = held.get((scheme, number))
+                if holder is not None and holder != asset.pk:
+                    # A race with another import: refuse it all.
+                    raise ValidationError(
+                        f"asset {asset.pk}: catalogue number {scheme} {number} already names "
+                        f"asset {holder}"
+                    )
+                if holder is None and (scheme, number) not in new_keys:
+                    new_keys.add((scheme, number))
+                    new_numbers.append(CatalogueNumber(asset=asset, scheme=scheme, number=number))
+                    added.append(f"{scheme} {number}")
+            if changed:
+                changed_assets.append(asset)
+            if changed or added:
+                changes[asset.pk] = (changed, added)
+    _update_catalogue_fields(changed_assets)
+    try:
+        with transaction.atomic():
+            CatalogueNumber.objects.bulk_create(new_numbers, batch_size=1000)
+    except IntegrityError as exc:  # a number taken by another import since the check
+        raise ValidationError(
+            f"a catalogue number was taken meanwhile ({exc}); import again"
+        ) from exc
+    source_ids = asset_source_ids(list(changes))
+    assets = {a.pk: a for a in changed_assets}
+    for asset_id, (changed, added) in changes.items():
+        asset = assets.get(asset_id) or Asset(pk=asset_id)
+        rows = [p.row for p in by_asset[asset_id]]
+        events.append(
+            catalogue_event(
+                asset, changed, added, user, source_ids=source_ids, file=name, rows=rows
+            )
+        )
+    audit_record_many(events)
+    return len(changes)
+
+
+def _update_catalogue_fields(assets: list[Asset]) -> None:
+    """Write the catalogue fields of many assets with one prepared UPDATE run per asset.
+
+    QuerySet.bulk_update builds a CASE expression per field and row: 80% of an import's
+    time on 3,000 rows. executemany reuses one statement.
+    """
+    quote = connection.ops.quote_name
+    columns = [Asset._meta.get_field(name).column for name in Asset.CATALOGUE_FIELDS]
+    assignments = ", ".join(f"{quote(column)} = %s" for column in columns)
+    sql = (
+        f"UPDATE {quote(Asset._meta.db_table)} SET {assignments} "
+        f"WHERE {quote(Asset._meta.pk.column)} = %s"
+    )
+    params = [[getattr(a, name) for name in Asset.CATALOGUE_FIELDS] + [a.pk] for a in assets]
+    with connection.cursor() as cursor:
+        for chunk in chunked(params, 1000):
+            cursor.executemany(sql, chunk)

@@ -17,6 +17,7 @@ from inventory.services.asset_upkeep import (
     assets_check_masters,
     supersessions_follow,
 )
+from inventory.services.lineage import lineage_refresh
 
 _CHUNK = 1000
 
@@ -69,6 +70,9 @@ def assets_regroup(*, user: User | None = None) -> int:
         supersessions_follow()
         Asset.objects.filter(pk__in=emptied).delete()
         assets_check_masters()
+        # Lineage follows the renditions: the assets they joined and the ones they left.
+        left = {current[rid] for rids in moves.values() for rid in rids}
+        lineage_refresh(asset_ids=(set(moves) | left) - emptied, user=user)
         # Privacy cases follow their photograph into the merged or split assets.
         inventory_changed(kind=ChangeKind.ASSETS_REGROUPED, ids=sorted(moves))
     return moved

@@ -10,6 +10,7 @@ from governance.models import AuditEvent, User
 from inventory.models import Match, MatchDecision, Rendition
 from inventory.selectors.assets import asset_source_id
 from inventory.services.grouping import assets_regroup
+from inventory.services.lineage import assets_of_renditions, lineage_refresh
 
 
 def _validated(verdict: str, reason: str, relation: str, match: Match) -> tuple[str, str]:
@@ -91,4 +92,8 @@ def match_decide(
         matches=[match], user=user, verdict=verdict, reason=reason, relation=relation
     )
     assets_regroup(user=user)
+    # A ruling inside one asset moves nothing but may change who was made from whom.
+    lineage_refresh(
+        asset_ids=assets_of_renditions([match.rendition_a_id, match.rendition_b_id]), user=user
+    )
     return decision

@@ -12,8 +12,10 @@ from governance.chunks import chunked
 from inventory.events import ChangeKind, inventory_changed
 from inventory.models import Asset, Copy, Rendition, Scan
 from inventory.selectors.groups import duplicate_groups
+from inventory.selectors.reclaimable import reclaimable_storage
 from inventory.services.asset_upkeep import assets_check_masters
 from inventory.services.faces import faces_distribute, faces_run
+from inventory.services.lineage import assets_touched_by_scan, lineage_refresh
 from inventory.services.matching import matching_run, unverified_record
 
 _CHUNK = 1000
@@ -40,6 +42,15 @@ def scan_finish(*, scan: Scan, timings: dict, started: float) -> Scan:
     unverified_record(scan=scan, unverified=matching.unverified)
     # Copies this scan found missing or changed may have been people's chosen masters.
     assets_check_masters()
+    # Parents and the rule's masters follow what changed, and only that.
+    lineage = lineage_refresh(
+        asset_ids=assets_touched_by_scan(scan_id=scan.pk, since=scan.started_at)
+    )
+    timings["lineage"] = {
+        "assets": lineage.assets,
+        "parents_changed": lineage.parents_changed,
+        "masters_changed": lineage.masters_changed,
+    }
     timings["matching_seconds"] = round(time.perf_counter() - finish_started, 3)
     timings["matching"] = {
         "new_renditions": matching.new_renditions,
@@ -66,12 +77,10 @@ def scan_finish(*, scan: Scan, timings: dict, started: float) -> Scan:
     # Remediation verifies its tasks against this scan, privacy opens cases for the people
     # found: the listeners the site names in PROVENA_INVENTORY_LISTENERS.
     timings.update(inventory_changed(kind=ChangeKind.SCAN_FINISHED, ids=[scan.source_id]))
-    groups = 0
-    reclaimable = 0
+    groups = sum(1 for _ in duplicate_groups(sources=[scan.source]))
+    # Redundant byte and pixel copies held in this source (one definition everywhere).
+    reclaimable = reclaimable_storage(sources=[scan.source]).reclaimable_bytes
     source_id = scan.source_id
-    for group in duplicate_groups(sources=[scan.source]):
-        groups += 1
-        reclaimable += sum(m.copy.size for m in group.members[1:] if m.copy.source_id == source_id)
     missing = Copy.objects.filter(
         source_id=source_id, state=Copy.State.MISSING, missing_since__gte=scan.started_at
     ).count()

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from governance.models import Department
-from inventory.models import Asset, Licence, Rendition, Supersession
+from inventory.models import Asset, CatalogueImportJob, Licence, Rendition, Supersession
 from inventory.selectors.assets import (
     asset_copies,
     asset_lineage,
@@ -45,7 +45,13 @@ from inventory.services.assets import (
     rendition_supersede,
     supersession_withdraw,
 )
-from inventory.services.catalogue import COLUMNS, catalogue_import
+from inventory.services.catalogue import (
+    COLUMNS,
+    TooManyRows,
+    catalogue_import,
+    catalogue_rows_check,
+)
+from inventory.services.catalogue_jobs import catalogue_job_create
 from inventory.services.licences import licence_attach, licence_detach
 from inventory.views.lineage_drawing import EdgeSpec, NodeSpec, lineage_drawing
 
@@ -349,12 +355,33 @@ def catalogue_upload(request: HttpRequest) -> HttpResponse:
         elif upload.size > limit:
             error = f"{upload.name} is {upload.size:,} bytes; the limit is {limit:,}"
         else:
-            report = catalogue_import(
-                data=upload.read(),
-                user=request.user,
-                dry_run=request.POST.get("dry_run") == "1",
-                name=upload.name,
-            )
+            data = upload.read()
+            dry_run = request.POST.get("dry_run") == "1"
+            max_rows = settings.PROVENA_CATALOGUE_MAX_ROWS
+            # Lines bound rows from above (a quoted cell may span lines): refuse early, and
+            # hand a file that may be large to a background job rather than hold the request.
+            lines = data.count(b"\n") + 1
+            if lines - 1 > settings.PROVENA_CATALOGUE_BACKGROUND_ROWS:
+                try:
+                    catalogue_rows_check(data=data, max_rows=max_rows)
+                except TooManyRows as exc:
+                    error = f"{upload.name}: {exc}"
+                else:
+                    job = catalogue_job_create(
+                        data=data, user=request.user, name=upload.name, dry_run=dry_run
+                    )
+                    return redirect("catalogue-job", pk=job.pk)
+            else:
+                try:
+                    report = catalogue_import(
+                        data=data,
+                        user=request.user,
+                        dry_run=dry_run,
+                        name=upload.name,
+                        max_rows=max_rows,
+                    )
+                except TooManyRows as exc:
+                    error = f"{upload.name}: {exc}"
     status = 400 if error or (report is not None and not report.ok) else 200
     return render(
         request,
@@ -362,3 +389,11 @@ def catalogue_upload(request: HttpRequest) -> HttpResponse:
         {"report": report, "error": error, "columns": COLUMNS, "limit": limit},
         status=status,
     )
+
+
+@login_required
+@permission_required("inventory.change_asset", raise_exception=True)
+def catalogue_job(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show a background catalogue import: its progress, then what it wrote or why not."""
+    job = get_object_or_404(CatalogueImportJob, pk=pk, created_by=request.user)
+    return render(request, "inventory/catalogue_job.html", {"job": job})

@@ -16,6 +16,7 @@ from governance.remediation.selectors.dashboard import remediation_figures
 from governance.roles import is_organisation_wide
 from inventory.models import Copy, Match, Rendition, Scan, ScanError, Source
 from inventory.selectors.findings import findings_document
+from inventory.selectors.reclaimable import reclaimable_storage
 from inventory.selectors.visibility import sources_visible_to
 from reports.models import Report
 
@@ -203,6 +204,7 @@ class SourceRow:
     problems: int = 0
     duplicate_copies: int = 0
     reclaimable_bytes: int = 0
+    retired_bytes: int = 0  # superseded versions: a separate figure, never "reclaimable"
     groups: int = 0
 
     def as_json(self) -> dict:
@@ -217,6 +219,7 @@ class SourceRow:
             "problems": self.problems,
             "duplicate_copies": self.duplicate_copies,
             "reclaimable_bytes": self.reclaimable_bytes,
+            "retired_bytes": self.retired_bytes,
             "groups": self.groups,
         }
 
@@ -296,15 +299,20 @@ def report_data(*, sources: QuerySet[Source], scope: ReportScope) -> ReportData:
     document = report_findings(sources=sources, scope=scope)
     facts = _member_facts(sources)
     if scope.has_period:
-        counted = set(
-            _in_period(
-                Copy.objects.filter(source__in=sources, state=Copy.State.PRESENT),
-                "first_seen_at",
-                scope,
-            ).values_list("source__name", "path")
+        in_period = _in_period(
+            Copy.objects.filter(source__in=sources, state=Copy.State.PRESENT),
+            "first_seen_at",
+            scope,
         )
+        counted = set(in_period.values_list("source__name", "path"))
     else:
-        counted = None
+        in_period, counted = None, None
+    # The one definition of reclaimable storage (as the pages, export and scan summary).
+    storage = reclaimable_storage(sources=sources, counted=in_period)
+    for source in sources:
+        row = rows[source.name]
+        row.reclaimable_bytes = storage.reclaimable_by_source[source.pk].bytes
+        row.retired_bytes = storage.retired_by_source[source.pk].bytes
 
     groups_by_tier: Counter[str] = Counter({tier: 0 for tier in TIERS})
     copies_by_tier: Counter[str] = Counter({tier: 0 for tier in TIERS})
@@ -323,9 +331,6 @@ def report_data(*, sources: QuerySet[Source], scope: ReportScope) -> ReportData:
                 continue
             row.duplicate_copies += 1
             copies_by_tier[member["tier"]] += 1
-            # As in the findings export: only certain copies are safe to reclaim.
-            if member["tier"] == "certain":
-                row.reclaimable_bytes += facts.get(key, (0, None))[0]
         for member in group["members"]:
             if member["source"] in rows:
                 touched.add(member["source"])
@@ -403,6 +408,7 @@ def report_data(*, sources: QuerySet[Source], scope: ReportScope) -> ReportData:
         "redundant_copies": sum(r.duplicate_copies for r in source_rows),
         "redundant_copies_by_tier": dict(copies_by_tier),
         "reclaimable_bytes": reclaimable,
+        "retired_bytes": sum(r.retired_bytes for r in source_rows),
         "cost_per_gb_month": settings.PROVENA_STORAGE_COST_PER_GB_MONTH,
         "estimated_cost_per_month": round(cost_month, 4),
         "estimated_cost_per_year": round(cost_month * 12, 4),

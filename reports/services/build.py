@@ -23,6 +23,7 @@ from django.db.models.functions import Length
 from django.utils import timezone
 
 from governance.audit import audit_head, audit_record
+from governance.audit_checkpoints import CheckpointError, audit_checkpoint_write
 from governance.files import write_bytes_atomic
 from governance.models import User
 from governance.version import VERSION
@@ -266,6 +267,11 @@ def report_run(
         )
         report.refresh_from_db()
         raise ReportFailed(report, reason) from exc
+    try:
+        # The report cites the head; a checkpoint keeps it outside the database too.
+        audit_checkpoint_write()
+    except CheckpointError as exc:
+        logger.warning("report %s: no audit checkpoint written: %s", report.number, exc)
     if progress:
         progress(report, "finished")
     return report

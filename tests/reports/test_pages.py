@@ -13,7 +13,7 @@ from django.urls import reverse
 from reports.models import Report
 from reports.services import report_build, report_path
 from tests.factories import UserFactory
-from tests.reports.helpers import with_byte_changed
+from tests.reports.helpers import nested_arrays_pdf, with_byte_changed
 
 pytestmark = pytest.mark.django_db
 
@@ -171,6 +171,24 @@ def test_verify_page_rejects_a_text_file_with_a_message(role_users) -> None:
 
     assert response.status_code == 400
     assert "notes.txt: the file is not a PDF" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (nested_arrays_pdf(), "nested too deeply"),
+        (b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog", "the file is damaged"),
+    ],
+    ids=["nested-arrays", "truncated"],
+)
+def test_verify_page_refuses_a_pdf_it_cannot_parse_with_a_message(role_users, data, reason):
+    response = client_for(role_users["auditor"]).post(
+        reverse("report-verify"), {"file": SimpleUploadedFile("crafted.pdf", data)}
+    )
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "crafted.pdf: not a readable PDF" in page and reason in page
 
 
 def test_verify_page_rejects_an_oversize_upload_with_a_message(settings, role_users) -> None:

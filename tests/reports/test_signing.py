@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from reports.models import Report
 from reports.signing import SigningError, signing_credentials_load
 from tests.reports.conftest import PASSWORD, Certificates
-from tests.reports.helpers import build, pdfsig, with_byte_changed
+from tests.reports.helpers import build, nested_arrays_pdf, pdfsig, with_byte_changed
 
 pytestmark = pytest.mark.django_db
 
@@ -111,6 +111,14 @@ def test_verify_report_refuses_a_file_that_is_not_a_pdf(tmp_path: Path) -> None:
 
     with pytest.raises(CommandError, match="not a PDF"):
         call_command("verify_report", str(text))
+
+
+def test_verify_report_refuses_deeply_nested_arrays(tmp_path: Path) -> None:
+    crafted = tmp_path / "crafted.pdf"
+    crafted.write_bytes(nested_arrays_pdf())
+
+    with pytest.raises(CommandError, match="crafted.pdf: not a readable PDF: .* nested too deep"):
+        call_command("verify_report", str(crafted))
 
 
 @pytest.mark.parametrize(

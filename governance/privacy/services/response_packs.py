@@ -7,7 +7,6 @@ read, and only used when their content still matches what was scanned.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import zipfile
@@ -21,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image
 
+from governance.csvsafe import csv_dict_writer
 from governance.files import atomic_write
 from governance.models import AuditEvent, User
 from governance.privacy.models import DataAccessRequest, ResponsePack
@@ -146,7 +146,7 @@ def _write_pack(
                     images += 1
             rows.extend(_row(copy, rendition, image_name) for copy in copies)
         table = io.StringIO()
-        writer = csv.DictWriter(table, fieldnames=CSV_COLUMNS, lineterminator="\n")
+        writer = csv_dict_writer(table, fieldnames=CSV_COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
         pack.writestr("copies.csv", table.getvalue())

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from governance.remediation.models import RemediationTask
 from inventory.models import Asset, Copy
 from inventory.selectors.assets import asset_master
-from inventory.selectors.groups import _MatchGraph, _member, retired_rendition_ids
+from inventory.selectors.groups import group_of_copies, retired_rendition_ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +70,6 @@ def disposal_plan(*, asset: Asset, keep: Copy | None = None) -> DisposalPlan:
     keep = next(c for c in copies if c.pk == keep.pk)
     plan.keep = keep
     rendition_ids = {c.rendition_id for c in copies}
-    graph = _MatchGraph(rendition_ids)
     retired = retired_rendition_ids(rendition_ids)
     if keep.rendition_id in retired:
         plan.problem = (
@@ -79,16 +78,25 @@ def disposal_plan(*, asset: Asset, keep: Copy | None = None) -> DisposalPlan:
         )
         return plan
     Action = RemediationTask.Action
+    group = group_of_copies(asset_id=asset.pk, copies=copies, keep=keep, retired=retired)
+    members = {m.copy.pk: m for m in group.members}
     for copy in copies:
         if copy.pk == keep.pk:
             continue
-        relation = _member(copy, keep, graph, retired).relation
+        member = members[copy.pk]
+        relation = member.relation
         personal = shows_personal_data(copy.rendition)
-        if copy.rendition_id == keep.rendition_id:
+        if member.redundant and copy.rendition_id not in retired:
+            # One copy of every rendition is kept (inventory.selectors.reclaimable).
+            kept = (
+                "the kept copy"
+                if member.of == keep
+                else f"{member.of.source.name}:{member.of.path}"
+            )
             why = (
-                "the same bytes as the kept copy"
+                f"the same bytes as {kept}"
                 if relation == "exact_copy"
-                else "the same pixels as the kept copy (only metadata differs)"
+                else f"the same pixels as {kept} (only metadata differs)"
             )
             plan.lines.append(DisposalLine(copy, relation, Action.REMOVE_DUPLICATE, why, personal))
         elif relation == "cropped":

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from governance.csvsafe import csv_writer
 from governance.models import Department, User
 from governance.remediation.forms import BulkForm, StatusForm, form_errors
 from governance.remediation.models import RemediationTask
@@ -139,12 +138,6 @@ def task_bulk(request: HttpRequest) -> HttpResponse:
     return render(request, "remediation/task_list.html", context, status=400)
 
 
-def _csv_cell(value) -> str:
-    text = "" if value is None else str(value)
-    # A spreadsheet runs a cell starting with these as a formula.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @login_required
 @permission_required("remediation.view_remediationtask", raise_exception=True)
 def task_csv(request: HttpRequest) -> HttpResponse:
@@ -154,7 +147,7 @@ def task_csv(request: HttpRequest) -> HttpResponse:
     tasks = search_text(tasks, request.GET.get("q", ""))
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="remediation-tasks-{day}.csv"'
-    writer = csv.writer(response)
+    writer = csv_writer(response)
     writer.writerow(CSV_COLUMNS)
     for task in tasks.order_by("severity", "due_date", "pk").iterator(chunk_size=2000):
         row = (
@@ -178,7 +171,7 @@ def task_csv(request: HttpRequest) -> HttpResponse:
             task.size,
             task.sha256,
         )
-        writer.writerow([_csv_cell(value) for value in row])
+        writer.writerow(row)
     return response
 
 
