@@ -78,10 +78,16 @@ bench: install
 	PROVENA_DEBUG=true $(BIN)/python bench/run.py $(BENCH_ARGS)
 	PROVENA_DEBUG=true $(BIN)/python bench/report.py
 	PROVENA_DEBUG=true $(BIN)/python bench/exposure.py
+	PROVENA_DEBUG=true $(BIN)/python bench/matching_scale.py
 
-# Near-duplicate accuracy on real photographs and their edited copies, against plain pHash.
+# Near-duplicate accuracy on real photographs and their edited copies, against plain pHash:
+# the calibration corpus (looked at while setting thresholds), the evaluation corpus (never
+# tuned on), the hard negatives of both splits, and the hash index's recall at 300k and 1M keys.
 bench-accuracy: install
 	$(BIN)/python bench/accuracy.py $(BENCH_ARGS)
+	$(BIN)/python bench/accuracy.py --evaluation --no-faces
+	$(BIN)/python bench/accuracy.py --hard-negatives calibration evaluation
+	$(BIN)/python bench/hashindex_recall.py
 
 # The asset graph on real photographs and their copies: masters, relations against the
 # parent, certain copies, and one reclaimable figure everywhere.

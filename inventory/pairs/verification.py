@@ -75,6 +75,17 @@ _POSSIBLE_MEDIAN = 0.6
 _POSSIBLE_AGREE = 0.35
 # Fewer informative blocks than this: too little structure to verify anything.
 _MIN_INFORMATIVE = 4
+# A block holds content (for coverage) when its contrast reaches this: a plain backdrop, its
+# light fall-off and sensor noise stay below it.
+_TEXTURED_STD = 2.0
+# Evidence must cover most of the smaller picture: at least this share of its blocks hold
+# content (the calibration photographs: 0.65-1.0, a low-contrast moon and a motion-blurred
+# clock the lowest; a small subject on a plain backdrop: its own area).
+_COVERAGE = 0.5
+# A copy lies inside its source (a crop) or holds all of it (a border): one picture at least
+# this much inside the overlap. Two overlapping frames of a scene, or a camera moved between
+# two exposures, are two photographs.
+_CONTAINED = 0.96
 
 # Labelling.
 _FULL = 0.97  # overlap share of a picture that counts as "all of it"
@@ -166,6 +177,7 @@ class _Comparison:
     b_border: bool | None  # the same for b
     blocks: int
     informative: int
+    coverage: float  # share of blocks with content (textured, not clipped)
     agree: float  # share of informative blocks that match (flat ones prove nothing)
     matched: float
     median: float
@@ -315,6 +327,8 @@ def _blocks(a: np.ndarray, b: np.ndarray, gain: float, offset: float) -> dict[st
     flat_ok = ~informative & ((np.abs(mb - (gain * ma + offset)) <= _FLAT_LEVEL) | clipped)
     match = (informative & (corr >= _BLOCK_MATCH)) | flat_ok
     n_inf = int(informative.sum())
+    # Content, even faint (a low-contrast moon), as against a plain backdrop or a clipped one.
+    textured = (np.maximum(sda * abs(gain), sdb) >= _TEXTURED_STD) & ~clipped
     fail = ~match
     failed_box = None
     outside = informative.copy()
@@ -326,6 +340,7 @@ def _blocks(a: np.ndarray, b: np.ndarray, gain: float, offset: float) -> dict[st
     return {
         "blocks": int(match.size),
         "informative": n_inf,
+        "coverage": float(textured.mean()),
         "matched": float(match.mean()),
         "agree": float((corr[informative] >= _BLOCK_MATCH).mean()) if n_inf else 0.0,
         "median": float(np.median(corr[informative])) if n_inf else 0.0,
@@ -454,8 +469,11 @@ def _decide(
 ) -> Verdict:
     """Turn the registration and comparison into tier, relation, score and direction."""
     enough_blocks = c.informative >= _MIN_INFORMATIVE
+    # Agreement that can verify: on content over most of the picture, one inside the other.
+    grounded = c.coverage >= _COVERAGE and max(c.share_a, c.share_b) >= _CONTAINED
     whole = (
         enough_blocks
+        and grounded
         and c.agree >= _PROBABLE_MATCHED
         and c.matched >= _PROBABLE_MATCHED
         and c.median >= _PROBABLE_MEDIAN
@@ -465,6 +483,7 @@ def _decide(
     # them the pictures agree as closely as copies do.
     local = (
         not whole
+        and grounded
         and c.failed_box is not None
         and _box_area(c.failed_box) <= _LOCAL_MAX_AREA
         and c.outside >= _MIN_INFORMATIVE
@@ -475,6 +494,7 @@ def _decide(
     resolution = _resolution(reg, c, a_info, b_info)
     evidence["resolution_a_per_b"] = None if resolution is None else round(resolution, 4)
     if whole or local:
+        evidence["agreement"] = "whole" if whole else "local"
         relation, original = _label(reg, c, a_info, b_info, local)
         return Verdict("probable", relation, round(score, 4), original, evidence)
     if enough_blocks and c.median >= _POSSIBLE_MEDIAN and c.agree >= _POSSIBLE_AGREE:
@@ -624,6 +644,7 @@ def _evidence(reg: Registration, c: _Comparison, hint: str | None) -> dict[str, 
         "blocks": {
             "count": c.blocks,
             "informative": c.informative,
+            "coverage": r(c.coverage),
             "matched": r(c.matched),
             "agree": r(c.agree),
             "median_ncc": r(c.median),
@@ -651,3 +672,29 @@ def _evidence(reg: Registration, c: _Comparison, hint: str | None) -> dict[str, 
             "top": c.residual_top,
         },
     }
+
+
+def is_weak(relation: str | None, evidence: dict[str, Any] | None) -> bool:
+    """Return whether a probable verdict is a weak link (inventory.pairs.placement): it held only by
+    the local-change rule, or it names no change but "edited".
+
+    Verdicts recorded before the rule was stored in the evidence are judged by their block
+    statistics against today's whole-picture thresholds.
+    """
+    if relation == "edited":
+        return True
+    evidence = evidence or {}
+    agreement = evidence.get("agreement")
+    if agreement is not None:
+        return agreement != "whole"
+    blocks = evidence.get("blocks") or {}
+    try:
+        return not (
+            blocks["informative"] >= _MIN_INFORMATIVE
+            and blocks["agree"] >= _PROBABLE_MATCHED
+            and blocks["matched"] >= _PROBABLE_MATCHED
+            and blocks["median_ncc"] >= _PROBABLE_MEDIAN
+            and blocks["global_ncc"] >= _PROBABLE_GLOBAL
+        )
+    except (KeyError, TypeError):
+        return False  # no block statistics: a person's or the scanner's link

@@ -13,6 +13,8 @@ from inventory.lineage import present_derivatives
 from inventory.master_rule import Candidate, master_key
 from inventory.models import Asset, Copy, Match, Rendition, Source, Supersession
 from inventory.pairs.index import hex_distance
+from inventory.pairs.placement import Edge
+from inventory.pairs.verification import is_weak
 from inventory.selectors.reclaimable import (
     HeldCopy,
     kept_copies,
@@ -31,20 +33,27 @@ def joining_edges() -> list[tuple[int, int]]:
     return list(_joining_matches().values_list("rendition_a_id", "rendition_b_id"))
 
 
-def regroup_edges() -> tuple[list[tuple[int, int]], list[tuple[int, int]], list[tuple[int, int]]]:
-    """Return the rendition pairs people confirmed, the machine's joining pairs (strongest
-    first) and the pairs people rejected."""
+def regroup_edges() -> tuple[list[tuple[int, int]], list[Edge], list[tuple[int, int]]]:
+    """Return the rendition pairs people confirmed, the machine's joining links (strongest
+    first, each marked strong or weak: inventory.pairs.placement) and the pairs people
+    rejected."""
     rows = Match.objects.exclude(
         tier=Match.Tier.POSSIBLE, status=Match.Status.PROPOSED
-    ).values_list("rendition_a_id", "rendition_b_id", "status", "score")
+    ).values_list(
+        "rendition_a_id", "rendition_b_id", "status", "score", "relation",
+        "evidence__agreement", "evidence__blocks",
+    )  # fmt: skip
     confirmed, machine, rejected = [], [], []
-    for a, b, status, _score in rows.order_by("-score", "pk").iterator(chunk_size=10_000):
+    for a, b, status, score, relation, agreement, blocks in rows.order_by("-score", "pk").iterator(
+        chunk_size=10_000
+    ):
         if status == Match.Status.CONFIRMED:
             confirmed.append((a, b))
         elif status == Match.Status.REJECTED:
             rejected.append((a, b))
         else:
-            machine.append((a, b))
+            evidence = {"agreement": agreement, "blocks": blocks}
+            machine.append(Edge(a, b, strong=not is_weak(relation, evidence), score=score))
     return confirmed, machine, rejected
 
 

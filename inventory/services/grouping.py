@@ -10,6 +10,7 @@ from governance.chunks import chunked
 from governance.models import User
 from inventory.events import ChangeKind, inventory_changed
 from inventory.models import Asset, Rendition
+from inventory.pairs.placement import group_renditions
 from inventory.selectors.groups import regroup_edges
 from inventory.services.asset_upkeep import (
     assets_carry_over,
@@ -21,60 +22,13 @@ from inventory.services.lineage import lineage_refresh
 _CHUNK = 1000
 
 
-class _UnionFind:
-    """Union-find whose components refuse to join renditions a person ruled apart."""
-
-    def __init__(self) -> None:
-        self.parent: dict[int, int] = {}
-        # root -> renditions its members were ruled different from
-        self.apart: dict[int, list[int]] = {}
-
-    def find(self, x: int) -> int:
-        parent = self.parent.setdefault(x, x)
-        while parent != x:
-            self.parent[x] = self.parent.setdefault(parent, parent)
-            x, parent = parent, self.parent[parent]
-        return x
-
-    def keep_apart(self, a: int, b: int) -> None:
-        self.apart.setdefault(self.find(a), []).append(b)
-        self.apart.setdefault(self.find(b), []).append(a)
-
-    def conflicts(self, a: int, b: int) -> bool:
-        """Return whether joining a's and b's components would join a pair ruled apart."""
-        ra, rb = self.find(a), self.find(b)
-        return any(self.find(x) == rb for x in self.apart.get(ra, ())) or any(
-            self.find(x) == ra for x in self.apart.get(rb, ())
-        )
-
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra == rb:
-            return
-        low, high = min(ra, rb), max(ra, rb)
-        self.parent[high] = low
-        moved = self.apart.pop(high, None)
-        if moved:
-            self.apart.setdefault(low, []).extend(moved)
-
-
 def _components(rendition_ids) -> dict[int, list[int]]:
     """Return the renditions by component: people's confirmations join first and always;
-    machine matches join next, strongest first, unless they would join renditions a person
-    ruled different (such a match stays in the review queue)."""
+    machine links join next, strongest first, unless they would join renditions a person
+    ruled different (such a match stays in the review queue); a weak link never merges two
+    groups (inventory.pairs.placement)."""
     confirmed, machine, rejected = regroup_edges()
-    uf = _UnionFind()
-    for a, b in rejected:
-        uf.keep_apart(a, b)
-    for a, b in confirmed:
-        uf.union(a, b)
-    for a, b in machine:
-        if not uf.conflicts(a, b):
-            uf.union(a, b)
-    components: dict[int, list[int]] = defaultdict(list)
-    for rid in rendition_ids:
-        components[uf.find(rid)].append(rid)
-    return components
+    return group_renditions(rendition_ids, machine, confirmed=confirmed, rejected=rejected)
 
 
 @transaction.atomic

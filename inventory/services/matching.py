@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import chain
@@ -17,7 +18,7 @@ from django.utils import timezone
 from governance.audit import EventSpec, audit_record_many
 from governance.chunks import chunked
 from governance.models import AuditEvent
-from inventory.models import Copy, Match, Rendition, Scan, ScanError
+from inventory.models import Asset, Copy, Match, Rendition, Scan, ScanError
 from inventory.pairs.index import hex_distance, unpack_hashes
 from inventory.pairs.pairing import (
     FingerprintRows,
@@ -26,7 +27,8 @@ from inventory.pairs.pairing import (
     find_candidates,
     verify_jobs,
 )
-from inventory.pairs.verification import RenditionInfo
+from inventory.pairs.placement import place_renditions
+from inventory.pairs.verification import RenditionInfo, Verdict
 from inventory.services.grouping import assets_regroup
 from inventory.services.scan_paths import thumbnail_dir
 
@@ -51,6 +53,7 @@ class MatchingOutcome:
 
     new_renditions: int = 0
     candidates: int = 0
+    verified: int = 0  # verifications run (at most a few per new rendition)
     probable: int = 0
     possible: int = 0
     not_same: int = 0
@@ -207,7 +210,12 @@ def _record_matched(new_matches: list[Match], since_pk: int) -> int:
 
 
 def matching_run(*, workers: int | None = None) -> MatchingOutcome:
-    """Match the renditions not yet matched against all others and regroup the assets."""
+    """Place the renditions not yet matched among all others and regroup the assets.
+
+    Each new rendition is verified against the groups its candidates belong to, closest
+    first, and stops at the first that takes it (inventory.pairs.placement.place_renditions); the
+    first verification of every new rendition runs on `workers` processes.
+    """
     outcome = MatchingOutcome()
     rows, new_ids = _load_fingerprints()
     outcome.new_renditions = len(new_ids)
@@ -222,14 +230,43 @@ def matching_run(*, workers: int | None = None) -> MatchingOutcome:
         Copy.objects.filter(rendition__in=involved)
         .values("rendition").annotate(size=Max("size")).values_list("rendition", "size")
     )  # fmt: skip
-    distances = {(c.a, c.b): c.distance for c in candidates}
+    by_pair = {(c.a, c.b): c for c in candidates if c.a in renditions and c.b in renditions}
+    partners: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for a, b in by_pair:
+        if a in new_ids:
+            partners[a].append((b, by_pair[(a, b)].distance))
+        if b in new_ids:
+            partners[b].append((a, by_pair[(a, b)].distance))
+    # The larger renditions first: an original is more often larger than its copies, so
+    # copies are verified against it rather than against one another.
+    order = sorted(partners, key=lambda r: (-(renditions[r].width * renditions[r].height), r))
+    groups = {rid: r.asset_id for rid, r in renditions.items() if rid not in new_ids and r.asset_id}
+    masters = dict(
+        Asset.objects.filter(pk__in=set(groups.values()), master_rendition__isnull=False)
+        .values_list("pk", "master_rendition_id")
+    )  # fmt: skip
+    workers = workers or os.cpu_count() or 1
+    failures: dict[tuple[int, int], VerifyResult] = {}
+
+    def verify(pairs: list[tuple[int, int]]) -> dict[tuple[int, int], Verdict | None]:
+        wanted = {(min(pair), max(pair)): pair for pair in pairs}
+        jobs, without_thumbnail = _jobs([by_pair[key] for key in wanted], renditions, sizes)
+        found: dict[tuple[int, int], Verdict | None] = dict.fromkeys(pairs)
+        for result in chain(without_thumbnail, _verify(jobs, workers)):
+            if result.verdict is None:
+                failures[(result.a, result.b)] = result
+            found[wanted[(result.a, result.b)]] = result.verdict
+        return found
+
+    placement = place_renditions(order, partners, groups=groups, masters=masters, verify=verify)
+    outcome.verified = len(placement.verified)
     new_matches = []
-    jobs, without_thumbnail = _jobs(candidates, renditions, sizes)
     unreadable: set[int] = set()
     retry: set[int] = set()  # new renditions left unmatched, so the next run tries again
-    for result in chain(without_thumbnail, _verify(jobs, workers or os.cpu_count() or 1)):
-        a, b, verdict = result.a, result.b, result.verdict
+    for r, p, verdict in placement.verified:
+        a, b = min(r, p), max(r, p)
         if verdict is None:
+            result = failures[(a, b)]
             outcome.failed += 1
             at_fault = result.unreadable if result.unreadable is not None else a
             outcome.unverified.append(
@@ -247,7 +284,7 @@ def matching_run(*, workers: int | None = None) -> MatchingOutcome:
         new_matches.append(Match(
             rendition_a_id=a, rendition_b_id=b, tier=verdict.tier, relation=verdict.relation,
             score=round(float(verdict.score), 4) if math.isfinite(verdict.score) else 0.0,
-            distance=min(distances[(a, b)],
+            distance=min(by_pair[(a, b)].distance,
                          hex_distance(renditions[a].phash, renditions[b].phash)),
             original=verdict.original or "", evidence=_json_safe(verdict.evidence),
         ))  # fmt: skip

@@ -55,6 +55,7 @@ def scan_finish(*, scan: Scan, timings: dict, started: float) -> Scan:
     timings["matching"] = {
         "new_renditions": matching.new_renditions,
         "candidates": matching.candidates,
+        "verified": matching.verified,
         "probable": matching.probable,
         "possible": matching.possible,
         "not_same": matching.not_same,

@@ -16,7 +16,8 @@ from governance.audit import audit_verify
 from governance.models import AuditEvent
 from governance.version import SOFTWARE
 from inventory.models import Copy, Match, Rendition
-from inventory.selectors.groups import duplicate_groups
+from inventory.pairs.verification import is_weak
+from inventory.selectors.groups import duplicate_groups, regroup_edges
 from inventory.services.review import match_decide
 from inventory.services.scan import scan_run
 from tests.inventory.scan_helpers import scan_folder, source_named
@@ -303,3 +304,53 @@ def test_tiny_and_blank_images_are_not_fingerprinted_and_not_matched(archives):
     notes = set(Rendition.objects.values_list("fingerprint_note", flat=True))
     assert notes == {"too flat to fingerprint", "too small to fingerprint"}
     assert not Match.objects.exists()
+
+
+def test_one_photograph_in_many_versions_costs_a_few_verifications_per_version(archives):
+    root = archives / "versions"
+    root.mkdir()
+    with Image.open(Path(__file__).parents[2] / "samples" / "photos" / "coffee.jpg") as im:
+        picture = im.convert("RGB")
+    w, h = picture.size
+    versions = {
+        "original.jpg": picture,
+        "half.jpg": picture.resize((w // 2, h // 2)),
+        "three_quarters.jpg": picture.resize((w * 3 // 4, h * 3 // 4)),
+        "crop.jpg": picture.crop((w // 20, h // 20, w - w // 20, h - h // 20)),
+        "mirror.jpg": picture.transpose(Image.Transpose.FLIP_LEFT_RIGHT),
+        "turned.jpg": picture.transpose(Image.Transpose.ROTATE_270),
+        "gray.jpg": picture.convert("L"),
+        "bright.jpg": picture.point(lambda v: min(255, int(v * 1.2))),
+        "small.jpg": picture.resize((w // 3, h // 3)),
+        "framed.jpg": Image.new("RGB", (w + 60, h + 60), "white"),
+    }
+    versions["framed.jpg"].paste(picture, (30, 30))
+    for name, im in versions.items():
+        im.save(root / name, quality=88)
+    scan = scan_folder(root, name="versions")
+    figures = scan.timings["matching"]
+    assert figures["new_renditions"] == len(versions)
+    # Every pair of versions is a candidate; each version is verified about once.
+    assert figures["candidates"] > 2 * figures["verified"]
+    assert figures["verified"] <= 2 * len(versions)
+    assets = {c.rendition.asset_id for c in Copy.objects.filter(source__name="versions")}
+    assert len(assets) == 1
+
+
+def test_regrouping_reads_which_links_are_weak_from_the_stored_evidence(scanned):
+    _, machine, _ = regroup_edges()
+    stored = {(m.rendition_a_id, m.rendition_b_id): m for m in Match.objects.all()}
+    assert machine
+    for edge in machine:
+        match = stored[(edge.a, edge.b)]
+        assert edge.strong == (not is_weak(match.relation, match.evidence))
+    # A match recorded before verdicts said which rule held is judged by its block figures.
+    match = Match.objects.filter(tier="probable").exclude(relation="edited").first()
+    evidence = dict(match.evidence)
+    evidence.pop("agreement")
+    evidence["blocks"] = dict(evidence["blocks"], median_ncc=0.5)
+    Match.objects.filter(pk=match.pk).update(evidence=evidence)
+    _, machine, _ = regroup_edges()
+    assert not next(
+        e for e in machine if (e.a, e.b) == (match.rendition_a_id, match.rendition_b_id)
+    ).strong

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import itertools
 import json
 
+import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont, ImageOps
 from skimage import data as skdata
@@ -224,3 +226,74 @@ def test_verdict_uses_the_vocabulary_and_json_ready_evidence():
     evidence = json.loads(json.dumps(verdict.evidence))
     assert evidence["blocks"]["informative"] >= 4
     assert set(evidence) >= {"transform", "scale", "frame_of_b_in_a", "blocks", "colour"}
+
+
+# ---- hard negatives: distinct pictures that agree on a backdrop or a small region ---------
+
+
+def _on_backdrop(subject: Image.Image, size, place, colour, mask=None) -> Image.Image:
+    """Return the subject pasted on a plain backdrop of one colour, with sensor noise."""
+    rng = np.random.default_rng(0)
+    w, h = size
+    backdrop = np.clip(np.array(colour, np.float32) + rng.normal(0, 1.2, (h, w, 1)), 0, 255)
+    out = Image.fromarray(backdrop.astype(np.uint8))
+    out.paste(subject.convert("RGB"), place, mask)
+    return out
+
+
+def _portrait(face_index: int) -> Image.Image:
+    """Return an ID-style portrait of one LFW face, centred on a light studio backdrop."""
+    face = (skdata.lfw_subset()[face_index] * 255).astype(np.uint8)
+    side = 195
+    head = Image.fromarray(face).resize((side, side), Image.Resampling.BICUBIC)
+    mask = Image.new("L", (side, side), 0)
+    ImageDraw.Draw(mask).ellipse((side // 10, 0, side - side // 10, side - 1), fill=255)
+    mask = mask.filter(ImageFilter.GaussianBlur(3))
+    return _on_backdrop(head, (300, 400), ((300 - side) // 2, 80), (200, 198, 205), mask)
+
+
+@pytest.mark.parametrize(("first", "second"), [(7, 46), (12, 33), (8, 28), (0, 14)])
+def test_two_people_s_portraits_on_one_backdrop_are_not_probable(first, second):
+    # Same silhouette, same backdrop: before issue 14 the local-change rule called such pairs
+    # "edited", "mirrored" or "bordered" copies of one another.
+    verdict = verify(_portrait(first), stored(_portrait(second), quality=60))
+    assert verdict.tier != "probable", verdict.evidence
+
+
+def test_small_objects_on_plain_backgrounds_are_not_probable():
+    picture = photo("astronaut")
+    objects = [picture.crop((x, y, x + 128, y + 128)) for x, y in ((0, 0), (256, 128), (384, 384))]
+    made = [
+        _on_backdrop(o.resize((110, 110)), (480, 360), (190, 120), (120, 110, 100)) for o in objects
+    ]
+    for a, b in itertools.combinations(made, 2):
+        assert verify(a, b).tier != "probable"
+
+
+def test_a_copy_of_a_small_subject_picture_is_sent_to_a_person_not_verified():
+    subject = photo("coffee").crop((150, 50, 450, 350)).resize((120, 120))
+    picture = _on_backdrop(subject, (480, 360), (180, 120), (200, 190, 180))
+    verdict = verify(picture, picture.resize((336, 252)))
+    # Its evidence covers a small part of the picture: possible, for a reviewer to confirm.
+    assert verdict.tier == "possible"
+    assert verdict.evidence["blocks"]["coverage"] < 0.5
+
+
+def test_two_overlapping_crops_of_one_scene_are_not_copies_of_each_other():
+    picture = photo("chelsea")
+    w, h = picture.size
+    left = picture.crop((0, 0, round(w * 0.65), round(h * 0.75)))
+    right = picture.crop((w - round(w * 0.65), h - round(h * 0.75), w, h))
+    assert verify(left, right).tier != "probable"
+
+
+@pytest.mark.parametrize("shift", [0.05, 0.08])
+def test_near_frames_of_a_burst_are_not_copies_of_each_other(shift):
+    picture = photo("coffee")
+    w, h = picture.size
+    fw, fh = round(w * 0.82), round(h * 0.82)
+    dx = round(w * shift)
+    first = picture.crop((0, 0, fw, fh))
+    second = ImageEnhance.Brightness(picture.crop((dx, 0, dx + fw, fh))).enhance(1.04)
+    verdict = verify(first, second)
+    assert verdict.tier != "probable", verdict.evidence
