@@ -198,9 +198,11 @@ def place_renditions(
                 second = members[1] if len(members) > 1 else None
             weak_with = None
             strong_with = None
+            tried = set()
             for q in (p, second):
                 if q is None:
                     continue
+                tried.add(q)
                 verdict = verdict_of(r, q)
                 if verdict is None or verdict.tier != "probable":
                     continue
@@ -209,6 +211,12 @@ def place_renditions(
                     break
                 if q not in leaves and weak_with is None:
                     weak_with = q
+            master = first_member.get(root)
+            if strong_with is not None and master in members and master not in tried:
+                # Placed beside a sibling copy: verify against the group's master too, so the
+                # lineage can state the relation against the original (at most two
+                # verifications for this rendition).
+                verdict_of(r, master)
             partner = strong_with if strong_with is not None else weak_with
             if partner is None:
                 continue

@@ -237,9 +237,28 @@ def matching_run(*, workers: int | None = None) -> MatchingOutcome:
             partners[a].append((b, by_pair[(a, b)].distance))
         if b in new_ids:
             partners[b].append((a, by_pair[(a, b)].distance))
-    # The larger renditions first: an original is more often larger than its copies, so
-    # copies are verified against it rather than against one another.
-    order = sorted(partners, key=lambda r: (-(renditions[r].width * renditions[r].height), r))
+    # The likeliest originals first, by the evidence the master rule and lineage use: the
+    # earliest capture, then the oldest file, then the larger picture. Copies are then
+    # verified against their original rather than against one another, so each one's
+    # relation can be stated against its parent (an upscale or bordered copy is larger than
+    # its original but never older; largest-first made it every copy's partner).
+    oldest = dict(
+        Copy.objects.filter(rendition__in=involved)
+        .values("rendition").annotate(t=Min("mtime_ns")).values_list("rendition", "t")
+    )  # fmt: skip
+
+    def likely_original_first(r: int) -> tuple:
+        rendition = renditions[r]
+        captured = rendition.capture_time
+        return (
+            captured is None,
+            captured.timestamp() if captured is not None else 0.0,
+            oldest.get(r, math.inf),
+            -(rendition.width * rendition.height),
+            r,
+        )
+
+    order = sorted(partners, key=likely_original_first)
     groups = {rid: r.asset_id for rid, r in renditions.items() if rid not in new_ids and r.asset_id}
     masters = dict(
         Asset.objects.filter(pk__in=set(groups.values()), master_rendition__isnull=False)
