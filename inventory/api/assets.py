@@ -12,7 +12,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from governance.api.services import call_service, validated_params
+from governance.api.services import call_service, signed_in_user, validated_params
 from inventory.models import Asset, CatalogueNumber, Match, Rendition, Supersession
 from inventory.selectors.assets import (
     asset_masters,
@@ -251,10 +251,12 @@ class AssetViewSet(viewsets.ReadOnlyModelViewSet):
         data = validated_params(SetMasterSerializer, request)
         copy = None
         if data["copy"] is not None:
-            copy = get_object_or_404(copies_visible_to(user=request.user), pk=data["copy"])
+            copy = get_object_or_404(
+                copies_visible_to(user=signed_in_user(request)), pk=data["copy"]
+            )
         call_service(
             lambda: asset_master_set(
-                asset=asset, copy=copy, user=request.user, reason=data["reason"]
+                asset=asset, copy=copy, user=signed_in_user(request), reason=data["reason"]
             )
         )
         return self._done(asset.pk)
@@ -265,12 +267,12 @@ class AssetViewSet(viewsets.ReadOnlyModelViewSet):
         """Say another asset is the same photograph; returns the asset holding both."""
         asset = self.get_object()
         data = validated_params(MergeSerializer, request)
-        other = get_object_or_404(assets_visible_to(user=request.user), pk=data["other"])
+        other = get_object_or_404(assets_visible_to(user=signed_in_user(request)), pk=data["other"])
         merged = call_service(
             lambda: assets_merge(
                 asset=asset,
                 other=other,
-                user=request.user,
+                user=signed_in_user(request),
                 reason=data["reason"],
                 relation=data["relation"],
             )
@@ -285,7 +287,10 @@ class AssetViewSet(viewsets.ReadOnlyModelViewSet):
         data = validated_params(SplitSerializer, request)
         assets = call_service(
             lambda: asset_split(
-                asset=asset, renditions=data["renditions"], user=request.user, reason=data["reason"]
+                asset=asset,
+                renditions=data["renditions"],
+                user=signed_in_user(request),
+                reason=data["reason"],
             )
         )
         fresh = list(self.get_queryset().filter(pk__in=[a.pk for a in assets]))
@@ -301,7 +306,11 @@ class AssetViewSet(viewsets.ReadOnlyModelViewSet):
         older = get_object_or_404(Rendition, pk=data["older"], asset=asset)
         call_service(
             lambda: rendition_supersede(
-                asset=asset, newer=newer, older=older, user=request.user, reason=data["reason"]
+                asset=asset,
+                newer=newer,
+                older=older,
+                user=signed_in_user(request),
+                reason=data["reason"],
             )
         )
         return self._done(asset.pk)
@@ -320,7 +329,7 @@ class AssetViewSet(viewsets.ReadOnlyModelViewSet):
         statement = get_object_or_404(Supersession, pk=data["supersession"], asset=asset)
         call_service(
             lambda: supersession_withdraw(
-                supersession=statement, user=request.user, reason=data["reason"]
+                supersession=statement, user=signed_in_user(request), reason=data["reason"]
             )
         )
         return self._done(asset.pk)
@@ -334,7 +343,7 @@ class AssetViewSet(viewsets.ReadOnlyModelViewSet):
         numbers = [(n["scheme"], n["number"]) for n in data.pop("catalogue_numbers", [])]
         call_service(
             lambda: asset_catalogue_update(
-                asset=asset, user=request.user, fields=data, numbers=numbers
+                asset=asset, user=signed_in_user(request), fields=data, numbers=numbers
             )
         )
         return self._done(asset.pk)

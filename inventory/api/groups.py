@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from governance.api.services import signed_in_user
 from governance.roles import is_organisation_wide
 from inventory.selectors.findings import findings_document
 from inventory.selectors.groups import duplicate_groups
@@ -53,7 +54,7 @@ class DuplicateGroupList(APIView):
     def get(self, request: Request) -> Response:
         if not request.user.has_perm("inventory.view_copy"):
             raise PermissionDenied("your role may not see the inventory")
-        sources = sources_visible_to(user=request.user)
+        sources = sources_visible_to(user=signed_in_user(request))
         if request.query_params.get("source"):
             sources = sources.filter(name=request.query_params["source"])
         limit = _bounded_int(request, "limit", 100, 1, 1000)
@@ -71,7 +72,7 @@ class FindingsExport(APIView):
     def get(self, request: Request) -> Response:
         if not request.user.has_perm("inventory.export_findings"):
             raise PermissionDenied("your role may not export findings")
-        return Response(findings_document(sources=sources_visible_to(user=request.user)))
+        return Response(findings_document(sources=sources_visible_to(user=signed_in_user(request))))
 
 
 def _department_for(user, code: str | None) -> str | None:

@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from governance.api.services import call_service, validated_params
+from governance.api.services import call_service, signed_in_user, validated_params
 from governance.models import Department
 from inventory.models import Licence, Source
 from inventory.selectors.assets import (
@@ -91,23 +91,27 @@ class LicenceViewSet(viewsets.ModelViewSet):
 
     def perform_create(self, serializer: LicenceSerializer) -> None:
         data = dict(serializer.validated_data)
-        serializer.instance = call_service(lambda: licence_create(user=self.request.user, **data))
+        serializer.instance = call_service(
+            lambda: licence_create(user=signed_in_user(self.request), **data)
+        )
 
     def perform_update(self, serializer: LicenceSerializer) -> None:
         data = dict(serializer.validated_data)
         serializer.instance = call_service(
-            lambda: licence_update(licence=serializer.instance, user=self.request.user, **data)
+            lambda: licence_update(
+                licence=serializer.instance, user=signed_in_user(self.request), **data
+            )
         )
 
     def perform_destroy(self, instance: Licence) -> None:
-        call_service(lambda: licence_delete(licence=instance, user=self.request.user))
+        call_service(lambda: licence_delete(licence=instance, user=signed_in_user(self.request)))
 
     def _attachment(self, request: Request, attach: bool) -> Response:
         licence = self.get_object()
         data = validated_params(LicenceAttachSerializer, request)
-        asset = get_object_or_404(assets_visible_to(user=request.user), pk=data["asset"])
+        asset = get_object_or_404(assets_visible_to(user=signed_in_user(request)), pk=data["asset"])
         service = licence_attach if attach else licence_detach
-        call_service(lambda: service(licence=licence, asset=asset, user=request.user))
+        call_service(lambda: service(licence=licence, asset=asset, user=signed_in_user(request)))
         licence = self.get_queryset().get(pk=licence.pk)
         return Response(
             LicenceSerializer(licence).data,
@@ -152,7 +156,7 @@ class ExposureList(APIView):
     def get(self, request: Request) -> Response:
         if not request.user.has_perm("inventory.view_licence"):
             raise PermissionDenied("your role may not see licences")
-        exposures = licence_exposures(user=request.user)
+        exposures = licence_exposures(user=signed_in_user(request))
         return Response(
             {
                 "date": today(),

@@ -9,7 +9,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from governance.api.services import call_service, validated_params
+from governance.api.services import call_service, signed_in_user, validated_params
 from inventory.models import Match, MatchDecision
 from inventory.selectors.review import matches_visible_to
 from inventory.services.review import match_decide
@@ -74,5 +74,7 @@ class MatchViewSet(viewsets.ReadOnlyModelViewSet):
         """Rule that the pair is the same photograph (with a relation) or not."""
         match = self.get_object()
         params = validated_params(MatchDecideSerializer, request)
-        decision = call_service(lambda: match_decide(match=match, user=request.user, **params))
+        decision = call_service(
+            lambda: match_decide(match=match, user=signed_in_user(request), **params)
+        )
         return Response(MatchDecisionSerializer(decision).data, status=status.HTTP_201_CREATED)

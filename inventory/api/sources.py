@@ -12,6 +12,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from governance.api.services import signed_in_user
 from inventory.api.groups import _department_for
 from inventory.models import Source
 from inventory.selectors.visibility import (
@@ -65,7 +66,7 @@ class SourceViewSet(
                 department_code=department,
                 risk_tier=data["risk_tier"],
                 authoritative=data["authoritative"],
-                created_by=request.user,
+                created_by=signed_in_user(request),
             )
         except SourceRefused as exc:
             raise ValidationError({"root": [str(exc)]}) from exc
@@ -80,7 +81,7 @@ class SourceViewSet(
         if not request.user.has_perm("inventory.run_scan"):
             raise PermissionDenied("your role may not run scans")
         try:
-            scan_launch(source=source, started_by=request.user)
+            scan_launch(source=source, started_by=signed_in_user(request))
         except ScanAlreadyRunning as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         return Response({"detail": f"scan of {source.name} started"}, status=202)

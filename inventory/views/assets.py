@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from governance.http import AuthenticatedRequest
 from governance.models import Department
 from inventory.models import Asset, Licence, Rendition, Supersession
 from inventory.selectors.assets import (
@@ -52,7 +53,7 @@ from inventory.views.lineage_drawing import EdgeSpec, NodeSpec, lineage_drawing
 ASSETS_PER_PAGE = 40
 
 
-def _filtered_assets(request: HttpRequest):
+def _filtered_assets(request: AuthenticatedRequest):
     params = request.GET
     assets = assets_visible_to(user=request.user)
     sources = sources_visible_to(user=request.user)
@@ -71,7 +72,7 @@ def _filtered_assets(request: HttpRequest):
 
 @login_required
 @permission_required("inventory.view_asset", raise_exception=True)
-def asset_list(request: HttpRequest) -> HttpResponse:
+def asset_list(request: AuthenticatedRequest) -> HttpResponse:
     """List assets, filterable by department, source and licence state, searchable by title
     or catalogue number."""
     assets = (
@@ -133,7 +134,7 @@ def _drawing(lineage, visible_renditions: set[int]):
 
 @login_required
 @permission_required("inventory.view_asset", raise_exception=True)
-def asset_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def asset_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Show one photograph: lineage graph, copies, master, catalogue, licences, provenance."""
     asset = get_object_or_404(assets_visible_to(user=request.user), pk=pk)
     user = request.user
@@ -183,7 +184,7 @@ def asset_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _visible_asset(request: HttpRequest, pk: int) -> Asset:
+def _visible_asset(request: AuthenticatedRequest, pk: int) -> Asset:
     return get_object_or_404(assets_visible_to(user=request.user), pk=pk)
 
 
@@ -204,7 +205,7 @@ def _done(request: HttpRequest, pk: int, action, success: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def asset_set_master(request: HttpRequest, pk: int) -> HttpResponse:
+def asset_set_master(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     asset = _visible_asset(request, pk)
     raw = request.POST.get("copy", "")
     copy = None
@@ -222,7 +223,7 @@ def asset_set_master(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def asset_merge(request: HttpRequest, pk: int) -> HttpResponse:
+def asset_merge(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     asset = _visible_asset(request, pk)
     other = get_object_or_404(
         assets_visible_to(user=request.user), pk=_int(request.POST.get("other"))
@@ -239,7 +240,7 @@ def asset_merge(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def asset_split_view(request: HttpRequest, pk: int) -> HttpResponse:
+def asset_split_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     asset = _visible_asset(request, pk)
     picked = [_int(v) for v in request.POST.getlist("renditions")]
 
@@ -253,7 +254,7 @@ def asset_split_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def asset_supersede(request: HttpRequest, pk: int) -> HttpResponse:
+def asset_supersede(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     asset = _visible_asset(request, pk)
     newer = get_object_or_404(Rendition, pk=_int(request.POST.get("newer")), asset=asset)
     older = get_object_or_404(Rendition, pk=_int(request.POST.get("older")), asset=asset)
@@ -273,7 +274,9 @@ def asset_supersede(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def asset_supersession_withdraw(request: HttpRequest, pk: int, supersession: int) -> HttpResponse:
+def asset_supersession_withdraw(
+    request: AuthenticatedRequest, pk: int, supersession: int
+) -> HttpResponse:
     asset = _visible_asset(request, pk)
     statement = get_object_or_404(Supersession, pk=supersession, asset=asset)
     return _done(
@@ -288,7 +291,7 @@ def asset_supersession_withdraw(request: HttpRequest, pk: int, supersession: int
 
 @login_required
 @require_POST
-def asset_catalogue(request: HttpRequest, pk: int) -> HttpResponse:
+def asset_catalogue(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     asset = _visible_asset(request, pk)
     fields = {name: request.POST.get(name, "") for name in Asset.CATALOGUE_FIELDS}
     scheme = request.POST.get("scheme", "").strip()
@@ -306,7 +309,7 @@ def asset_catalogue(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def asset_licence(request: HttpRequest, pk: int) -> HttpResponse:
+def asset_licence(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     asset = _visible_asset(request, pk)
     licence = get_object_or_404(
         licences_visible_to(user=request.user), pk=_int(request.POST.get("licence"))
@@ -335,7 +338,7 @@ def _int(raw) -> int:
 
 @login_required
 @permission_required("inventory.change_asset", raise_exception=True)
-def catalogue_upload(request: HttpRequest) -> HttpResponse:
+def catalogue_upload(request: AuthenticatedRequest) -> HttpResponse:
     """Upload a catalogue CSV: check it (dry run) or import it, all rows or none."""
     report = None
     error = ""

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from governance.http import AuthenticatedRequest
 from inventory.models import Copy, Rendition
 from inventory.selectors.copies import CopyFilter
 from inventory.selectors.groups import retired_rendition_ids, with_retired
@@ -15,7 +16,7 @@ from inventory.selectors.visibility import copies_visible_to, sources_visible_to
 
 @login_required
 @permission_required("inventory.view_copy", raise_exception=True)
-def copy_list(request: HttpRequest) -> HttpResponse:
+def copy_list(request: AuthenticatedRequest) -> HttpResponse:
     sources = sources_visible_to(user=request.user)
     copies = with_retired(copies_visible_to(user=request.user)).order_by("source__name", "path")
     params = request.GET
@@ -41,7 +42,7 @@ def copy_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @permission_required("inventory.view_copy", raise_exception=True)
-def copy_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def copy_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     copy = get_object_or_404(copies_visible_to(user=request.user), pk=pk)
     siblings = []
     if copy.rendition_id:

@@ -6,9 +6,10 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
+from governance.http import AuthenticatedRequest
 from governance.models import Department
 from governance.roles import is_organisation_wide
 from inventory.selectors.licences import licence_exposures, licences_visible_to, today
@@ -38,7 +39,7 @@ class LicenceForm(forms.Form):
 
 @login_required
 @permission_required("inventory.view_licence", raise_exception=True)
-def licence_list(request: HttpRequest) -> HttpResponse:
+def licence_list(request: AuthenticatedRequest) -> HttpResponse:
     """List the licences the user may see, with a form to record one for those allowed."""
     user = request.user
     can_add = user.has_perm("inventory.add_licence")
@@ -75,7 +76,7 @@ def licence_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @permission_required("inventory.view_licence", raise_exception=True)
-def exposure_list(request: HttpRequest) -> HttpResponse:
+def exposure_list(request: AuthenticatedRequest) -> HttpResponse:
     """Show copies held outside their licences, licences that ended, assets bought twice."""
     return render(
         request,

@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from governance.api.services import signed_in_user
 from governance.permissions import ModelPermissions
 from inventory.selectors.visibility import sources_visible_to
 from reports.api.serializers import (
@@ -66,8 +67,8 @@ class ReportViewSet(
                 departments=data["departments"],
                 period=(data["date_from"], data["date_to"]),
                 sign=data["sign"],
-                user=request.user,
-                within=sources_visible_to(user=request.user),
+                user=signed_in_user(request),
+                within=sources_visible_to(user=signed_in_user(request)),
                 background=True,
             )
         except ReportRefused as exc:

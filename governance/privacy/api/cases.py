@@ -10,7 +10,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from governance.api.services import call_service, validated_params
+from governance.api.services import call_service, signed_in_user, validated_params
 from governance.permissions import ModelPermissions
 from governance.privacy.models import ConsentRecord, PrivacyCase, PrivacyDecision
 from governance.privacy.selectors.cases import cases_queue, decision_awaiting_approval
@@ -146,7 +146,7 @@ class PrivacyCaseViewSet(viewsets.ReadOnlyModelViewSet):
                 reason=data["reason"],
                 legal_basis=data.get("legal_basis", ""),
                 consent=consent,
-                decided_by=request.user,
+                decided_by=signed_in_user(request),
             )
         )
         return Response(PrivacyDecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
@@ -163,7 +163,7 @@ class PrivacyCaseViewSet(viewsets.ReadOnlyModelViewSet):
             raise ValidationError({"detail": ["no decision on this case awaits approval"]})
         call_service(
             lambda: privacy_decision_review(
-                decision=decision, decided_by=request.user, **params.validated_data
+                decision=decision, decided_by=signed_in_user(request), **params.validated_data
             )
         )
         decision.refresh_from_db()

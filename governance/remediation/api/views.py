@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from governance.api.services import call_service
+from governance.api.services import call_service, signed_in_user
 from governance.remediation.api.serializers import (
     BulkResultSerializer,
     BulkSerializer,
@@ -91,7 +91,7 @@ class RemediationTaskViewSet(viewsets.ReadOnlyModelViewSet):
             lambda: task_status_set(
                 task=task,
                 status=params.validated_data["status"],
-                user=request.user,
+                user=signed_in_user(request),
                 note=params.validated_data["note"],
             )
         )
@@ -108,7 +108,7 @@ class RemediationTaskViewSet(viewsets.ReadOnlyModelViewSet):
         params.is_valid(raise_exception=True)
         data = params.validated_data
         ids = set(data["tasks"])
-        tasks = list(tasks_visible_to(user=request.user).filter(pk__in=ids))
+        tasks = list(tasks_visible_to(user=signed_in_user(request)).filter(pk__in=ids))
         missing = sorted(ids - {task.pk for task in tasks})
         if missing:
             raise ValidationError(
@@ -118,7 +118,7 @@ class RemediationTaskViewSet(viewsets.ReadOnlyModelViewSet):
             lambda: tasks_bulk(
                 action=data["action"],
                 tasks=tasks,
-                user=request.user,
+                user=signed_in_user(request),
                 owner=data["owner"],
                 due_date=data["due_date"],
                 reason=data["reason"],
@@ -137,4 +137,6 @@ class RemediationStatusView(APIView):
         if not request.user.has_perm("remediation.view_remediationtask"):
             raise PermissionDenied("your role may not see remediation tasks")
         day = today()
-        return Response(remediation_status(tasks=tasks_visible_to(user=request.user), day=day))
+        return Response(
+            remediation_status(tasks=tasks_visible_to(user=signed_in_user(request)), day=day)
+        )
