@@ -6,6 +6,8 @@ are encrypted with the first, and any listed key decrypts, so keys can be rotate
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
@@ -37,12 +39,12 @@ def encoding_encrypt(encoding) -> bytes:
     return _cipher().encrypt(vector.tobytes())
 
 
-def encoding_decrypt(token: bytes) -> np.ndarray:
+def encoding_decrypt(token: bytes | memoryview) -> np.ndarray:
     """Return the 128-d encoding; InvalidToken if the key is wrong or the bytes were altered."""
     return np.frombuffer(_cipher().decrypt(bytes(token)), dtype="<f4")
 
 
-def encodings_decrypt(tokens: list[bytes]) -> np.ndarray:
+def encodings_decrypt(tokens: Sequence[bytes | memoryview]) -> np.ndarray:
     """Return an (n, 128) array of many encodings, decrypting with one cipher."""
     cipher = _cipher()
     if not tokens:

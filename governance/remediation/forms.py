@@ -31,7 +31,8 @@ class BulkForm(forms.Form):
         )
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not self.task_ids:
             self.add_error(None, "choose at least one task")
         action = data.get("action")
@@ -53,8 +54,8 @@ class StatusForm(forms.Form):
 
 def form_errors(form: forms.Form) -> list[str]:
     """Return the form's errors as sentences naming the field."""
-    messages = []
+    messages: list[str] = []
     for name, errors in form.errors.items():
         for error in errors:
-            messages.append(error if name == "__all__" else f"{name}: {error}")
+            messages.append(str(error) if name == "__all__" else f"{name}: {error}")
     return messages

@@ -126,7 +126,9 @@ class Command(BaseCommand):
             still = Copy.objects.select_related("rendition").get(
                 source__name="film_archive", path=f"stills/{photo}.jpg"
             )
-            asset = still.rendition.asset
+            asset = still.rendition.asset if still.rendition is not None else None
+            if asset is None:
+                raise CommandError(f"the demo scan grouped no asset for stills/{photo}.jpg")
             if not LicenceAttachment.objects.filter(licence=licence, asset=asset).exists():
                 licence_attach(licence=licence, asset=asset, user=admin)
         return added

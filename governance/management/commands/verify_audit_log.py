@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from governance.audit import audit_verify
+from governance.audit import GENESIS_HASH, audit_verify
 
 
 class Command(BaseCommand):
@@ -17,5 +17,6 @@ class Command(BaseCommand):
                 f"audit log does NOT verify at event {result.first_bad_seq}: {result.reason} "
                 f"({result.checked} events before it verified)"
             )
-        head = result.head
-        self.stdout.write(f"audit log verified: {result.checked} events, head {head.hash}")
+        # A verified log always names its head; only a broken one may not.
+        head_hash = result.head.hash if result.head else GENESIS_HASH
+        self.stdout.write(f"audit log verified: {result.checked} events, head {head_hash}")

@@ -24,7 +24,9 @@ class DecisionForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["consent"].queryset = consents_in_force()
+        consent = self.fields["consent"]
+        assert isinstance(consent, forms.ModelChoiceField)  # declared above
+        consent.queryset = consents_in_force()
 
 
 class ApprovalForm(forms.Form):

@@ -228,10 +228,8 @@ def consent_list(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 @permission_required("privacy.view_personaldataview", raise_exception=True)
 def view_log(request: AuthenticatedRequest) -> HttpResponse:
-    rendition = request.GET.get("rendition")
-    views = personal_data_views(
-        rendition_id=int(rendition) if (rendition or "").isdigit() else None
-    )
+    rendition = request.GET.get("rendition", "")
+    views = personal_data_views(rendition_id=int(rendition) if rendition.isdigit() else None)
     return render(
         request,
         "privacy/view_log.html",

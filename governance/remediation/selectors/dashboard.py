@@ -276,12 +276,14 @@ def overdue_by_recipient(*, day: date) -> dict[User, list[RemediationTask]]:
             recipients[task.owner].append(task)
             continue
         if task.department_id not in managers:
-            managers[task.department_id] = list(
-                User.objects.filter(
-                    is_active=True, groups__name=MANAGER, department_id=task.department_id
+            managers[task.department_id] = (
+                list(
+                    User.objects.filter(
+                        is_active=True, groups__name=MANAGER, department_id=task.department_id
+                    ).order_by("username")
                 )
-                .exclude(department__isnull=True)
-                .order_by("username")
+                if task.department_id is not None
+                else []  # a task in no department has no department manager
             )
         for manager in managers[task.department_id]:
             recipients[manager].append(task)

@@ -83,6 +83,9 @@ def _owners(user: User):
     """Return the people tasks may be given to: active users the user's departments hold."""
     people = User.objects.filter(is_active=True).select_related("department")
     if not is_organisation_wide(user=user):
+        # As sources_visible_to: a user in no department holds no one, not everyone outside one.
+        if user.department_id is None:
+            return people.none()
         people = people.filter(department_id=user.department_id)
     return people.order_by("username")
 

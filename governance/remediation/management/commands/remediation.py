@@ -60,9 +60,7 @@ class Command(BaseCommand):
             raise CommandError(f"no source named {name!r}; registered sources: {names}")
         return source
 
-    def _user(self, username: str | None) -> User | None:
-        if username is None:
-            return None
+    def _user(self, username: str) -> User:
         user = User.objects.filter(username=username, is_active=True).first()
         if user is None:
             raise CommandError(f"no active user named {username!r}")
@@ -107,7 +105,9 @@ class Command(BaseCommand):
         self.stdout.write(f"restored {entry.source.name}:{entry.original_path}")
 
     def _purge(self, options) -> None:
-        result = quarantine_purge(user=self._user(options["user"]), dry_run=options["dry_run"])
+        # Without --user the software purges, as from cron.
+        user = self._user(options["user"]) if options["user"] is not None else None
+        result = quarantine_purge(user=user, dry_run=options["dry_run"])
         verb = "would purge" if options["dry_run"] else "purged"
         for entry in result.purged:
             self.stdout.write(f"  {verb} entry {entry.pk}: {entry.quarantine_path}")
