@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from governance.api.services import call_service, signed_in_user, validated_params
-from inventory.models import Asset, CatalogueNumber, Match, Rendition, Supersession
+from inventory.models import Asset, CatalogueNumber, Licence, Match, Rendition, Supersession
 from inventory.selectors.assets import (
     asset_masters,
     assets_in_sources,
@@ -73,7 +73,9 @@ class AssetSerializer(serializers.ModelSerializer):
     catalogue_numbers = CatalogueNumberSerializer(many=True, read_only=True)
     master = serializers.SerializerMethodField()
     renditions = serializers.SerializerMethodField()
-    licences = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    licences: serializers.PrimaryKeyRelatedField[Licence] = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True
+    )
     licence_state = serializers.SerializerMethodField()
     supersessions = SupersessionSerializer(many=True, read_only=True)
 
@@ -229,7 +231,11 @@ class AssetViewSet(viewsets.ReadOnlyModelViewSet):
         }
 
     def list(self, request: Request, *args, **kwargs) -> Response:
-        page = self.paginate_queryset(self.get_queryset())
+        queryset = self.get_queryset()
+        page = self.paginate_queryset(queryset)
+        if page is None:  # pagination switched off in the settings: every asset at once
+            assets = list(queryset)
+            return Response(AssetSerializer(assets, many=True, context=self._context(assets)).data)
         data = AssetSerializer(page, many=True, context=self._context(page)).data
         return self.get_paginated_response(data)
 

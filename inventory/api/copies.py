@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers, viewsets
 
-from inventory.models import Copy, Rendition
+from inventory.models import Copy, Rendition, Source
 from inventory.selectors.copies import CopyFilter
 from inventory.selectors.groups import with_retired
 from inventory.selectors.visibility import (
@@ -36,7 +36,11 @@ class RenditionSerializer(serializers.ModelSerializer):
 
 
 class CopySerializer(serializers.ModelSerializer):
-    source = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    # A field named "source" shadows Field.source in the stubs; DRF's metaclass moves declared
+    # fields out of the class attributes, so nothing is shadowed at run time.
+    source: serializers.SlugRelatedField[Source] = serializers.SlugRelatedField(  # type: ignore[assignment]
+        slug_field="name", read_only=True
+    )
     # None for a file that could not be decoded (its error is in `problem`).
     rendition = RenditionSerializer(read_only=True, allow_null=True)
     retired = serializers.SerializerMethodField()

@@ -21,7 +21,9 @@ from inventory.selectors.visibility import sources_visible_to
 
 class GroupMemberSerializer(serializers.Serializer):
     copy_id = serializers.IntegerField(source="copy.pk")
-    source = serializers.CharField(source="copy.source.name")
+    # A field named "source" shadows Field.source in the stubs; DRF's metaclass moves declared
+    # fields out of the class attributes, so nothing is shadowed at run time.
+    source = serializers.CharField(source="copy.source.name")  # type: ignore[assignment]
     path = serializers.CharField(source="copy.path")
     size = serializers.IntegerField(source="copy.size")
     sha256 = serializers.CharField(source="copy.sha256")

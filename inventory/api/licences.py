@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from governance.api.services import call_service, signed_in_user, validated_params
 from governance.models import Department
-from inventory.models import Licence, Source
+from inventory.models import Asset, Licence, Source
 from inventory.selectors.assets import (
     assets_visible_to,
 )
@@ -39,7 +39,9 @@ class LicenceSerializer(serializers.ModelSerializer):
     sources = serializers.SlugRelatedField(
         slug_field="name", many=True, queryset=Source.objects.all(), required=False
     )
-    assets = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    assets: serializers.PrimaryKeyRelatedField[Asset] = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True
+    )
     created_by = serializers.CharField(source="created_by.username", read_only=True, default=None)
     in_force = serializers.SerializerMethodField()
 
@@ -89,18 +91,18 @@ class LicenceViewSet(viewsets.ModelViewSet):
             .order_by("licensor", "reference", "pk")
         )
 
-    def perform_create(self, serializer: LicenceSerializer) -> None:
+    def perform_create(self, serializer: serializers.BaseSerializer[Licence]) -> None:
         data = dict(serializer.validated_data)
         serializer.instance = call_service(
             lambda: licence_create(user=signed_in_user(self.request), **data)
         )
 
-    def perform_update(self, serializer: LicenceSerializer) -> None:
+    def perform_update(self, serializer: serializers.BaseSerializer[Licence]) -> None:
         data = dict(serializer.validated_data)
+        licence = serializer.instance
+        assert isinstance(licence, Licence)  # update() hands the serializer the licence it found
         serializer.instance = call_service(
-            lambda: licence_update(
-                licence=serializer.instance, user=signed_in_user(self.request), **data
-            )
+            lambda: licence_update(licence=licence, user=signed_in_user(self.request), **data)
         )
 
     def perform_destroy(self, instance: Licence) -> None:

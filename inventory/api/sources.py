@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from governance.api.services import signed_in_user
+from governance.models import Department
 from inventory.api.groups import _department_for
 from inventory.models import Source
 from inventory.selectors.visibility import (
@@ -24,7 +25,9 @@ from inventory.services.sources import SourceRefused, source_register
 
 
 class SourceSerializer(serializers.ModelSerializer):
-    department = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    department: serializers.SlugRelatedField[Department] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
 
     class Meta:
         model = Source
@@ -33,7 +36,9 @@ class SourceSerializer(serializers.ModelSerializer):
 
 
 class SourceRegisterSerializer(serializers.Serializer):
-    root = serializers.CharField(max_length=1024)
+    # A field named "root" shadows Field.root (the outermost serializer) in the stubs; DRF's
+    # metaclass moves declared fields out of the class attributes, so at run time it does not.
+    root = serializers.CharField(max_length=1024)  # type: ignore[assignment]
     name = serializers.CharField(max_length=100, required=False, allow_blank=True)
     department = serializers.CharField(max_length=32, required=False, allow_blank=True)
     risk_tier = serializers.ChoiceField(choices=Source.RiskTier.choices, default="internal")

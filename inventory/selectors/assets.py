@@ -99,21 +99,21 @@ class AssetMaster:
 
 def asset_masters(*, assets: Iterable[Asset]) -> dict[int, AssetMaster]:
     """Return the master of each asset (one query for the copies, one for the matches)."""
-    assets = {a.pk: a for a in assets}
+    by_pk = {a.pk: a for a in assets}
     copies = list(
-        Copy.objects.filter(state=Copy.State.PRESENT, rendition__asset__in=list(assets))
+        Copy.objects.filter(state=Copy.State.PRESENT, rendition__asset__in=list(by_pk))
         .select_related("source__department", "rendition")
         .order_by("pk")
     )
-    by_asset: dict[int, list[Copy]] = defaultdict(list)
+    by_asset: dict[int | None, list[Copy]] = defaultdict(list)
     for copy in copies:
-        by_asset[copy.rendition.asset_id].append(copy)
-    rendition_ids = {c.rendition_id for c in copies}
+        by_asset[copy.decoded_rendition.asset_id].append(copy)
+    rendition_ids = {c.decoded_rendition_id for c in copies}
     graph = _MatchGraph(rendition_ids)
     retired = retired_rendition_ids(rendition_ids)
-    choices = chosen_masters(assets)
+    choices = chosen_masters(by_pk)
     masters = {}
-    for pk, asset in assets.items():
+    for pk, asset in by_pk.items():
         bucket = by_asset.get(pk, [])
         basis = order_for_master(
             bucket, derivatives=graph.derivatives, retired=retired, choice=choices.get(pk)

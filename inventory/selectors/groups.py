@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import groupby
 
 from django.conf import settings
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
@@ -145,10 +146,11 @@ class _MatchGraph:
         if goal not in previous:
             return []
         path = []
-        node = goal
-        while previous[node] is not None:
-            node, edge = previous[node]
+        step = previous[goal]
+        while step is not None:
+            node, edge = step
             path.append(edge)
+            step = previous[node]
         return path[::-1]
 
 
@@ -190,14 +192,14 @@ def chosen_masters(asset_ids: Iterable[int] | None = None) -> dict[int, MasterCh
 
 def master_candidate(copy: Copy, *, derivatives: set[int], retired: set[int]) -> Candidate:
     """Describe a copy (with its source and rendition loaded) for the master rule."""
-    rendition = copy.rendition
+    rendition = copy.decoded_rendition
     return Candidate(
         authoritative=copy.source.authoritative,
         area=rendition.width * rendition.height,
         derivative=rendition.pk in derivatives,
         capture_ts=rendition.capture_time.timestamp() if rendition.capture_time else None,
         mtime_ns=copy.mtime_ns,
-        metadata_fields=sum(1 for v in (rendition.metadata or {}).values() if v not in (None, "")),
+        metadata_fields=sum(v not in (None, "") for v in (rendition.metadata or {}).values()),
         retired=rendition.pk in retired,
         source_name=copy.source.name,
         path=copy.path,
@@ -245,7 +247,7 @@ def _member(copy: Copy, master: Copy, graph: _MatchGraph, retired: set[int]) -> 
             distance=0,
             retired=copy.rendition_id in retired,
         )
-    path = graph.path(master.rendition_id, copy.rendition_id)
+    path = graph.path(master.decoded_rendition_id, copy.decoded_rendition_id)
     relations = {edge.relation for edge in path}
     relation = relations.pop() if len(relations) == 1 else "edited"
     tier = "possible" if any(e.tier == "possible" for e in path) else "probable"
@@ -256,7 +258,7 @@ def _member(copy: Copy, master: Copy, graph: _MatchGraph, retired: set[int]) -> 
         # The match's own distance (it may come from a crop window or a rotated probe).
         distance=sum(e.distance for e in path)
         if path
-        else hex_distance(master.rendition.phash, copy.rendition.phash),
+        else hex_distance(master.decoded_rendition.phash, copy.decoded_rendition.phash),
         reviewed=bool(path) and all(e.reviewed for e in path),
         retired=copy.rendition_id in retired,
     )
@@ -312,14 +314,7 @@ def duplicate_groups(
     graph = _MatchGraph()
     retired = retired_rendition_ids()
     choices = chosen_masters(asset_ids)
-    current: int | None = None
-    bucket: list[Copy] = []
-    for copy in rows.iterator(chunk_size=5000):
-        asset_id = copy.rendition.asset_id
-        if asset_id != current and bucket:
-            yield _group_from(current, bucket, graph, retired, choices.get(current))
-            bucket = []
-        current = asset_id
-        bucket.append(copy)
-    if bucket:
-        yield _group_from(current, bucket, graph, retired, choices.get(current))
+    by_asset = groupby(rows.iterator(chunk_size=5000), key=lambda c: c.decoded_rendition.asset_id)
+    for asset_id, copies in by_asset:
+        if asset_id is not None:  # always: the rows are copies of assets
+            yield _group_from(asset_id, list(copies), graph, retired, choices.get(asset_id))

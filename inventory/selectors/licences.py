@@ -10,6 +10,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
@@ -21,6 +22,14 @@ from governance.roles import is_organisation_wide
 from inventory.models import Asset, Copy, Licence, LicenceAttachment, Source
 from inventory.selectors.assets import assets_visible_to
 from inventory.selectors.visibility import sources_visible_to
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _HeldAsset(TypedDict):
+    held_asset_id: int
+
 
 LICENCE_STATES = ("licensed", "unlicensed", "expired", "pending", "exposed")
 
@@ -208,7 +217,7 @@ def _licences_by_asset(asset_ids: set[int]) -> dict[int, list[Licence]]:
     return licences
 
 
-def _listed(copies: QuerySet[Copy]) -> QuerySet[Copy]:
+def _listed(copies: QuerySet[Copy]) -> QuerySet[WithAnnotations[Copy, _HeldAsset]]:
     """Return the copies as the lists show them: source and department loaded, the asset as
     held_asset_id (loading each rendition would cost more than the rest of the list)."""
     return (

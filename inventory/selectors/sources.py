@@ -45,18 +45,18 @@ def figures_by_source(*, sources: QuerySet[Source]) -> list[SourceFigures]:
         .values("source_id")
         .annotate(n=Count("id"))
     )
-    for row in problems:
-        figures[row["source_id"]].problems = row["n"]
+    for problem in problems:
+        figures[problem["source_id"]].problems = problem["n"]
     for group in duplicate_groups(sources=sources):
         for member in group.members[1:]:
-            fig = figures.get(member.copy.source_id)
-            if fig is None:
+            held = figures.get(member.copy.source_id)
+            if held is None:
                 continue
             if member.tier == "certain":
-                fig.duplicate_copies += 1
-                fig.reclaimable_bytes += member.copy.size
+                held.duplicate_copies += 1
+                held.reclaimable_bytes += member.copy.size
             else:
-                fig.near_duplicate_copies += 1
+                held.near_duplicate_copies += 1
     return list(figures.values())
 
 

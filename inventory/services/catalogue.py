@@ -21,7 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 
 from governance.audit import audit_record_many
 from governance.models import Department, User
@@ -157,17 +157,19 @@ def _row_plan(number: int, cells: dict[str, str], matcher: _Matcher, user: User 
         found = found or by_hash
     if plan.problem:
         return plan
-    with_image = [c for c in found if c.rendition is not None and c.rendition.asset_id]
+    with_image = [
+        (c, c.rendition.asset_id) for c in found if c.rendition is not None and c.rendition.asset_id
+    ]
     if not with_image:
         plan.problem = f"{found[0]} is not an inventoried image ({found[0].problem or 'unread'})"
         return plan
-    copy = with_image[0]
-    plan.asset_id, plan.copy = copy.rendition.asset_id, f"{copy.source.name}:{copy.path}"
+    copy, asset_id = with_image[0]
+    plan.asset_id, plan.copy = asset_id, f"{copy.source.name}:{copy.path}"
     for name in Asset.CATALOGUE_FIELDS:
         value = cells.get(name, "").strip()
         if not value:
             continue
-        limit = Asset._meta.get_field(name).max_length
+        limit = _max_length(Asset, name)
         if limit and len(value) > limit:
             plan.problem = f"{name} is {len(value)} characters long; at most {limit}"
             return plan
@@ -178,16 +180,20 @@ def _row_plan(number: int, cells: dict[str, str], matcher: _Matcher, user: User 
         return plan
     if scheme:
         for column, value in zip(NUMBER_COLUMNS, (scheme, catalogue_number), strict=True):
-            limit = CatalogueNumber._meta.get_field(column.removeprefix("catalogue_")).max_length
-            if len(value) > limit:
+            limit = _max_length(CatalogueNumber, column.removeprefix("catalogue_"))
+            if limit and len(value) > limit:
                 plan.problem = f"{column} is {len(value)} characters long; at most {limit}"
                 return plan
         plan.number = (scheme, catalogue_number)
     if user is not None:
-        asset = Asset.objects.get(pk=plan.asset_id)
+        asset = Asset.objects.get(pk=asset_id)
         if not asset_writable_by(user=user, asset=asset):
             department = asset_department_id(asset=asset)
-            code = Department.objects.filter(pk=department).values_list("code", flat=True).first()
+            code = (
+                Department.objects.filter(pk=department).values_list("code", flat=True).first()
+                if department is not None
+                else None
+            )
             plan.problem = (
                 f"asset {asset.pk} is answered for by another department ({code or 'none'}); "
                 "ask that department or an administrator"
@@ -195,10 +201,16 @@ def _row_plan(number: int, cells: dict[str, str], matcher: _Matcher, user: User 
     return plan
 
 
+def _max_length(model: type[models.Model], name: str) -> int | None:
+    """Return the longest value a model's text field holds (None: no limit)."""
+    field = model._meta.get_field(name)
+    return field.max_length if isinstance(field, models.Field) else None
+
+
 def _cross_check(plans: list[RowPlan]) -> None:
     """Flag rows that contradict earlier rows or catalogue numbers held by other assets."""
-    seen_fields: dict[tuple[int, str], tuple[int, str]] = {}
-    seen_numbers: dict[tuple[str, str], tuple[int, int]] = {}
+    seen_fields: dict[tuple[int | None, str], tuple[int, str]] = {}
+    seen_numbers: dict[tuple[str, str], tuple[int, int | None]] = {}
     held = {}
     wanted = {p.number for p in plans if p.ok and p.number}
     if wanted:
@@ -224,11 +236,11 @@ def _cross_check(plans: list[RowPlan]) -> None:
         if owner is not None and owner != plan.asset_id:
             plan.problem = f"catalogue number {' '.join(plan.number)} already names asset {owner}"
             continue
-        earlier = seen_numbers.setdefault(plan.number, (plan.row, plan.asset_id))
-        if earlier[1] != plan.asset_id:
+        first = seen_numbers.setdefault(plan.number, (plan.row, plan.asset_id))
+        if first[1] != plan.asset_id:
             plan.problem = (
-                f"catalogue number {' '.join(plan.number)} is given to asset {earlier[1]} in "
-                f"row {earlier[0]}"
+                f"catalogue number {' '.join(plan.number)} is given to asset {first[1]} in "
+                f"row {first[0]}"
             )
 
 
@@ -291,7 +303,7 @@ def catalogue_import(
     if not report.ok or dry_run:
         return report
     with transaction.atomic():
-        by_asset: dict[int, list[RowPlan]] = defaultdict(list)
+        by_asset: dict[int | None, list[RowPlan]] = defaultdict(list)
         for plan in report.rows:
             by_asset[plan.asset_id].append(plan)
         events = []

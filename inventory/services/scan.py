@@ -386,7 +386,7 @@ def _examine_in_pool(
                     pending[pool.submit(examine_batch, root, paths, **options)] = index
                 finished = [future for future in pending if future.done()]
                 if not finished and not queue:
-                    finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    finished = list(wait(pending, return_when=FIRST_COMPLETED).done)
                 for future in finished:
                     yield pending.pop(future), future.result()
                 if queue and not finished:

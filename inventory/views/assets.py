@@ -144,9 +144,7 @@ def asset_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     copies = list(asset_copies(asset=asset).filter(source__in=visible_sources))
     hidden = asset_copies(asset=asset).exclude(source__in=visible_sources).count()
     retired = retired_rendition_ids(r.rendition.pk for r in lineage.nodes)
-    for copy in copies:
-        copy.retired = copy.rendition_id in retired
-        copy.is_master = master.copy is not None and copy.pk == master.copy.pk
+    retired_copy_ids = {copy.pk for copy in copies if copy.rendition_id in retired}
     day = today()
     licences = list(asset.licences.prefetch_related("departments", "sources").order_by("start"))
     writable = asset_writable_by(user=user, asset=asset, master=master)
@@ -165,8 +163,12 @@ def asset_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "asset": asset,
             "master": master,
             "lineage": lineage,
-            "drawing": _drawing(lineage, {c.rendition_id for c in copies}),
+            "drawing": _drawing(
+                lineage, {c.rendition_id for c in copies if c.rendition_id is not None}
+            ),
             "copies": copies,
+            "retired_copy_ids": retired_copy_ids,
+            "master_copy_id": master.copy.pk if master.copy is not None else None,
             "hidden_copies": hidden,
             "present_copies": [c for c in copies if c.is_present and c.rendition_id],
             "renditions": lineage.nodes,
@@ -345,18 +347,20 @@ def catalogue_upload(request: AuthenticatedRequest) -> HttpResponse:
     limit = settings.PROVENA_CATALOGUE_MAX_BYTES
     if request.method == "POST":
         upload = request.FILES.get("file")
+        # Uploaded files always carry a name and a size; the stubs allow None for any File.
+        name, size = (upload.name or "", upload.size or 0) if upload is not None else ("", 0)
         if upload is None:
             error = "choose a CSV file to upload"
-        elif not upload.name.lower().endswith(".csv"):
-            error = f"{upload.name} is not a .csv file; export the catalogue as CSV (UTF-8)"
-        elif upload.size > limit:
-            error = f"{upload.name} is {upload.size:,} bytes; the limit is {limit:,}"
+        elif not name.lower().endswith(".csv"):
+            error = f"{name} is not a .csv file; export the catalogue as CSV (UTF-8)"
+        elif size > limit:
+            error = f"{name} is {size:,} bytes; the limit is {limit:,}"
         else:
             report = catalogue_import(
                 data=upload.read(),
                 user=request.user,
                 dry_run=request.POST.get("dry_run") == "1",
-                name=upload.name,
+                name=name,
             )
     status = 400 if error or (report is not None and not report.ok) else 200
     return render(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 
@@ -44,14 +45,17 @@ def copy_list(request: AuthenticatedRequest) -> HttpResponse:
 @permission_required("inventory.view_copy", raise_exception=True)
 def copy_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     copy = get_object_or_404(copies_visible_to(user=request.user), pk=pk)
-    siblings = []
-    if copy.rendition_id:
+    siblings: QuerySet[Copy] = Copy.objects.none()
+    # Not while the rendition is in no asset: rendition__asset_id=None would be every copy of
+    # every rendition not yet grouped.
+    asset_id = copy.rendition.asset_id if copy.rendition is not None else None
+    if asset_id is not None:
         siblings = (
             copies_visible_to(user=request.user)
-            .filter(rendition__asset_id=copy.rendition.asset_id)
+            .filter(rendition__asset_id=asset_id)
             .exclude(pk=copy.pk)
         )
-    retired = bool(copy.rendition_id) and copy.rendition_id in retired_rendition_ids(
+    retired = copy.rendition_id is not None and copy.rendition_id in retired_rendition_ids(
         [copy.rendition_id]
     )
     return render(

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from governance.http import AuthenticatedRequest
 from governance.models import Department
 from governance.roles import is_organisation_wide
+from inventory.models import Source
 from inventory.selectors.licences import licence_exposures, licences_visible_to, today
 from inventory.selectors.visibility import sources_visible_to
 from inventory.services.licences import licence_create
@@ -26,15 +27,19 @@ class LicenceForm(forms.Form):
     cost = forms.DecimalField(max_digits=14, decimal_places=2, min_value=0, initial=0)
     currency = forms.CharField(max_length=8, required=False)
     departments = forms.ModelMultipleChoiceField(queryset=Department.objects.none(), required=False)
-    sources = forms.ModelMultipleChoiceField(queryset=None, required=False)
+    sources = forms.ModelMultipleChoiceField(queryset=Source.objects.none(), required=False)
 
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["sources"].queryset = sources_visible_to(user=user)
-        departments = Department.objects.all()
+        sources, departments = self.fields["sources"], self.fields["departments"]
+        # Declared above as model choice fields; isinstance tells the type checker so.
+        assert isinstance(sources, forms.ModelMultipleChoiceField)
+        assert isinstance(departments, forms.ModelMultipleChoiceField)
+        sources.queryset = sources_visible_to(user=user)
+        held = Department.objects.all()
         if not is_organisation_wide(user=user):
-            departments = departments.filter(pk=user.department_id)
-        self.fields["departments"].queryset = departments
+            held = held.filter(pk=user.department_id)
+        departments.queryset = held
 
 
 @login_required
@@ -45,7 +50,7 @@ def licence_list(request: AuthenticatedRequest) -> HttpResponse:
     can_add = user.has_perm("inventory.add_licence")
     form = LicenceForm(request.POST or None, user=user) if can_add else None
     if request.method == "POST":
-        if not can_add:
+        if form is None:  # the form is only made for those who may add
             raise PermissionDenied("your role may not record licences")
         if form.is_valid():
             data = form.cleaned_data

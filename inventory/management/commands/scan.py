@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.template.defaultfilters import filesizeformat
@@ -19,7 +20,7 @@ class _Progress:
 
     def __init__(self, stream, interactive: bool) -> None:
         self.stream = stream
-        self.bar = None
+        self.bar: Any = None  # a tqdm bar (tqdm has no type information), made when first needed
         self.interactive = interactive
         self.last_reported = -1
         self.announced = False
