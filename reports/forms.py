@@ -29,9 +29,13 @@ class ReportBuildForm(forms.Form):
     def __init__(self, *args, sources: QuerySet[Source], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         visible = list(sources.select_related("department").order_by("name"))
-        self.fields["sources"].choices = [(s.name, s.name) for s in visible]
+        source_field, department_field = self.fields["sources"], self.fields["departments"]
+        # Declared above as choice fields; isinstance tells the type checker so.
+        assert isinstance(source_field, forms.ChoiceField)
+        assert isinstance(department_field, forms.ChoiceField)
+        source_field.choices = [(s.name, s.name) for s in visible]
         codes = sorted({s.department.code for s in visible if s.department})
-        self.fields["departments"].choices = [(code, code) for code in codes]
+        department_field.choices = [(code, code) for code in codes]
         if not settings.PROVENA_SIGNING_CERT:
             # Signing would be refused; do not offer a box that can only fail.
             self.fields["sign"].initial = False
@@ -39,7 +43,8 @@ class ReportBuildForm(forms.Form):
             self.fields["sign"].help_text = "No signing certificate is configured."
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and start > end:
             raise forms.ValidationError("The period starts after it ends; swap the dates.")

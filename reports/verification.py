@@ -241,7 +241,9 @@ def _check_signature(data: bytes, result: ReportVerification, *, roots: list) ->
             f"signed by {result.signer_subject}, a certificate this Provena signs reports with",
         )
     else:
-        reason = status.trust_problem_indic.name.lower() if status.trust_problem_indic else ""
+        indic = status.trust_problem_indic
+        # standard_name is the indication's name (e.g. NO_CERTIFICATE_CHAIN_FOUND).
+        reason = str(indic.standard_name).lower() if indic else ""
         result.add(
             "signer trusted",
             False,
