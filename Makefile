@@ -68,6 +68,8 @@ api-fuzz: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	# Types: [tool.mypy] in pyproject.toml (django-stubs loads the settings, hence the variables).
+	PROVENA_DEBUG=true $(BIN)/mypy
 	PROVENA_DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
 
 format: install
