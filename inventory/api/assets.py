@@ -190,7 +190,7 @@ class AssetViewSet(viewsets.ReadOnlyModelViewSet):
     filter_backends: list = []
 
     def get_queryset(self):
-        user = self.request.user
+        user = signed_in_user(self.request)
         params = self.request.query_params
         assets = assets_visible_to(user=user)
         sources = sources_visible_to(user=user)

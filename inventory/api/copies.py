@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers, viewsets
 
+from governance.api.services import signed_in_user
 from inventory.models import Copy, Rendition, Source
 from inventory.selectors.copies import CopyFilter
 from inventory.selectors.groups import with_retired
@@ -76,6 +77,6 @@ class CopyViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["path", "size", "last_seen_at"]
 
     def get_queryset(self):
-        return with_retired(copies_visible_to(user=self.request.user)).order_by(
+        return with_retired(copies_visible_to(user=signed_in_user(self.request))).order_by(
             "source__name", "path"
         )

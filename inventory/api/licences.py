@@ -85,7 +85,7 @@ class LicenceViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         return (
-            licences_visible_to(user=self.request.user)
+            licences_visible_to(user=signed_in_user(self.request))
             .select_related("created_by")
             .prefetch_related("assets")
             .order_by("licensor", "reference", "pk")

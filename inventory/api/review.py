@@ -62,7 +62,7 @@ class MatchViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return (
-            matches_visible_to(user=self.request.user)
+            matches_visible_to(user=signed_in_user(self.request))
             .prefetch_related("decisions__decided_by")
             .order_by("tier", "-score", "pk")
         )

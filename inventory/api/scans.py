@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from governance.api.services import signed_in_user
 from inventory.models import Scan, ScanError, Source
 from inventory.selectors.visibility import (
     sources_visible_to,
@@ -69,7 +70,7 @@ class ScanViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return Scan.objects.filter(
-            source__in=sources_visible_to(user=self.request.user)
+            source__in=sources_visible_to(user=signed_in_user(self.request))
         ).select_related("source")
 
     @extend_schema(responses=ScanErrorSerializer(many=True))

@@ -56,7 +56,7 @@ class SourceViewSet(
     filterset_fields = ["risk_tier", "authoritative", "department__code"]
 
     def get_queryset(self):
-        return sources_visible_to(user=self.request.user)
+        return sources_visible_to(user=signed_in_user(self.request))
 
     @extend_schema(request=SourceRegisterSerializer, responses={201: SourceSerializer})
     def create(self, request: Request, *args, **kwargs) -> Response:

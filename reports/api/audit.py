@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import viewsets
 
 from governance.api.serializers import AuditEventSerializer
+from governance.api.services import signed_in_user
 from governance.models import AuditEvent
 from reports.selectors.audit import AuditEventFilter, audit_events_visible_to
 
@@ -19,4 +20,4 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
     ordering = ["seq"]
 
     def get_queryset(self):
-        return audit_events_visible_to(user=self.request.user).order_by("seq")
+        return audit_events_visible_to(user=signed_in_user(self.request)).order_by("seq")

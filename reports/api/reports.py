@@ -51,7 +51,7 @@ class ReportViewSet(
     filterset_fields = ["kind", "status", "signed"]
 
     def get_queryset(self):
-        visible = [report.pk for report in reports_visible_to(user=self.request.user)]
+        visible = [report.pk for report in reports_visible_to(user=signed_in_user(self.request))]
         return Report.objects.filter(pk__in=visible).select_related("created_by")
 
     @extend_schema(request=ReportBuildSerializer, responses={202: ReportSerializer})

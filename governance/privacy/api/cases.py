@@ -107,7 +107,7 @@ class PrivacyCaseViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["status", "external"]
 
     def get_queryset(self):
-        visible = copies_visible_to(user=self.request.user).values("rendition__asset_id")
+        visible = copies_visible_to(user=signed_in_user(self.request)).values("rendition__asset_id")
         return (
             PrivacyCase.objects.filter(asset_id__in=visible)
             .exclude(status=PrivacyCase.Status.MERGED)

@@ -212,7 +212,7 @@ class AccessRequestViewSet(
     ordering_fields = ["due_on", "received_on", "id"]
 
     def get_queryset(self):
-        return access_requests_visible_to(user=self.request.user).prefetch_related(
+        return access_requests_visible_to(user=signed_in_user(self.request)).prefetch_related(
             "reference_photos__uploaded_by", "response_packs__created_by"
         )
 

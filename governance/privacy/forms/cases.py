@@ -47,8 +47,9 @@ class ConsentForm(forms.Form):
     obtained_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     expires_on = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict:
+        super().clean()
+        data = self.cleaned_data
         if (
             data.get("expires_on")
             and data.get("obtained_on")

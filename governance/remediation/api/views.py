@@ -52,7 +52,7 @@ class RemediationTaskViewSet(viewsets.ReadOnlyModelViewSet):
     filter_backends: list = []  # tasks_filtered does the filtering, as on the pages
 
     def get_queryset(self):
-        tasks = tasks_visible_to(user=self.request.user).select_related("origin_type")
+        tasks = tasks_visible_to(user=signed_in_user(self.request)).select_related("origin_type")
         return tasks_filtered(tasks=tasks, params=self.request.query_params, day=today()).order_by(
             "severity", "due_date", "pk"
         )
