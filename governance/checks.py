@@ -22,7 +22,7 @@ def require_secret_key() -> None:
 
 
 @register(Tags.security, deploy=True)
-def secret_key_check(app_configs, **kwargs) -> list[Error]:
+def secret_key_check(app_configs: object, **kwargs: object) -> list[Error]:
     """Report a missing SECRET_KEY in manage.py check --deploy."""
     if not settings.PROVENA_SECRET_KEY_MISSING:
         return []

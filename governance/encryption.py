@@ -31,7 +31,7 @@ def _cipher() -> MultiFernet:
         raise ImproperlyConfigured(f"PROVENA_FACE_KEY is not a Fernet key: {exc}") from exc
 
 
-def encoding_encrypt(encoding) -> bytes:
+def encoding_encrypt(encoding: Sequence[float] | np.ndarray) -> bytes:
     """Return the encrypted form of a 128-d face encoding."""
     vector = np.asarray(encoding, dtype="<f4")
     if vector.shape != (128,):

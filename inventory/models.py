@@ -7,7 +7,7 @@ master copy), read together in every query, and Django's migrations name them by
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from django.conf import settings
 from django.db import models
@@ -542,7 +542,7 @@ class Licence(models.Model):
     def __str__(self) -> str:
         return f"{self.licensor} {self.reference}"
 
-    def in_force_on(self, day) -> bool:
+    def in_force_on(self, day: date) -> bool:
         """Return whether the licence runs on this day."""
         return self.start <= day and (self.end is None or self.end >= day)
 

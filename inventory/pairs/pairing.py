@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 from PIL import Image, ImageFile
 
 from inventory.pairs.index import HashIndex
@@ -65,7 +66,7 @@ class FingerprintRows:
             self.dhash_values.append(dhash)
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        def cat(parts: list[np.ndarray], dtype) -> np.ndarray:
+        def cat(parts: list[np.ndarray], dtype: npt.DTypeLike) -> np.ndarray:
             return np.concatenate(parts).astype(dtype) if parts else np.empty(0, dtype=dtype)
 
         return (

@@ -10,7 +10,15 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from governance.models import AuditEvent, User
 from governance.roles import is_organisation_wide
-from inventory.models import Asset, CatalogueNumber, Copy, Match, Rendition, Supersession
+from inventory.models import (
+    Asset,
+    CatalogueNumber,
+    Copy,
+    Match,
+    Rendition,
+    Source,
+    Supersession,
+)
 from inventory.selectors.groups import (
     _MatchGraph,
     chosen_masters,
@@ -292,7 +300,7 @@ def assets_search(*, assets: QuerySet[Asset], text: str) -> QuerySet[Asset]:
     return assets.filter(Q(title__icontains=text) | Exists(numbered))
 
 
-def assets_in_sources(*, assets: QuerySet[Asset], sources) -> QuerySet[Asset]:
+def assets_in_sources(*, assets: QuerySet[Asset], sources: QuerySet[Source]) -> QuerySet[Asset]:
     """Return the assets with a present copy in one of the sources."""
     held = Copy.objects.filter(
         rendition__asset=OuterRef("pk"), state=Copy.State.PRESENT, source__in=sources

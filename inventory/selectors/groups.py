@@ -15,7 +15,7 @@ from inventory.models import Asset, Copy, Match, Source, Supersession
 from inventory.pairs.index import hex_distance
 
 
-def _joining_matches():
+def _joining_matches() -> QuerySet[Match]:
     return Match.objects.exclude(status=Match.Status.REJECTED).exclude(
         tier=Match.Tier.POSSIBLE, status=Match.Status.PROPOSED
     )

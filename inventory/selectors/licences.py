@@ -156,7 +156,9 @@ class Exposures:
         return {u.asset_id for u in self.uncovered} | {e.asset.pk for e in self.expired}
 
 
-def _attachments_of(asset_ref: str, day: datetime.date):
+def _attachments_of(
+    asset_ref: str, day: datetime.date
+) -> tuple[QuerySet[LicenceAttachment], QuerySet[LicenceAttachment], QuerySet[LicenceAttachment]]:
     """Return subqueries over the attachments of the asset named by asset_ref in the outer
     query: all of them, those in force on the day, and those ended before it."""
     attached = LicenceAttachment.objects.filter(asset=OuterRef(asset_ref))

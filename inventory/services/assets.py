@@ -8,6 +8,7 @@ match and regrouping machinery as the scans, so later scans respect it.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -415,7 +416,7 @@ def _catalogue_change(
 
 
 def catalogue_event(
-    asset: Asset, changed: dict[str, str], added: list[str], user: User | None, **extra
+    asset: Asset, changed: dict[str, str], added: list[str], user: User | None, **extra: Any
 ) -> EventSpec:
     """Return the `catalogued` event for a change to an asset's catalogue record."""
     return EventSpec(

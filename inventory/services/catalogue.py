@@ -105,7 +105,7 @@ class _Matcher:
     def __init__(self, sources: list[Source]) -> None:
         self.sources = {s.name: s for s in sources}
 
-    def _copies(self, **lookup) -> list[Copy]:
+    def _copies(self, **lookup: str) -> list[Copy]:
         return list(
             Copy.objects.filter(source__in=self.sources.values(), **lookup)
             .select_related("source", "rendition")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 
 from django.db import transaction
 
@@ -57,7 +58,7 @@ class _UnionFind:
             self.apart.setdefault(low, []).extend(moved)
 
 
-def _components(rendition_ids) -> dict[int, list[int]]:
+def _components(rendition_ids: Iterable[int]) -> dict[int, list[int]]:
     """Return the renditions by component: people's confirmations join first and always;
     machine matches join next, strongest first, unless they would join renditions a person
     ruled different (such a match stays in the review queue)."""

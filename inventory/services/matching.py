@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import math
 import os
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import chain
 from multiprocessing import get_context
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F, Max, Min
@@ -16,17 +18,18 @@ from django.utils import timezone
 
 from governance.audit import EventSpec, audit_record_many
 from governance.chunks import chunked
-from governance.models import AuditEvent
+from governance.models import AuditEvent, User
 from inventory.models import Copy, Match, Rendition, Scan, ScanError
 from inventory.pairs.index import hex_distance, unpack_hashes
 from inventory.pairs.pairing import (
+    Candidate,
     FingerprintRows,
     VerifyJob,
     VerifyResult,
     find_candidates,
     verify_jobs,
 )
-from inventory.pairs.verification import RenditionInfo
+from inventory.pairs.verification import RenditionInfo, Verdict
 from inventory.services.grouping import assets_regroup
 from inventory.services.scan_paths import thumbnail_dir
 
@@ -59,7 +62,7 @@ class MatchingOutcome:
     unverified: list[Unverified] = field(default_factory=list)
 
 
-def _json_safe(value):
+def _json_safe(value: Any) -> Any:
     """Return value with NaN and infinities replaced by None (PostgreSQL's jsonb refuses them)."""
     if isinstance(value, float):
         return value if math.isfinite(value) else None
@@ -108,7 +111,7 @@ def _info(rendition: Rendition, file_size: int) -> RenditionInfo:
 
 
 def _jobs(
-    candidates, renditions: dict[int, Rendition], sizes: dict[int, int]
+    candidates: Iterable[Candidate], renditions: dict[int, Rendition], sizes: dict[int, int]
 ) -> tuple[list[VerifyJob], list[VerifyResult]]:
     """Return the jobs to verify, and the pairs that cannot be: a side has no thumbnail."""
     root = thumbnail_dir()
@@ -140,7 +143,7 @@ def _forget_thumbnails(rendition_ids: set[int]) -> None:
     Rendition.objects.filter(pk__in=rendition_ids).update(thumbnail="")
 
 
-def _verify(jobs: list[VerifyJob], workers: int):
+def _verify(jobs: list[VerifyJob], workers: int) -> Iterator[tuple[int, int, Verdict | None, str]]:
     chunks = [list(chunk) for chunk in chunked(jobs, _VERIFY_CHUNK)]
     if workers <= 1 or len(chunks) <= 1:
         for chunk in chunks:
@@ -166,7 +169,7 @@ def _source_ids(rendition_ids: set[int]) -> dict[int, int]:
     return found
 
 
-def match_event(match: Match, source_id: int | None, user=None) -> EventSpec:
+def match_event(match: Match, source_id: int | None, user: User | None = None) -> EventSpec:
     """Return the `matched` event for a new match (agent: the software, unless a person made
     the match by hand)."""
     return EventSpec(
@@ -240,7 +243,7 @@ def matching_run(*, workers: int | None = None) -> MatchingOutcome:
             retry |= {a, b} & new_ids
             logger.error("could not verify renditions %s and %s: %s", a, b, result.error)
             continue
-        if verdict.tier is None:
+        if verdict.tier is None or verdict.relation is None:  # no tier, no relation
             outcome.not_same += 1
             continue
         setattr(outcome, verdict.tier, getattr(outcome, verdict.tier) + 1)

@@ -18,6 +18,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from datetime import timedelta
 from functools import partial
 from multiprocessing import get_context
+from typing import Any
 
 from celery import current_app
 from django.conf import settings
@@ -38,6 +39,7 @@ from inventory.services.recording import scan_record_batch
 from inventory.services.scan_finish import scan_finish
 from inventory.services.scan_paths import thumbnail_dir
 from inventory.storage import store_for
+from inventory.storage.walk import WalkResult
 
 logger = logging.getLogger(__name__)
 
@@ -141,7 +143,7 @@ _COUNTERS = (
 )
 
 
-def _scan_event(scan: Scan, event_type: str, outcome: str, **detail) -> None:
+def _scan_event(scan: Scan, event_type: str, outcome: str, **detail: Any) -> None:
     counters = {name: getattr(scan, name) for name in _COUNTERS}
     audit_record(
         event_type=event_type,
@@ -185,7 +187,7 @@ def _unlisted(path: str, folders: list[str]) -> bool:
     return any(path == folder or path.startswith(folder + "/") for folder in folders)
 
 
-def _record_walk(scan: Scan, source: Source, walk, known: dict) -> list[str]:
+def _record_walk(scan: Scan, source: Source, walk: WalkResult, known: dict) -> list[str]:
     """Record walk errors and unchanged files, mark vanished files missing; return paths to read."""
     now = timezone.now()
     to_examine: list[str] = []

@@ -9,6 +9,7 @@ from datetime import date
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from governance.models import User
 from governance.privacy.models import (
     ConsentRecord,
     PersonalDataView,
@@ -26,7 +27,7 @@ def cases_queue(
     status: str = "",
     overdue: bool = False,
     external: bool | None = None,
-    assigned_to=None,
+    assigned_to: User | None = None,
     unassigned: bool = False,
     source: Source | None = None,
     department_id: int | None = None,

@@ -250,7 +250,9 @@ def _plan(decision: PrivacyDecision, case: PrivacyCase) -> list[TaskSpec]:
     return [TaskSpec(copy=c, action=action, personal_data=True, note=note) for c in copies]
 
 
-def _create_tasks(decision: PrivacyDecision, case: PrivacyCase, supersedes=None) -> list:
+def _create_tasks(
+    decision: PrivacyDecision, case: PrivacyCase, supersedes: PrivacyDecision | None = None
+) -> list[RemediationTask]:
     return remediation_tasks_create(
         origin=decision,
         plan=_plan(decision, case),

@@ -14,6 +14,7 @@ from django.utils import timezone
 from governance.models import User
 from governance.remediation.models import RemediationTask, TaskChange
 from governance.remediation.selectors.tasks import AGE_BUCKETS, Status, tasks_overdue, today
+from inventory.models import Source
 
 BYTES_PER_GB = 1_000_000_000
 BURN_DOWN_DAYS = 30
@@ -290,7 +291,7 @@ def overdue_by_recipient(*, day: date) -> dict[User, list[RemediationTask]]:
     return dict(recipients)
 
 
-def remediation_figures(*, sources) -> dict:
+def remediation_figures(*, sources: QuerySet[Source]) -> dict:
     """Return the remediation figures of the copies in these sources, for reports."""
     tasks = RemediationTask.objects.filter(copy__source__in=sources)
     day = today()

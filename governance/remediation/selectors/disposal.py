@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from governance.remediation.models import RemediationTask
-from inventory.models import Asset, Copy
+from inventory.models import Asset, Copy, Rendition
 from inventory.selectors.assets import asset_master
 from inventory.selectors.groups import _MatchGraph, _member, retired_rendition_ids
 
@@ -43,7 +43,7 @@ class DisposalPlan:
         return sum(line.copy.size for line in self.tasks)
 
 
-def shows_personal_data(rendition) -> bool:
+def shows_personal_data(rendition: Rendition | None) -> bool:
     """Return whether a rendition shows identifiable people or carries personal metadata."""
     return bool(
         getattr(rendition, "identifiable_faces", 0) or getattr(rendition, "personal_signals", None)
