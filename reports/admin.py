@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest
 
 from reports.models import Report
 
@@ -13,8 +14,8 @@ class ReportAdmin(admin.ModelAdmin):
     list_filter = ["kind", "status", "signed"]
     search_fields = ["number", "sha256", "signer_subject"]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
         return False

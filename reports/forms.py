@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.conf import settings
 from django.db.models import QuerySet
@@ -26,7 +28,7 @@ class ReportBuildForm(forms.Form):
     )
     sign = forms.BooleanField(required=False, initial=True, label="Sign (PAdES)")
 
-    def __init__(self, *args, sources: QuerySet[Source], **kwargs) -> None:
+    def __init__(self, *args: Any, sources: QuerySet[Source], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         visible = list(sources.select_related("department").order_by("name"))
         source_field, department_field = self.fields["sources"], self.fields["departments"]

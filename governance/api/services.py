@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied, ValidationError
 from rest_framework.request import Request
+from rest_framework.serializers import BaseSerializer
 
 from governance.models import User
 
@@ -28,7 +29,7 @@ def call_service(call: Callable[[], Any]) -> Any:
         raise ValidationError(validation_detail(exc)) from exc
 
 
-def validated_params(serializer_class, request: Request) -> dict:
+def validated_params(serializer_class: type[BaseSerializer], request: Request) -> dict:
     """Return the request's body checked by the serializer (a 400 when it does not fit)."""
     params = serializer_class(data=request.data)
     params.is_valid(raise_exception=True)

@@ -9,7 +9,7 @@ from governance.checks import low_space_warning
 
 
 @register()
-def quarantine_root_check(app_configs, **kwargs) -> list[Error]:
+def quarantine_root_check(app_configs: object, **kwargs: object) -> list[Error]:
     """Report a quarantine root inside a source, or a source inside the quarantine root."""
     from governance.remediation.services.execution import quarantine_root_problem
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.http import QueryDict
 
 from governance.remediation.models import RemediationTask
 
@@ -22,7 +25,7 @@ class BulkForm(forms.Form):
     due_date = forms.DateField(required=False)
     reason = forms.CharField(required=False, max_length=2000)
 
-    def __init__(self, data, *args, **kwargs) -> None:
+    def __init__(self, data: QueryDict, *args: Any, **kwargs: Any) -> None:
         super().__init__(data, *args, **kwargs)
         self.task_ids = sorted(
             {int(raw) for raw in data.getlist("tasks") if str(raw).isdigit()}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
@@ -189,7 +191,7 @@ class AssetViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Asset.objects.none()
     filter_backends: list = []
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Asset]:
         user = signed_in_user(self.request)
         params = self.request.query_params
         assets = assets_visible_to(user=user)
@@ -230,7 +232,7 @@ class AssetViewSet(viewsets.ReadOnlyModelViewSet):
             "day": today(),
         }
 
-    def list(self, request: Request, *args, **kwargs) -> Response:
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         queryset = self.get_queryset()
         page = self.paginate_queryset(queryset)
         if page is None:  # pagination switched off in the settings: every asset at once
@@ -239,7 +241,7 @@ class AssetViewSet(viewsets.ReadOnlyModelViewSet):
         data = AssetSerializer(page, many=True, context=self._context(page)).data
         return self.get_paginated_response(data)
 
-    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         asset = self.get_object()
         return Response(AssetSerializer(asset, context=self._context([asset])).data)
 

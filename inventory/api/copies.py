@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from rest_framework import serializers, viewsets
 
 from governance.api.services import signed_in_user
@@ -76,7 +77,7 @@ class CopyViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = CopyFilter
     ordering_fields = ["path", "size", "last_seen_at"]
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Copy]:
         return with_retired(copies_visible_to(user=signed_in_user(self.request))).order_by(
             "source__name", "path"
         )

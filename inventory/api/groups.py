@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.api.services import signed_in_user
+from governance.models import User
 from governance.roles import is_organisation_wide
 from inventory.selectors.findings import findings_document
 from inventory.selectors.groups import duplicate_groups
@@ -77,7 +78,7 @@ class FindingsExport(APIView):
         return Response(findings_document(sources=sources_visible_to(user=signed_in_user(request))))
 
 
-def _department_for(user, code: str | None) -> str | None:
+def _department_for(user: User, code: str | None) -> str | None:
     """Return the department a user may register a source for: their own unless org-wide."""
     if is_organisation_wide(user=user):
         return code

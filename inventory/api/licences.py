@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
@@ -14,7 +15,7 @@ from rest_framework.views import APIView
 
 from governance.api.services import call_service, signed_in_user, validated_params
 from governance.models import Department
-from inventory.models import Asset, Licence, Source
+from inventory.models import Asset, Copy, Licence, Source
 from inventory.selectors.assets import (
     assets_visible_to,
 )
@@ -83,7 +84,7 @@ class LicenceViewSet(viewsets.ModelViewSet):
     queryset = Licence.objects.none()
     filterset_fields = ["licensor", "reference"]
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Licence]:
         return (
             licences_visible_to(user=signed_in_user(self.request))
             .select_related("created_by")
@@ -133,7 +134,7 @@ class LicenceViewSet(viewsets.ModelViewSet):
         return self._attachment(request, attach=False)
 
 
-def _copy_row(copy) -> dict:
+def _copy_row(copy: Copy) -> dict:
     return {"copy": copy.pk, "source": copy.source.name, "path": copy.path}
 
 

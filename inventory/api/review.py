@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -60,7 +61,7 @@ class MatchViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Match.objects.none()
     filterset_fields = ["status", "tier", "relation"]
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Match]:
         return (
             matches_visible_to(user=signed_in_user(self.request))
             .prefetch_related("decisions__decided_by")

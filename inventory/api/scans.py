@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
@@ -68,7 +69,7 @@ class ScanViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Scan.objects.none()
     filterset_fields = ["status", "source__name"]
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Scan]:
         return Scan.objects.filter(
             source__in=sources_visible_to(user=signed_in_user(self.request))
         ).select_related("source")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -55,15 +57,15 @@ class SourceViewSet(
     queryset = Source.objects.none()  # for the permission class; get_queryset scopes it
     filterset_fields = ["risk_tier", "authoritative", "department__code"]
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Source]:
         return sources_visible_to(user=signed_in_user(self.request))
 
     @extend_schema(request=SourceRegisterSerializer, responses={201: SourceSerializer})
-    def create(self, request: Request, *args, **kwargs) -> Response:
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         params = SourceRegisterSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         data = params.validated_data
-        department = _department_for(request.user, data.get("department") or None)
+        department = _department_for(signed_in_user(request), data.get("department") or None)
         try:
             source = source_register(
                 root=Path(data["root"]),

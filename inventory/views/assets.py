@@ -3,12 +3,14 @@ provenance) and the forms behind it, and the catalogue upload. Thin views on ser
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -17,6 +19,7 @@ from governance.http import AuthenticatedRequest
 from governance.models import Department
 from inventory.models import Asset, Licence, Rendition, Supersession
 from inventory.selectors.assets import (
+    Lineage,
     asset_copies,
     asset_lineage,
     asset_master,
@@ -48,12 +51,12 @@ from inventory.services.assets import (
 )
 from inventory.services.catalogue import COLUMNS, catalogue_import
 from inventory.services.licences import licence_attach, licence_detach
-from inventory.views.lineage_drawing import EdgeSpec, NodeSpec, lineage_drawing
+from inventory.views.lineage_drawing import EdgeSpec, LineageDrawing, NodeSpec, lineage_drawing
 
 ASSETS_PER_PAGE = 40
 
 
-def _filtered_assets(request: AuthenticatedRequest):
+def _filtered_assets(request: AuthenticatedRequest) -> QuerySet[Asset]:
     params = request.GET
     assets = assets_visible_to(user=request.user)
     sources = sources_visible_to(user=request.user)
@@ -112,7 +115,7 @@ def asset_list(request: AuthenticatedRequest) -> HttpResponse:
     )
 
 
-def _drawing(lineage, visible_renditions: set[int]):
+def _drawing(lineage: Lineage, visible_renditions: set[int]) -> LineageDrawing:
     # A thumbnail is served only to users who see a copy of its rendition: draw no broken
     # image for versions held only by other departments.
     nodes = [
@@ -190,7 +193,9 @@ def _visible_asset(request: AuthenticatedRequest, pk: int) -> Asset:
     return get_object_or_404(assets_visible_to(user=request.user), pk=pk)
 
 
-def _done(request: HttpRequest, pk: int, action, success: str) -> HttpResponse:
+def _done(
+    request: HttpRequest, pk: int, action: Callable[[], object], success: str
+) -> HttpResponse:
     """Run a service; show its validation errors as messages; back to the asset page."""
     try:
         result = action()
@@ -331,10 +336,12 @@ def asset_licence(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     )
 
 
-def _int(raw) -> int:
+def _int(raw: str | None) -> int:
+    if raw is None:
+        return 0
     try:
         return int(raw)
-    except (TypeError, ValueError):
+    except ValueError:
         return 0
 
 

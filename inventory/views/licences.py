@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -10,7 +12,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from governance.http import AuthenticatedRequest
-from governance.models import Department
+from governance.models import Department, User
 from governance.roles import is_organisation_wide
 from inventory.models import Source
 from inventory.selectors.licences import licence_exposures, licences_visible_to, today
@@ -29,7 +31,7 @@ class LicenceForm(forms.Form):
     departments = forms.ModelMultipleChoiceField(queryset=Department.objects.none(), required=False)
     sources = forms.ModelMultipleChoiceField(queryset=Source.objects.none(), required=False)
 
-    def __init__(self, *args, user, **kwargs) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         sources, departments = self.fields["sources"], self.fields["departments"]
         # Declared above as model choice fields; isinstance tells the type checker so.
@@ -38,7 +40,11 @@ class LicenceForm(forms.Form):
         sources.queryset = sources_visible_to(user=user)
         held = Department.objects.all()
         if not is_organisation_wide(user=user):
-            held = held.filter(pk=user.department_id)
+            held = (
+                held.filter(pk=user.department_id)
+                if user.department_id is not None
+                else held.none()
+            )
         departments.queryset = held
 
 

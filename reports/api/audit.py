@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from rest_framework import viewsets
 
 from governance.api.serializers import AuditEventSerializer
@@ -19,5 +20,5 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["seq", "occurred_at"]
     ordering = ["seq"]
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[AuditEvent]:
         return audit_events_visible_to(user=signed_in_user(self.request)).order_by("seq")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -50,12 +53,12 @@ class ReportViewSet(
     lookup_value_regex = NUMBER_PATTERN
     filterset_fields = ["kind", "status", "signed"]
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Report]:
         visible = [report.pk for report in reports_visible_to(user=signed_in_user(self.request))]
         return Report.objects.filter(pk__in=visible).select_related("created_by")
 
     @extend_schema(request=ReportBuildSerializer, responses={202: ReportSerializer})
-    def create(self, request: Request, *args, **kwargs) -> Response:
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Queue a report; poll its status and progress, then download it."""
         params = ReportBuildSerializer(data=request.data)
         params.is_valid(raise_exception=True)

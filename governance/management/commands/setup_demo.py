@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -60,7 +61,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--no-scan", action="store_true", help="only users and sources")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:
             raise CommandError(
                 "setup_demo creates accounts with a published password; "

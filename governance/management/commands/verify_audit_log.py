@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from governance.audit import GENESIS_HASH, audit_verify
@@ -10,7 +12,7 @@ from governance.audit import GENESIS_HASH, audit_verify
 class Command(BaseCommand):
     help = "Walk the audit log's hash chain and name the first event that does not verify."
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         result = audit_verify()
         if not result.ok:
             raise CommandError(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import filesizeformat
@@ -211,7 +212,7 @@ class AccessRequestViewSet(
     filterset_fields = ["status"]
     ordering_fields = ["due_on", "received_on", "id"]
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[DataAccessRequest]:
         return access_requests_visible_to(user=signed_in_user(self.request)).prefetch_related(
             "reference_photos__uploaded_by", "response_packs__created_by"
         )
@@ -220,7 +221,7 @@ class AccessRequestViewSet(
         return AccessRequestSerializer(self.get_queryset().get(pk=pk)).data
 
     @extend_schema(request=AccessRequestCreateSerializer, responses={201: AccessRequestSerializer})
-    def create(self, request: Request, *args, **kwargs) -> Response:
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Record a data access request; it is due PROVENA_DSAR_DAYS days after receipt."""
         data = validated_params(AccessRequestCreateSerializer, request)
         created = call_service(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from governance.privacy.models import ConsentRecord, PrivacyDecision
@@ -22,7 +24,7 @@ class DecisionForm(forms.Form):
         help_text="Required for 'consent on file'.",
     )
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         consent = self.fields["consent"]
         assert isinstance(consent, forms.ModelChoiceField)  # declared above

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -37,7 +39,7 @@ from inventory.selectors.visibility import copies_visible_to, sources_visible_to
 PER_PAGE = 40
 
 
-def _visible_cases(request: AuthenticatedRequest):
+def _visible_cases(request: AuthenticatedRequest) -> QuerySet[PrivacyCase]:
     visible_assets = copies_visible_to(user=request.user).values("rendition__asset_id")
     return PrivacyCase.objects.filter(asset_id__in=visible_assets)
 
@@ -177,8 +179,10 @@ def case_assign(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return redirect("privacy-case", pk)
 
 
-def _form_errors(form) -> str:
-    return "; ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items())
+def _form_errors(form: forms.BaseForm) -> str:
+    return "; ".join(
+        f"{field}: {' '.join(str(e) for e in errors)}" for field, errors in form.errors.items()
+    )
 
 
 @login_required

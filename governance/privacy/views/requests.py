@@ -25,7 +25,7 @@ from governance.privacy.forms.requests import (
     ChooseFaceForm,
     ReferencePhotoForm,
 )
-from governance.privacy.models import DataAccessRequest, PersonalDataView
+from governance.privacy.models import DataAccessRequest, PersonalDataView, RequestCandidate
 from governance.privacy.selectors.requests import (
     access_requests_visible_to,
     days_left,
@@ -285,7 +285,7 @@ def dsar_search(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return redirect("dsar-detail", pk=dsar.pk)
 
 
-def _candidate(dsar: DataAccessRequest, candidate: int):
+def _candidate(dsar: DataAccessRequest, candidate: int) -> RequestCandidate:
     return get_object_or_404(dsar.candidates.select_related("face"), pk=candidate)
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
@@ -51,7 +54,7 @@ class RemediationTaskViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = RemediationTask.objects.none()  # for the permission class; scoped below
     filter_backends: list = []  # tasks_filtered does the filtering, as on the pages
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[RemediationTask]:
         tasks = tasks_visible_to(user=signed_in_user(self.request)).select_related("origin_type")
         return tasks_filtered(tasks=tasks, params=self.request.query_params, day=today()).order_by(
             "severity", "due_date", "pk"
@@ -61,7 +64,7 @@ class RemediationTaskViewSet(viewsets.ReadOnlyModelViewSet):
         return {**super().get_serializer_context(), "today": today()}
 
     @extend_schema(parameters=_FILTER_PARAMETERS)
-    def list(self, request: Request, *args, **kwargs) -> Response:
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)
 
     @extend_schema(responses=TaskChangeSerializer(many=True))

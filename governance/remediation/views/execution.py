@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -23,6 +25,7 @@ from governance.remediation.services.execution import (
     source_policy_set,
 )
 from governance.remediation.views.tasks import TASKS_PER_PAGE
+from inventory.models import Source
 from inventory.selectors.visibility import sources_visible_to
 
 
@@ -51,7 +54,7 @@ def execution(request: AuthenticatedRequest) -> HttpResponse:
     )
 
 
-def _execution_context(request: AuthenticatedRequest, source, **extra) -> dict:
+def _execution_context(request: AuthenticatedRequest, source: Source, **extra: Any) -> dict:
     user = request.user
     return {
         "source": source,
@@ -106,7 +109,9 @@ def quarantine(request: AuthenticatedRequest) -> HttpResponse:
     )
 
 
-def _quarantine_context(request: AuthenticatedRequest, page, state: str, **extra) -> dict:
+def _quarantine_context(
+    request: AuthenticatedRequest, page: Page, state: str, **extra: Any
+) -> dict:
     return {
         "page": page,
         "state": state,

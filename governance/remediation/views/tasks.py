@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -52,7 +53,7 @@ CSV_COLUMNS = (
 )
 
 
-def _list_context(request: AuthenticatedRequest, params) -> dict:
+def _list_context(request: AuthenticatedRequest, params: QueryDict) -> dict:
     day = today()
     tasks = tasks_filtered(tasks=tasks_visible_to(user=request.user), params=params, day=day)
     tasks = search_text(tasks, params.get("q", ""))
@@ -79,7 +80,7 @@ def _list_context(request: AuthenticatedRequest, params) -> dict:
     }
 
 
-def _owners(user: User):
+def _owners(user: User) -> QuerySet[User]:
     """Return the people tasks may be given to: active users the user's departments hold."""
     people = User.objects.filter(is_active=True).select_related("department")
     if not is_organisation_wide(user=user):
@@ -143,7 +144,7 @@ def task_bulk(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "remediation/task_list.html", context, status=400)
 
 
-def _csv_cell(value) -> str:
+def _csv_cell(value: object) -> str:
     text = "" if value is None else str(value)
     # A spreadsheet runs a cell starting with these as a formula.
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
