@@ -51,7 +51,7 @@ def low_space_warning(*, label: str, folder: Path, check_id: str) -> list[Warnin
 
 
 @register()
-def media_root_space_check(app_configs, **kwargs) -> list[Warning]:
+def media_root_space_check(app_configs: object, **kwargs: object) -> list[Warning]:
     """Warn in manage.py check when the media root is short of space."""
     return low_space_warning(
         label="the media root", folder=settings.PROVENA_MEDIA_ROOT, check_id="provena.W001"

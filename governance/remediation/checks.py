@@ -29,7 +29,7 @@ def quarantine_root_check(app_configs: object, **kwargs: object) -> list[Error]:
 
 
 @register()
-def quarantine_root_space_check(app_configs, **kwargs) -> list[Warning]:
+def quarantine_root_space_check(app_configs: object, **kwargs: object) -> list[Warning]:
     """Warn in manage.py check when the quarantine root is short of space."""
     from governance.remediation.services.execution import quarantine_root
 

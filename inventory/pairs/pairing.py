@@ -176,7 +176,7 @@ def verify_jobs(jobs: list[VerifyJob]) -> list[VerifyResult]:
     # WeasyPrint and face_recognition set this to True when imported in the same process; a
     # truncated thumbnail must fail here, not compare as half grey and read as "not same".
     ImageFile.LOAD_TRUNCATED_IMAGES = False
-    results: list[tuple[int, int, Verdict | None, str]] = []
+    results: list[VerifyResult] = []
     for job in jobs:
         sides = [(job.a, job.thumb_a, job.info_a), (job.b, job.thumb_b, job.info_b)]
         if not job.probe_is_a:

@@ -13,7 +13,7 @@ from multiprocessing import get_context
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Max, Min
+from django.db.models import F, Max, Min, QuerySet
 from django.utils import timezone
 
 from governance.audit import EventSpec, audit_record_many
@@ -29,7 +29,7 @@ from inventory.pairs.pairing import (
     find_candidates,
     verify_jobs,
 )
-from inventory.pairs.verification import RenditionInfo, Verdict
+from inventory.pairs.verification import RenditionInfo
 from inventory.services.grouping import assets_regroup
 from inventory.services.scan_paths import thumbnail_dir
 
@@ -143,7 +143,7 @@ def _forget_thumbnails(rendition_ids: set[int]) -> None:
     Rendition.objects.filter(pk__in=rendition_ids).update(thumbnail="")
 
 
-def _verify(jobs: list[VerifyJob], workers: int) -> Iterator[tuple[int, int, Verdict | None, str]]:
+def _verify(jobs: list[VerifyJob], workers: int) -> Iterator[VerifyResult]:
     chunks = [list(chunk) for chunk in chunked(jobs, _VERIFY_CHUNK)]
     if workers <= 1 or len(chunks) <= 1:
         for chunk in chunks:
@@ -265,7 +265,7 @@ def matching_run(*, workers: int | None = None) -> MatchingOutcome:
     return outcome
 
 
-def _paths_by_rendition(copies) -> dict[int, list[str]]:
+def _paths_by_rendition(copies: QuerySet[Copy]) -> dict[int, list[str]]:
     found: dict[int, list[str]] = {}
     for rendition_id, path in copies.order_by("path").values_list("rendition_id", "path"):
         found.setdefault(rendition_id, []).append(path)
