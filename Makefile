@@ -65,9 +65,12 @@ api-fuzz: install
 	PROVENA_API_FUZZ_RANDOM=1 PROVENA_API_FUZZ_EXAMPLES=$${PROVENA_API_FUZZ_EXAMPLES:-50} \
 	  $(BIN)/python -m pytest -q tests/test_api_schema_fuzz.py $(PYTEST_ARGS)
 
+# mypy's settings are [tool.mypy] in pyproject.toml; django-stubs imports governance.settings,
+# hence PROVENA_DEBUG (and SECRET_KEY, exported above).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	PROVENA_DEBUG=true $(BIN)/mypy
 	PROVENA_DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
 
 format: install

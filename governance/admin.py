@@ -10,7 +10,7 @@ from governance.models import AuditEvent, Department, User
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     fieldsets = (
-        *BaseUserAdmin.fieldsets,
+        *(BaseUserAdmin.fieldsets or ()),
         ("Provena", {"fields": ("department", "organisation_wide")}),
     )
     list_display = ("username", "email", "department", "organisation_wide", "is_active")

@@ -18,7 +18,7 @@ app.autodiscover_tasks()
 
 
 @signals.worker_init.connect
-def _refuse_without_secret_key(**kwargs) -> None:
+def _refuse_without_secret_key(**kwargs: object) -> None:
     from governance.checks import require_secret_key
 
     require_secret_key()

@@ -22,7 +22,7 @@ def require_secret_key() -> None:
 
 
 @register(Tags.security, deploy=True)
-def secret_key_check(app_configs, **kwargs) -> list[Error]:
+def secret_key_check(app_configs: object, **kwargs: object) -> list[Error]:
     """Report a missing SECRET_KEY in manage.py check --deploy."""
     if not settings.PROVENA_SECRET_KEY_MISSING:
         return []
@@ -51,7 +51,7 @@ def low_space_warning(*, label: str, folder: Path, check_id: str) -> list[Warnin
 
 
 @register()
-def media_root_space_check(app_configs, **kwargs) -> list[Warning]:
+def media_root_space_check(app_configs: object, **kwargs: object) -> list[Warning]:
     """Warn in manage.py check when the media root is short of space."""
     return low_space_warning(
         label="the media root", folder=settings.PROVENA_MEDIA_ROOT, check_id="provena.W001"

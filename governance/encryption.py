@@ -6,6 +6,8 @@ are encrypted with the first, and any listed key decrypts, so keys can be rotate
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
@@ -29,7 +31,7 @@ def _cipher() -> MultiFernet:
         raise ImproperlyConfigured(f"PROVENA_FACE_KEY is not a Fernet key: {exc}") from exc
 
 
-def encoding_encrypt(encoding) -> bytes:
+def encoding_encrypt(encoding: Sequence[float] | np.ndarray) -> bytes:
     """Return the encrypted form of a 128-d face encoding."""
     vector = np.asarray(encoding, dtype="<f4")
     if vector.shape != (128,):
@@ -37,12 +39,12 @@ def encoding_encrypt(encoding) -> bytes:
     return _cipher().encrypt(vector.tobytes())
 
 
-def encoding_decrypt(token: bytes) -> np.ndarray:
+def encoding_decrypt(token: bytes | memoryview) -> np.ndarray:
     """Return the 128-d encoding; InvalidToken if the key is wrong or the bytes were altered."""
     return np.frombuffer(_cipher().decrypt(bytes(token)), dtype="<f4")
 
 
-def encodings_decrypt(tokens: list[bytes]) -> np.ndarray:
+def encodings_decrypt(tokens: Sequence[bytes | memoryview]) -> np.ndarray:
     """Return an (n, 128) array of many encodings, decrypting with one cipher."""
     cipher = _cipher()
     if not tokens:

@@ -20,7 +20,10 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 
 # The errors that say the volume cannot take writes at all, rather than that one file is bad.
 STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO})
@@ -65,7 +68,7 @@ class _FdWriter(io.RawIOBase):
     def seekable(self) -> bool:
         return True
 
-    def write(self, data) -> int:  # type: ignore[override]
+    def write(self, data: ReadableBuffer) -> int:
         view = memoryview(data).cast("B")
         written = 0
         while written < len(view):
@@ -105,7 +108,7 @@ def atomic_write(
         try:
             os.fchmod(fd, mode)  # mkstemp's 0600 would hide thumbnails from the web server
             handle = io.BufferedWriter(_FdWriter(fd), buffer_size=_BUFFER)
-            yield handle  # type: ignore[misc]
+            yield handle
             handle.flush()
             os.fsync(fd)
         finally:

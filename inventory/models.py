@@ -7,7 +7,7 @@ master copy), read together in every query, and Django's migrations name them by
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from django.conf import settings
 from django.db import models
@@ -342,6 +342,22 @@ class Copy(models.Model):
     def is_present(self) -> bool:
         return self.state == self.State.PRESENT
 
+    # For code that only sees decoded copies (the copies of an asset, a group, a match):
+    # their rendition is never None, and saying so beats an unchecked attribute access.
+    @property
+    def decoded_rendition(self) -> Rendition:
+        """Return the copy's rendition; ValueError for a file that was never decoded."""
+        if self.rendition is None:
+            raise ValueError(f"{self} was never decoded: it has no rendition")
+        return self.rendition
+
+    @property
+    def decoded_rendition_id(self) -> int:
+        """Return the copy's rendition id without loading it; ValueError as decoded_rendition."""
+        if self.rendition_id is None:
+            raise ValueError(f"{self} was never decoded: it has no rendition")
+        return self.rendition_id
+
     @property
     def file_name(self) -> str:
         return self.path.rsplit("/", 1)[-1]
@@ -541,7 +557,7 @@ class Licence(models.Model):
     def __str__(self) -> str:
         return f"{self.licensor} {self.reference}"
 
-    def in_force_on(self, day) -> bool:
+    def in_force_on(self, day: date) -> bool:
         """Return whether the licence runs on this day."""
         return self.start <= day and (self.end is None or self.end >= day)
 

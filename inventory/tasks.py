@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from celery import shared_task
+from celery import Task, shared_task
 
 from inventory.models import Source
 from inventory.services.catalogue_jobs import catalogue_job_run
@@ -17,7 +17,7 @@ _RETRY_SECONDS = 5
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=3)
-def scan_batch(self, scan_id: int, batch_index: int) -> int:
+def scan_batch(self: Task, scan_id: int, batch_index: int) -> int:
     """Examine and record one batch of a scan; return the files recorded (0: nothing to do).
 
     Idempotent: a batch already recorded is skipped, so a redelivered or repeated task

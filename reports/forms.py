@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.conf import settings
 from django.db.models import QuerySet
@@ -26,12 +28,16 @@ class ReportBuildForm(forms.Form):
     )
     sign = forms.BooleanField(required=False, initial=True, label="Sign (PAdES)")
 
-    def __init__(self, *args, sources: QuerySet[Source], **kwargs) -> None:
+    def __init__(self, *args: Any, sources: QuerySet[Source], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         visible = list(sources.select_related("department").order_by("name"))
-        self.fields["sources"].choices = [(s.name, s.name) for s in visible]
+        source_field, department_field = self.fields["sources"], self.fields["departments"]
+        # Declared above as choice fields; isinstance tells the type checker so.
+        assert isinstance(source_field, forms.ChoiceField)
+        assert isinstance(department_field, forms.ChoiceField)
+        source_field.choices = [(s.name, s.name) for s in visible]
         codes = sorted({s.department.code for s in visible if s.department})
-        self.fields["departments"].choices = [(code, code) for code in codes]
+        department_field.choices = [(code, code) for code in codes]
         if not settings.PROVENA_SIGNING_CERT:
             # Signing would be refused; do not offer a box that can only fail.
             self.fields["sign"].initial = False
@@ -39,7 +45,8 @@ class ReportBuildForm(forms.Form):
             self.fields["sign"].help_text = "No signing certificate is configured."
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and start > end:
             raise forms.ValidationError("The period starts after it ends; swap the dates.")

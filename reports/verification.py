@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import pkcs12
 from django.conf import settings
@@ -120,7 +121,7 @@ def trust_roots() -> list:
     return roots
 
 
-def _configured_certificate():
+def _configured_certificate() -> asn1_x509.Certificate | None:
     path = settings.PROVENA_SIGNING_CERT
     if not path:
         return None
@@ -261,7 +262,9 @@ def _check_signature(signatures: list, result: ReportVerification, *, roots: lis
             f"signed by {result.signer_subject}, a certificate this Provena signs reports with",
         )
     else:
-        reason = status.trust_problem_indic.name.lower() if status.trust_problem_indic else ""
+        indic = status.trust_problem_indic
+        # standard_name is the indication's name (e.g. NO_CERTIFICATE_CHAIN_FOUND).
+        reason = str(indic.standard_name).lower() if indic else ""
         result.add(
             "signer trusted",
             False,

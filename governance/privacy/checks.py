@@ -7,7 +7,7 @@ from django.core.checks import Error, register
 
 
 @register()
-def face_key_present(app_configs, **kwargs) -> list[Error]:
+def face_key_present(app_configs: object, **kwargs: object) -> list[Error]:
     """Refuse face encodings without the key that encrypts them."""
     if settings.PROVENA_FACE_ENCODINGS and not settings.PROVENA_FACE_KEY:
         return [

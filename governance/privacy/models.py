@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -91,7 +93,7 @@ class ConsentRecord(models.Model):
     def __str__(self) -> str:
         return f"consent {self.document_reference} ({self.subject_reference})"
 
-    def in_force_on(self, day) -> bool:
+    def in_force_on(self, day: date) -> bool:
         return self.obtained_on <= day and (self.expires_on is None or self.expires_on >= day)
 
 

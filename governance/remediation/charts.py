@@ -40,7 +40,7 @@ def status_by_department(rows: Sequence[DepartmentProgress], *, width: int = 640
     height = top + len(rows) * (bar + gap) + 4
     largest = max((row.total for row in rows), default=0) or 1
     body = []
-    x = label_width
+    x: float = label_width
     for status, colour in STATUS_COLOURS.items():
         body.append(
             f'<rect x="{x}" y="6" width="11" height="11" fill="{colour}"/>'

@@ -9,7 +9,7 @@ from governance.checks import low_space_warning
 
 
 @register()
-def quarantine_root_check(app_configs, **kwargs) -> list[Error]:
+def quarantine_root_check(app_configs: object, **kwargs: object) -> list[Error]:
     """Report a quarantine root inside a source, or a source inside the quarantine root."""
     from governance.remediation.services.execution import quarantine_root_problem
 
@@ -29,7 +29,7 @@ def quarantine_root_check(app_configs, **kwargs) -> list[Error]:
 
 
 @register()
-def quarantine_root_space_check(app_configs, **kwargs) -> list[Warning]:
+def quarantine_root_space_check(app_configs: object, **kwargs: object) -> list[Warning]:
     """Warn in manage.py check when the quarantine root is short of space."""
     from governance.remediation.services.execution import quarantine_root
 

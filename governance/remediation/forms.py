@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.http import QueryDict
 
 from governance.remediation.models import RemediationTask
 
@@ -22,7 +25,7 @@ class BulkForm(forms.Form):
     due_date = forms.DateField(required=False)
     reason = forms.CharField(required=False, max_length=2000)
 
-    def __init__(self, data, *args, **kwargs) -> None:
+    def __init__(self, data: QueryDict, *args: Any, **kwargs: Any) -> None:
         super().__init__(data, *args, **kwargs)
         self.task_ids = sorted(
             {int(raw) for raw in data.getlist("tasks") if str(raw).isdigit()}
@@ -31,7 +34,8 @@ class BulkForm(forms.Form):
         )
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not self.task_ids:
             self.add_error(None, "choose at least one task")
         action = data.get("action")
@@ -53,8 +57,8 @@ class StatusForm(forms.Form):
 
 def form_errors(form: forms.Form) -> list[str]:
     """Return the form's errors as sentences naming the field."""
-    messages = []
+    messages: list[str] = []
     for name, errors in form.errors.items():
         for error in errors:
-            messages.append(error if name == "__all__" else f"{name}: {error}")
+            messages.append(str(error) if name == "__all__" else f"{name}: {error}")
     return messages

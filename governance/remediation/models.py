@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -117,7 +119,7 @@ class RemediationTask(models.Model):
     def is_outstanding(self) -> bool:
         return self.status in self.OUTSTANDING
 
-    def is_overdue(self, today) -> bool:
+    def is_overdue(self, today: date) -> bool:
         """Return whether the work is late: open or in progress past its due date."""
         return self.status in (self.Status.OPEN, self.Status.IN_PROGRESS) and self.due_date < today
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
@@ -12,8 +14,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from governance.api.services import call_service, validated_params
-from inventory.models import Asset, CatalogueNumber, Match, Rendition, Supersession
+from governance.api.services import call_service, signed_in_user, validated_params
+from inventory.models import Asset, CatalogueNumber, Licence, Match, Rendition, Supersession
 from inventory.selectors.assets import (
     asset_masters,
     assets_in_sources,
@@ -77,7 +79,9 @@ class AssetSerializer(serializers.ModelSerializer):
     catalogue_numbers = CatalogueNumberSerializer(many=True, read_only=True)
     master = serializers.SerializerMethodField()
     renditions = serializers.SerializerMethodField()
-    licences = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    licences: serializers.PrimaryKeyRelatedField[Licence] = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True
+    )
     licence_state = serializers.SerializerMethodField()
     supersessions = SupersessionSerializer(many=True, read_only=True)
 
@@ -197,8 +201,8 @@ class AssetViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Asset.objects.none()
     filter_backends: list = []
 
-    def get_queryset(self):
-        user = self.request.user
+    def get_queryset(self) -> QuerySet[Asset]:
+        user = signed_in_user(self.request)
         params = self.request.query_params
         assets = assets_visible_to(user=user)
         sources = sources_visible_to(user=user)
@@ -239,12 +243,16 @@ class AssetViewSet(viewsets.ReadOnlyModelViewSet):
             "day": today(),
         }
 
-    def list(self, request: Request, *args, **kwargs) -> Response:
-        page = self.paginate_queryset(self.get_queryset())
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        queryset = self.get_queryset()
+        page = self.paginate_queryset(queryset)
+        if page is None:  # pagination switched off in the settings: every asset at once
+            assets = list(queryset)
+            return Response(AssetSerializer(assets, many=True, context=self._context(assets)).data)
         data = AssetSerializer(page, many=True, context=self._context(page)).data
         return self.get_paginated_response(data)
 
-    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         asset = self.get_object()
         return Response(AssetSerializer(asset, context=self._context([asset])).data)
 
@@ -262,10 +270,12 @@ class AssetViewSet(viewsets.ReadOnlyModelViewSet):
         data = validated_params(SetMasterSerializer, request)
         copy = None
         if data["copy"] is not None:
-            copy = get_object_or_404(copies_visible_to(user=request.user), pk=data["copy"])
+            copy = get_object_or_404(
+                copies_visible_to(user=signed_in_user(request)), pk=data["copy"]
+            )
         call_service(
             lambda: asset_master_set(
-                asset=asset, copy=copy, user=request.user, reason=data["reason"]
+                asset=asset, copy=copy, user=signed_in_user(request), reason=data["reason"]
             )
         )
         return self._done(asset.pk)
@@ -276,12 +286,12 @@ class AssetViewSet(viewsets.ReadOnlyModelViewSet):
         """Say another asset is the same photograph; returns the asset holding both."""
         asset = self.get_object()
         data = validated_params(MergeSerializer, request)
-        other = get_object_or_404(assets_visible_to(user=request.user), pk=data["other"])
+        other = get_object_or_404(assets_visible_to(user=signed_in_user(request)), pk=data["other"])
         merged = call_service(
             lambda: assets_merge(
                 asset=asset,
                 other=other,
-                user=request.user,
+                user=signed_in_user(request),
                 reason=data["reason"],
                 relation=data["relation"],
             )
@@ -296,7 +306,10 @@ class AssetViewSet(viewsets.ReadOnlyModelViewSet):
         data = validated_params(SplitSerializer, request)
         assets = call_service(
             lambda: asset_split(
-                asset=asset, renditions=data["renditions"], user=request.user, reason=data["reason"]
+                asset=asset,
+                renditions=data["renditions"],
+                user=signed_in_user(request),
+                reason=data["reason"],
             )
         )
         fresh = list(self.get_queryset().filter(pk__in=[a.pk for a in assets]))
@@ -312,7 +325,11 @@ class AssetViewSet(viewsets.ReadOnlyModelViewSet):
         older = get_object_or_404(Rendition, pk=data["older"], asset=asset)
         call_service(
             lambda: rendition_supersede(
-                asset=asset, newer=newer, older=older, user=request.user, reason=data["reason"]
+                asset=asset,
+                newer=newer,
+                older=older,
+                user=signed_in_user(request),
+                reason=data["reason"],
             )
         )
         return self._done(asset.pk)
@@ -331,7 +348,7 @@ class AssetViewSet(viewsets.ReadOnlyModelViewSet):
         statement = get_object_or_404(Supersession, pk=data["supersession"], asset=asset)
         call_service(
             lambda: supersession_withdraw(
-                supersession=statement, user=request.user, reason=data["reason"]
+                supersession=statement, user=signed_in_user(request), reason=data["reason"]
             )
         )
         return self._done(asset.pk)
@@ -345,7 +362,7 @@ class AssetViewSet(viewsets.ReadOnlyModelViewSet):
         numbers = [(n["scheme"], n["number"]) for n in data.pop("catalogue_numbers", [])]
         call_service(
             lambda: asset_catalogue_update(
-                asset=asset, user=request.user, fields=data, numbers=numbers
+                asset=asset, user=signed_in_user(request), fields=data, numbers=numbers
             )
         )
         return self._done(asset.pk)

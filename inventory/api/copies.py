@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from rest_framework import serializers, viewsets
 
-from inventory.models import Copy, Rendition
+from governance.api.services import signed_in_user
+from inventory.models import Copy, Rendition, Source
 from inventory.selectors.copies import CopyFilter
 from inventory.selectors.groups import with_retired
 from inventory.selectors.visibility import (
@@ -36,7 +38,11 @@ class RenditionSerializer(serializers.ModelSerializer):
 
 
 class CopySerializer(serializers.ModelSerializer):
-    source = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    # A field named "source" shadows Field.source in the stubs; DRF's metaclass moves declared
+    # fields out of the class attributes, so nothing is shadowed at run time.
+    source: serializers.SlugRelatedField[Source] = serializers.SlugRelatedField(  # type: ignore[assignment]
+        slug_field="name", read_only=True
+    )
     # None for a file that could not be decoded (its error is in `problem`).
     rendition = RenditionSerializer(read_only=True, allow_null=True)
     retired = serializers.SerializerMethodField()
@@ -71,7 +77,7 @@ class CopyViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = CopyFilter
     ordering_fields = ["path", "size", "last_seen_at"]
 
-    def get_queryset(self):
-        return with_retired(copies_visible_to(user=self.request.user)).order_by(
+    def get_queryset(self) -> QuerySet[Copy]:
+        return with_retired(copies_visible_to(user=signed_in_user(self.request))).order_by(
             "source__name", "path"
         )

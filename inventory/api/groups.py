@@ -12,6 +12,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from governance.api.services import signed_in_user
+from governance.models import User
 from governance.roles import is_organisation_wide
 from inventory.selectors.findings import findings_document
 from inventory.selectors.groups import duplicate_groups
@@ -25,7 +27,9 @@ class CopyReferenceSerializer(serializers.Serializer):
 
 class GroupMemberSerializer(serializers.Serializer):
     copy_id = serializers.IntegerField(source="copy.pk")
-    source = serializers.CharField(source="copy.source.name")
+    # A field named "source" shadows Field.source in the stubs; DRF's metaclass moves declared
+    # fields out of the class attributes, so nothing is shadowed at run time.
+    source = serializers.CharField(source="copy.source.name")  # type: ignore[assignment]
     path = serializers.CharField(source="copy.path")
     size = serializers.IntegerField(source="copy.size")
     sha256 = serializers.CharField(source="copy.sha256")
@@ -65,7 +69,7 @@ class DuplicateGroupList(APIView):
     def get(self, request: Request) -> Response:
         if not request.user.has_perm("inventory.view_copy"):
             raise PermissionDenied("your role may not see the inventory")
-        sources = sources_visible_to(user=request.user)
+        sources = sources_visible_to(user=signed_in_user(request))
         if request.query_params.get("source"):
             sources = sources.filter(name=request.query_params["source"])
         limit = _bounded_int(request, "limit", 100, 1, 1000)
@@ -88,13 +92,13 @@ class FindingsExport(APIView):
             raise PermissionDenied("your role may not export findings")
         return Response(
             findings_document(
-                sources=sources_visible_to(user=request.user),
-                scope=member_scope_for(user=request.user),
+                sources=sources_visible_to(user=signed_in_user(request)),
+                scope=member_scope_for(user=signed_in_user(request)),
             )
         )
 
 
-def _department_for(user, code: str | None) -> str | None:
+def _department_for(user: User, code: str | None) -> str | None:
     """Return the department a user may register a source for: their own unless org-wide."""
     if is_organisation_wide(user=user):
         return code

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
@@ -12,9 +13,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from governance.api.services import call_service, validated_params
+from governance.api.services import call_service, signed_in_user, validated_params
 from governance.models import Department
-from inventory.models import Licence, Source
+from inventory.models import Asset, Copy, Licence, Source
 from inventory.selectors.assets import (
     assets_visible_to,
 )
@@ -39,7 +40,9 @@ class LicenceSerializer(serializers.ModelSerializer):
     sources = serializers.SlugRelatedField(
         slug_field="name", many=True, queryset=Source.objects.all(), required=False
     )
-    assets = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    assets: serializers.PrimaryKeyRelatedField[Asset] = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True
+    )
     created_by = serializers.CharField(source="created_by.username", read_only=True, default=None)
     in_force = serializers.SerializerMethodField()
 
@@ -81,33 +84,37 @@ class LicenceViewSet(viewsets.ModelViewSet):
     queryset = Licence.objects.none()
     filterset_fields = ["licensor", "reference"]
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Licence]:
         return (
-            licences_visible_to(user=self.request.user)
+            licences_visible_to(user=signed_in_user(self.request))
             .select_related("created_by")
             .prefetch_related("assets")
             .order_by("licensor", "reference", "pk")
         )
 
-    def perform_create(self, serializer: LicenceSerializer) -> None:
-        data = dict(serializer.validated_data)
-        serializer.instance = call_service(lambda: licence_create(user=self.request.user, **data))
-
-    def perform_update(self, serializer: LicenceSerializer) -> None:
+    def perform_create(self, serializer: serializers.BaseSerializer[Licence]) -> None:
         data = dict(serializer.validated_data)
         serializer.instance = call_service(
-            lambda: licence_update(licence=serializer.instance, user=self.request.user, **data)
+            lambda: licence_create(user=signed_in_user(self.request), **data)
+        )
+
+    def perform_update(self, serializer: serializers.BaseSerializer[Licence]) -> None:
+        data = dict(serializer.validated_data)
+        licence = serializer.instance
+        assert isinstance(licence, Licence)  # update() hands the serializer the licence it found
+        serializer.instance = call_service(
+            lambda: licence_update(licence=licence, user=signed_in_user(self.request), **data)
         )
 
     def perform_destroy(self, instance: Licence) -> None:
-        call_service(lambda: licence_delete(licence=instance, user=self.request.user))
+        call_service(lambda: licence_delete(licence=instance, user=signed_in_user(self.request)))
 
     def _attachment(self, request: Request, attach: bool) -> Response:
         licence = self.get_object()
         data = validated_params(LicenceAttachSerializer, request)
-        asset = get_object_or_404(assets_visible_to(user=request.user), pk=data["asset"])
+        asset = get_object_or_404(assets_visible_to(user=signed_in_user(request)), pk=data["asset"])
         service = licence_attach if attach else licence_detach
-        call_service(lambda: service(licence=licence, asset=asset, user=request.user))
+        call_service(lambda: service(licence=licence, asset=asset, user=signed_in_user(request)))
         licence = self.get_queryset().get(pk=licence.pk)
         return Response(
             LicenceSerializer(licence).data,
@@ -127,7 +134,7 @@ class LicenceViewSet(viewsets.ModelViewSet):
         return self._attachment(request, attach=False)
 
 
-def _copy_row(copy) -> dict:
+def _copy_row(copy: Copy) -> dict:
     return {"copy": copy.pk, "source": copy.source.name, "path": copy.path}
 
 
@@ -152,7 +159,7 @@ class ExposureList(APIView):
     def get(self, request: Request) -> Response:
         if not request.user.has_perm("inventory.view_licence"):
             raise PermissionDenied("your role may not see licences")
-        exposures = licence_exposures(user=request.user)
+        exposures = licence_exposures(user=signed_in_user(request))
         return Response(
             {
                 "date": today(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -9,7 +10,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from governance.api.services import call_service, validated_params
+from governance.api.services import call_service, signed_in_user, validated_params
 from inventory.models import Match, MatchDecision
 from inventory.selectors.review import matches_visible_to
 from inventory.services.review import match_decide
@@ -60,9 +61,9 @@ class MatchViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Match.objects.none()
     filterset_fields = ["status", "tier", "relation"]
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Match]:
         return (
-            matches_visible_to(user=self.request.user)
+            matches_visible_to(user=signed_in_user(self.request))
             .prefetch_related("decisions__decided_by")
             .order_by("tier", "-score", "pk")
         )
@@ -74,5 +75,7 @@ class MatchViewSet(viewsets.ReadOnlyModelViewSet):
         """Rule that the pair is the same photograph (with a relation) or not."""
         match = self.get_object()
         params = validated_params(MatchDecideSerializer, request)
-        decision = call_service(lambda: match_decide(match=match, user=request.user, **params))
+        decision = call_service(
+            lambda: match_decide(match=match, user=signed_in_user(request), **params)
+        )
         return Response(MatchDecisionSerializer(decision).data, status=status.HTTP_201_CREATED)

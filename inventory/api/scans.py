@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from inventory.models import Scan, ScanError
+from governance.api.services import signed_in_user
+from inventory.models import Scan, ScanError, Source
 from inventory.selectors.visibility import (
     sources_visible_to,
 )
 
 
 class ScanSerializer(serializers.ModelSerializer):
-    source = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    # A field named "source" shadows Field.source in the stubs; DRF's metaclass moves declared
+    # fields out of the class attributes, so nothing is shadowed at run time.
+    source: serializers.SlugRelatedField[Source] = serializers.SlugRelatedField(  # type: ignore[assignment]
+        slug_field="name", read_only=True
+    )
     rate = serializers.FloatField(read_only=True, allow_null=True)
     eta_seconds = serializers.FloatField(read_only=True, allow_null=True)
 
@@ -63,9 +69,9 @@ class ScanViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Scan.objects.none()
     filterset_fields = ["status", "source__name"]
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Scan]:
         return Scan.objects.filter(
-            source__in=sources_visible_to(user=self.request.user)
+            source__in=sources_visible_to(user=signed_in_user(self.request))
         ).select_related("source")
 
     @extend_schema(responses=ScanErrorSerializer(many=True))

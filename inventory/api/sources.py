@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -12,6 +14,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from governance.api.services import signed_in_user
+from governance.models import Department
 from inventory.api.groups import _department_for
 from inventory.models import Source
 from inventory.selectors.visibility import (
@@ -23,7 +27,9 @@ from inventory.services.sources import SourceRefused, source_register
 
 
 class SourceSerializer(serializers.ModelSerializer):
-    department = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    department: serializers.SlugRelatedField[Department] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
 
     class Meta:
         model = Source
@@ -32,7 +38,9 @@ class SourceSerializer(serializers.ModelSerializer):
 
 
 class SourceRegisterSerializer(serializers.Serializer):
-    root = serializers.CharField(max_length=1024)
+    # A field named "root" shadows Field.root (the outermost serializer) in the stubs; DRF's
+    # metaclass moves declared fields out of the class attributes, so at run time it does not.
+    root = serializers.CharField(max_length=1024)  # type: ignore[assignment]
     name = serializers.CharField(max_length=100, required=False, allow_blank=True)
     department = serializers.CharField(max_length=32, required=False, allow_blank=True)
     risk_tier = serializers.ChoiceField(choices=Source.RiskTier.choices, default="internal")
@@ -53,15 +61,15 @@ class SourceViewSet(
     queryset = Source.objects.none()  # for the permission class; get_queryset scopes it
     filterset_fields = ["risk_tier", "authoritative", "department__code"]
 
-    def get_queryset(self):
-        return sources_visible_to(user=self.request.user)
+    def get_queryset(self) -> QuerySet[Source]:
+        return sources_visible_to(user=signed_in_user(self.request))
 
     @extend_schema(request=SourceRegisterSerializer, responses={201: SourceSerializer})
-    def create(self, request: Request, *args, **kwargs) -> Response:
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         params = SourceRegisterSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         data = params.validated_data
-        department = _department_for(request.user, data.get("department") or None)
+        department = _department_for(signed_in_user(request), data.get("department") or None)
         try:
             source = source_register(
                 root=Path(data["root"]),
@@ -70,7 +78,7 @@ class SourceViewSet(
                 risk_tier=data["risk_tier"],
                 authoritative=data["authoritative"],
                 allow_nested=data["allow_nested"],
-                created_by=request.user,
+                created_by=signed_in_user(request),
             )
         except SourceRefused as exc:
             raise ValidationError({"root": [str(exc)]}) from exc
@@ -85,7 +93,7 @@ class SourceViewSet(
         if not request.user.has_perm("inventory.run_scan"):
             raise PermissionDenied("your role may not run scans")
         try:
-            scan_launch(source=source, started_by=request.user)
+            scan_launch(source=source, started_by=signed_in_user(request))
         except ScanAlreadyRunning as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         return Response({"detail": f"scan of {source.name} started"}, status=202)

@@ -93,13 +93,13 @@ class FaceResult:
 _detectors: dict[str, Any] = {}
 
 
-def _dlib():
+def _dlib() -> Any:  # dlib has no type information
     import dlib  # imported late: workers that never run the face pass don't pay for it
 
     return dlib
 
 
-def _detector(model: str):
+def _detector(model: str) -> Any:
     """Return the (cached, per process) detector for the model, loaded from installed files."""
     if model not in _detectors:
         dlib = _dlib()
@@ -112,7 +112,7 @@ def _detector(model: str):
     return _detectors[model]
 
 
-def _encoder():
+def _encoder() -> Any:
     if "encoder" not in _detectors:
         dlib = _dlib()
         _detectors["encoder"] = (

@@ -11,7 +11,7 @@ permutation, so distances are computed on the permuted values. Pure numpy; no Dj
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -121,7 +121,7 @@ class HashIndex:
     def __len__(self) -> int:
         return len(self.hashes)
 
-    def _tables(self):
+    def _tables(self) -> Iterator[tuple[_Permutation, np.ndarray, np.ndarray]]:
         for perm in self._perms:
             permuted = perm.apply(self.hashes)
             order = np.argsort(permuted)

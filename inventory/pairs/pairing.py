@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 from PIL import Image, ImageFile
 
 from inventory.pairs.index import HashIndex
@@ -65,7 +66,7 @@ class FingerprintRows:
             self.dhash_values.append(dhash)
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        def cat(parts: list[np.ndarray], dtype) -> np.ndarray:
+        def cat(parts: list[np.ndarray], dtype: npt.DTypeLike) -> np.ndarray:
             return np.concatenate(parts).astype(dtype) if parts else np.empty(0, dtype=dtype)
 
         return (
@@ -175,7 +176,7 @@ def verify_jobs(jobs: list[VerifyJob]) -> list[VerifyResult]:
     # WeasyPrint and face_recognition set this to True when imported in the same process; a
     # truncated thumbnail must fail here, not compare as half grey and read as "not same".
     ImageFile.LOAD_TRUNCATED_IMAGES = False
-    results = []
+    results: list[VerifyResult] = []
     for job in jobs:
         sides = [(job.a, job.thumb_a, job.info_a), (job.b, job.thumb_b, job.info_b)]
         if not job.probe_is_a:

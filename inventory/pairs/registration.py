@@ -301,7 +301,7 @@ class _Correlator:
         if not valid.any():
             return None
         ncc = np.where(valid, numerator / np.where(valid, denominator, 1.0), -1.0)
-        iy, ix = np.unravel_index(int(np.argmax(ncc)), ncc.shape)
+        iy, ix = (int(i) for i in np.unravel_index(int(np.argmax(ncc)), ncc.shape))
         dy, dx = _subpixel(ncc, iy, ix)
         return float(ncc[iy, ix]), ix + dx - (wm - 1), iy + dy - (hm - 1)
 

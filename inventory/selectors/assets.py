@@ -11,7 +11,15 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from governance.chunks import chunked
 from governance.models import AuditEvent, User
 from governance.roles import is_organisation_wide
-from inventory.models import Asset, CatalogueNumber, Copy, Match, Rendition, Supersession
+from inventory.models import (
+    Asset,
+    CatalogueNumber,
+    Copy,
+    Match,
+    Rendition,
+    Source,
+    Supersession,
+)
 from inventory.selectors.groups import (
     chosen_masters,
     order_for_master,
@@ -117,20 +125,20 @@ class AssetMaster:
 
 def asset_masters(*, assets: Iterable[Asset]) -> dict[int, AssetMaster]:
     """Return the master of each asset (one query for the copies, one for the matches)."""
-    assets = {a.pk: a for a in assets}
+    by_pk = {a.pk: a for a in assets}
     copies = list(
-        Copy.objects.filter(state=Copy.State.PRESENT, rendition__asset__in=list(assets))
+        Copy.objects.filter(state=Copy.State.PRESENT, rendition__asset__in=list(by_pk))
         .select_related("source__department", "rendition")
         .order_by("pk")
     )
-    by_asset: dict[int, list[Copy]] = defaultdict(list)
+    by_asset: dict[int | None, list[Copy]] = defaultdict(list)
     for copy in copies:
         by_asset[copy.rendition.asset_id].append(copy)
     rendition_ids = {c.rendition_id for c in copies}
     retired = retired_rendition_ids(rendition_ids)
-    choices = chosen_masters(assets)
+    choices = chosen_masters(by_pk)
     masters = {}
-    for pk, asset in assets.items():
+    for pk, asset in by_pk.items():
         bucket = by_asset.get(pk, [])
         basis = order_for_master(bucket, retired=retired, choice=choices.get(pk))
         master = AssetMaster(copy=bucket[0] if bucket else None, basis=basis if bucket else "none")
@@ -305,7 +313,7 @@ def assets_search(*, assets: QuerySet[Asset], text: str) -> QuerySet[Asset]:
     return assets.filter(Q(title__icontains=text) | Exists(numbered))
 
 
-def assets_in_sources(*, assets: QuerySet[Asset], sources) -> QuerySet[Asset]:
+def assets_in_sources(*, assets: QuerySet[Asset], sources: QuerySet[Source]) -> QuerySet[Asset]:
     """Return the assets with a present copy in one of the sources."""
     held = Copy.objects.filter(
         rendition__asset=OuterRef("pk"), state=Copy.State.PRESENT, source__in=sources

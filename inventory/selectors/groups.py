@@ -22,7 +22,7 @@ from inventory.selectors.reclaimable import (
 )
 
 
-def _joining_matches():
+def _joining_matches() -> QuerySet[Match]:
     return Match.objects.exclude(status=Match.Status.REJECTED).exclude(
         tier=Match.Tier.POSSIBLE, status=Match.Status.PROPOSED
     )
@@ -224,10 +224,11 @@ class _MatchGraph:
         if goal not in previous:
             return []
         path = []
-        node = goal
-        while previous[node] is not None:
-            node, edge = previous[node]
+        step = previous[goal]
+        while step is not None:
+            node, edge = step
             path.append(edge)
+            step = previous[node]
         return path[::-1]
 
 
@@ -273,7 +274,7 @@ def derivative_ids(copies: list[Copy]) -> set[int]:
 
 def master_candidate(copy: Copy, *, derivatives: set[int], retired: set[int]) -> Candidate:
     """Describe a copy (with its source and rendition loaded) for the master rule."""
-    rendition = copy.rendition
+    rendition = copy.decoded_rendition
     return Candidate(
         authoritative=copy.source.authoritative,
         area=rendition.width * rendition.height,
@@ -281,7 +282,7 @@ def master_candidate(copy: Copy, *, derivatives: set[int], retired: set[int]) ->
         derivative=rendition.pk in derivatives,
         capture_ts=rendition.capture_time.timestamp() if rendition.capture_time else None,
         mtime_ns=copy.mtime_ns,
-        metadata_fields=sum(1 for v in (rendition.metadata or {}).values() if v not in (None, "")),
+        metadata_fields=sum(v not in (None, "") for v in (rendition.metadata or {}).values()),
         retired=rendition.pk in retired,
         source_name=copy.source.name,
         path=copy.path,
@@ -335,7 +336,7 @@ def _path_member(copy: Copy, master: Copy, graph: _MatchGraph) -> GroupMember:
         # The match's own distance (it may come from a crop window or a rotated probe).
         distance=sum(e.distance for e in path)
         if path
-        else hex_distance(master.rendition.phash, copy.rendition.phash),
+        else hex_distance(master.decoded_rendition.phash, copy.decoded_rendition.phash),
         reviewed=bool(path) and all(e.reviewed for e in path),
         of=master,
     )

@@ -10,6 +10,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
@@ -21,6 +22,14 @@ from governance.roles import is_organisation_wide
 from inventory.models import Asset, Copy, Licence, LicenceAttachment, Source
 from inventory.selectors.assets import assets_visible_to
 from inventory.selectors.visibility import sources_visible_to
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _HeldAsset(TypedDict):
+    held_asset_id: int
+
 
 LICENCE_STATES = ("licensed", "unlicensed", "expired", "pending", "exposed")
 
@@ -147,7 +156,9 @@ class Exposures:
         return {u.asset_id for u in self.uncovered} | {e.asset.pk for e in self.expired}
 
 
-def _attachments_of(asset_ref: str, day: datetime.date):
+def _attachments_of(
+    asset_ref: str, day: datetime.date
+) -> tuple[QuerySet[LicenceAttachment], QuerySet[LicenceAttachment], QuerySet[LicenceAttachment]]:
     """Return subqueries over the attachments of the asset named by asset_ref in the outer
     query: all of them, those in force on the day, and those ended before it."""
     attached = LicenceAttachment.objects.filter(asset=OuterRef(asset_ref))
@@ -208,7 +219,7 @@ def _licences_by_asset(asset_ids: set[int]) -> dict[int, list[Licence]]:
     return licences
 
 
-def _listed(copies: QuerySet[Copy]) -> QuerySet[Copy]:
+def _listed(copies: QuerySet[Copy]) -> QuerySet[WithAnnotations[Copy, _HeldAsset]]:
     """Return the copies as the lists show them: source and department loaded, the asset as
     held_asset_id (loading each rendition would cost more than the rest of the list)."""
     return (

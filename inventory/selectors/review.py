@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models.expressions import BaseExpression
 from django.db.models.functions import Coalesce
 
 from governance.models import User
@@ -26,7 +27,7 @@ def matches_visible_to(*, user: User) -> QuerySet[Match]:
 def with_sides(matches: QuerySet[Match], *, user: User) -> QuerySet[Match]:
     """Annotate each match with, per side (a_, b_), the present copies the user sees
     (`_copies`) and the source and path of the first of them (`_source`, `_path`)."""
-    annotations = {}
+    annotations: dict[str, BaseExpression] = {}
     for side in ("a", "b"):
         held = Copy.objects.filter(
             rendition=OuterRef(f"rendition_{side}"),

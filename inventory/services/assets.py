@@ -50,7 +50,11 @@ def _require_writable(user: User, asset: Asset, master: AssetMaster | None = Non
     if asset_writable_by(user=user, asset=asset, master=master):
         return
     department = asset_department_id(asset=asset, master=master)
-    code = Department.objects.filter(pk=department).values_list("code", flat=True).first()
+    code = (
+        Department.objects.filter(pk=department).values_list("code", flat=True).first()
+        if department is not None
+        else None
+    )
     raise PermissionDenied(
         f"asset {asset.pk}'s master copy is held by {code or 'no department'}; "
         "ask that department or an administrator"
@@ -138,7 +142,8 @@ def _merge_match(one: int, other: int, relation: str, user: User) -> Match:
         original="",
         evidence={"merged_by_hand": True},
     )
-    audit_record_many([match_event(match, asset_source_id(ra.asset_id), user=user)])
+    source_id = asset_source_id(ra.asset_id) if ra.asset_id is not None else None
+    audit_record_many([match_event(match, source_id, user=user)])
     return match
 
 

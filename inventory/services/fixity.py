@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from governance.audit import EventSpec, audit_record, audit_record_many
@@ -130,7 +131,7 @@ def _root_problem(source: Source) -> str | None:
     return None
 
 
-def _present(source: Source):
+def _present(source: Source) -> QuerySet[Copy]:
     return Copy.objects.filter(source=source, state=Copy.State.PRESENT).exclude(sha256="")
 
 

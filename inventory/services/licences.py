@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -139,7 +140,7 @@ def licence_update(
     user: User,
     departments: Iterable[Department] | None = None,
     sources: Iterable[Source] | None = None,
-    **fields,
+    **fields: Any,
 ) -> Licence:
     """Change a licence's terms or coverage."""
     _require(user, "inventory.change_licence", "change licences")

@@ -18,6 +18,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from datetime import timedelta
 from functools import partial
 from multiprocessing import get_context
+from typing import Any
 
 from celery import current_app
 from django.conf import settings
@@ -39,6 +40,7 @@ from inventory.services.scan_finish import scan_finish
 from inventory.services.scan_paths import thumbnail_dir
 from inventory.services.sources import SourceRefused, source_root_recheck
 from inventory.storage import store_for
+from inventory.storage.walk import WalkResult
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +144,7 @@ _COUNTERS = (
 )
 
 
-def _scan_event(scan: Scan, event_type: str, outcome: str, **detail) -> None:
+def _scan_event(scan: Scan, event_type: str, outcome: str, **detail: Any) -> None:
     counters = {name: getattr(scan, name) for name in _COUNTERS}
     audit_record(
         event_type=event_type,
@@ -186,7 +188,7 @@ def _unlisted(path: str, folders: list[str]) -> bool:
     return any(path == folder or path.startswith(folder + "/") for folder in folders)
 
 
-def _record_walk(scan: Scan, source: Source, walk, known: dict) -> list[str]:
+def _record_walk(scan: Scan, source: Source, walk: WalkResult, known: dict) -> list[str]:
     """Record walk errors and unchanged files, mark vanished files missing; return paths to read."""
     now = timezone.now()
     to_examine: list[str] = []
@@ -389,7 +391,7 @@ def _examine_in_pool(
                     pending[pool.submit(examine_batch, root, paths, **options)] = index
                 finished = [future for future in pending if future.done()]
                 if not finished and not queue:
-                    finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    finished = list(wait(pending, return_when=FIRST_COMPLETED).done)
                 for future in finished:
                     yield pending.pop(future), future.result()
                 if queue and not finished:

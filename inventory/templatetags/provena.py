@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import template
 
+from inventory.models import Match
 from inventory.pairs.relations import relation_label, relation_sentence
 
 register = template.Library()
@@ -22,7 +23,7 @@ def relation_label_filter(code: str) -> str:
 
 
 @register.filter
-def match_direction(match) -> str:
+def match_direction(match: Match) -> str:
     """Return which side of a match derives from which, in words ("" when unknown)."""
     if match.original == "a":
         return relation_sentence(match.relation, "right", "left")
@@ -67,7 +68,7 @@ def scan_label(key: str) -> str:
 
 
 @register.filter
-def scan_value(value, key: str = "") -> str:
+def scan_value(value: object, key: str = "") -> str:
     """Return a scan parameter or timing value as text: seconds with a unit, lists joined,
     big numbers grouped."""
     if isinstance(value, bool):
@@ -75,7 +76,7 @@ def scan_value(value, key: str = "") -> str:
     if key.endswith("_seconds") and isinstance(value, int | float):
         return f"{value:,.3f} s"
     if key == "runner":
-        return _RUNNERS.get(value, str(value))
+        return _RUNNERS.get(str(value), str(value))
     if key == "max_image_pixels" and isinstance(value, int):
         return f"{value:,} pixels ({value / 1e6:,.0f} MP)"
     if isinstance(value, int):

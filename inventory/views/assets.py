@@ -3,20 +3,24 @@ provenance) and the forms behind it, and the catalogue upload. Thin views on ser
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from governance.http import AuthenticatedRequest
 from governance.models import Department
 from inventory.master_rule import describe_rule
 from inventory.models import Asset, CatalogueImportJob, Licence, Rendition, Supersession
 from inventory.selectors.assets import (
+    Lineage,
     asset_copies,
     asset_lineage,
     asset_master,
@@ -58,12 +62,12 @@ from inventory.services.catalogue import (
 )
 from inventory.services.catalogue_jobs import catalogue_job_create
 from inventory.services.licences import licence_attach, licence_detach
-from inventory.views.lineage_drawing import EdgeSpec, NodeSpec, lineage_drawing
+from inventory.views.lineage_drawing import EdgeSpec, LineageDrawing, NodeSpec, lineage_drawing
 
 ASSETS_PER_PAGE = 40
 
 
-def _filtered_assets(request: HttpRequest):
+def _filtered_assets(request: AuthenticatedRequest) -> QuerySet[Asset]:
     params = request.GET
     assets = assets_visible_to(user=request.user)
     sources = sources_visible_to(user=request.user)
@@ -82,7 +86,7 @@ def _filtered_assets(request: HttpRequest):
 
 @login_required
 @permission_required("inventory.view_asset", raise_exception=True)
-def asset_list(request: HttpRequest) -> HttpResponse:
+def asset_list(request: AuthenticatedRequest) -> HttpResponse:
     """List assets, filterable by department, source and licence state, searchable by title
     or catalogue number."""
     assets = (
@@ -125,7 +129,7 @@ def asset_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _drawing(lineage, visible_renditions: set[int]):
+def _drawing(lineage: Lineage, visible_renditions: set[int]) -> LineageDrawing:
     # A thumbnail is served only to users who see a copy of its rendition: draw no broken
     # image for versions held only by other departments.
     nodes = [
@@ -147,7 +151,7 @@ def _drawing(lineage, visible_renditions: set[int]):
 
 @login_required
 @permission_required("inventory.view_asset", raise_exception=True)
-def asset_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def asset_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Show one photograph: lineage graph, copies, master, catalogue, licences, provenance."""
     asset = get_object_or_404(assets_visible_to(user=request.user), pk=pk)
     user = request.user
@@ -157,9 +161,7 @@ def asset_detail(request: HttpRequest, pk: int) -> HttpResponse:
     copies = list(asset_copies(asset=asset).filter(source__in=visible_sources))
     hidden = asset_copies(asset=asset).exclude(source__in=visible_sources).count()
     retired = retired_rendition_ids(r.rendition.pk for r in lineage.nodes)
-    for copy in copies:
-        copy.retired = copy.rendition_id in retired
-        copy.is_master = master.copy is not None and copy.pk == master.copy.pk
+    retired_copy_ids = {copy.pk for copy in copies if copy.rendition_id in retired}
     day = today()
     licences = list(asset.licences.prefetch_related("departments", "sources").order_by("start"))
     writable = asset_writable_by(user=user, asset=asset, master=master)
@@ -180,8 +182,12 @@ def asset_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "master_rule": describe_rule(settings.PROVENA_MASTER_RULE),
             "master_shown": master.copy is None or member_scope_for(user=user).shows(master.copy),
             "lineage": lineage,
-            "drawing": _drawing(lineage, {c.rendition_id for c in copies}),
+            "drawing": _drawing(
+                lineage, {c.rendition_id for c in copies if c.rendition_id is not None}
+            ),
             "copies": copies,
+            "retired_copy_ids": retired_copy_ids,
+            "master_copy_id": master.copy.pk if master.copy is not None else None,
             "hidden_copies": hidden,
             "present_copies": [c for c in copies if c.is_present and c.rendition_id],
             "renditions": lineage.nodes,
@@ -199,11 +205,13 @@ def asset_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _visible_asset(request: HttpRequest, pk: int) -> Asset:
+def _visible_asset(request: AuthenticatedRequest, pk: int) -> Asset:
     return get_object_or_404(assets_visible_to(user=request.user), pk=pk)
 
 
-def _done(request: HttpRequest, pk: int, action, success: str) -> HttpResponse:
+def _done(
+    request: HttpRequest, pk: int, action: Callable[[], object], success: str
+) -> HttpResponse:
     """Run a service; show its validation errors as messages; back to the asset page."""
     try:
         result = action()
@@ -220,7 +228,7 @@ def _done(request: HttpRequest, pk: int, action, success: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def asset_set_master(request: HttpRequest, pk: int) -> HttpResponse:
+def asset_set_master(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     asset = _visible_asset(request, pk)
     raw = request.POST.get("copy", "")
     copy = None
@@ -238,7 +246,7 @@ def asset_set_master(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def asset_merge(request: HttpRequest, pk: int) -> HttpResponse:
+def asset_merge(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     asset = _visible_asset(request, pk)
     other = get_object_or_404(
         assets_visible_to(user=request.user), pk=_int(request.POST.get("other"))
@@ -255,7 +263,7 @@ def asset_merge(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def asset_split_view(request: HttpRequest, pk: int) -> HttpResponse:
+def asset_split_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     asset = _visible_asset(request, pk)
     picked = [_int(v) for v in request.POST.getlist("renditions")]
 
@@ -269,7 +277,7 @@ def asset_split_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def asset_supersede(request: HttpRequest, pk: int) -> HttpResponse:
+def asset_supersede(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     asset = _visible_asset(request, pk)
     newer = get_object_or_404(Rendition, pk=_int(request.POST.get("newer")), asset=asset)
     older = get_object_or_404(Rendition, pk=_int(request.POST.get("older")), asset=asset)
@@ -289,7 +297,9 @@ def asset_supersede(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def asset_supersession_withdraw(request: HttpRequest, pk: int, supersession: int) -> HttpResponse:
+def asset_supersession_withdraw(
+    request: AuthenticatedRequest, pk: int, supersession: int
+) -> HttpResponse:
     asset = _visible_asset(request, pk)
     statement = get_object_or_404(Supersession, pk=supersession, asset=asset)
     return _done(
@@ -304,7 +314,7 @@ def asset_supersession_withdraw(request: HttpRequest, pk: int, supersession: int
 
 @login_required
 @require_POST
-def asset_catalogue(request: HttpRequest, pk: int) -> HttpResponse:
+def asset_catalogue(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     asset = _visible_asset(request, pk)
     fields = {name: request.POST.get(name, "") for name in Asset.CATALOGUE_FIELDS}
     scheme = request.POST.get("scheme", "").strip()
@@ -322,7 +332,7 @@ def asset_catalogue(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def asset_licence(request: HttpRequest, pk: int) -> HttpResponse:
+def asset_licence(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     asset = _visible_asset(request, pk)
     licence = get_object_or_404(
         licences_visible_to(user=request.user), pk=_int(request.POST.get("licence"))
@@ -342,28 +352,32 @@ def asset_licence(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _int(raw) -> int:
+def _int(raw: str | None) -> int:
+    if raw is None:
+        return 0
     try:
         return int(raw)
-    except (TypeError, ValueError):
+    except ValueError:
         return 0
 
 
 @login_required
 @permission_required("inventory.change_asset", raise_exception=True)
-def catalogue_upload(request: HttpRequest) -> HttpResponse:
+def catalogue_upload(request: AuthenticatedRequest) -> HttpResponse:
     """Upload a catalogue CSV: check it (dry run) or import it, all rows or none."""
     report = None
     error = ""
     limit = settings.PROVENA_CATALOGUE_MAX_BYTES
     if request.method == "POST":
         upload = request.FILES.get("file")
+        # Uploaded files always carry a name and a size; the stubs allow None for any File.
+        name, size = (upload.name or "", upload.size or 0) if upload is not None else ("", 0)
         if upload is None:
             error = "choose a CSV file to upload"
-        elif not upload.name.lower().endswith(".csv"):
-            error = f"{upload.name} is not a .csv file; export the catalogue as CSV (UTF-8)"
-        elif upload.size > limit:
-            error = f"{upload.name} is {upload.size:,} bytes; the limit is {limit:,}"
+        elif not name.lower().endswith(".csv"):
+            error = f"{name} is not a .csv file; export the catalogue as CSV (UTF-8)"
+        elif size > limit:
+            error = f"{name} is {size:,} bytes; the limit is {limit:,}"
         else:
             data = upload.read()
             dry_run = request.POST.get("dry_run") == "1"

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
+from governance.http import AuthenticatedRequest
 from inventory.models import Scan
 from inventory.selectors.sources import figures_by_source
 from inventory.selectors.visibility import sources_visible_to
@@ -13,7 +14,7 @@ from inventory.selectors.visibility import sources_visible_to
 
 @login_required
 @permission_required("inventory.view_source", raise_exception=True)
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     """Show counts, bytes and reclaimable bytes per source and per department."""
     sources = sources_visible_to(user=request.user)
     figures = figures_by_source(sources=sources)

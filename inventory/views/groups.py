@@ -5,9 +5,10 @@ from __future__ import annotations
 from itertools import islice
 
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
+from governance.http import AuthenticatedRequest
 from inventory.selectors.groups import duplicate_groups
 from inventory.selectors.visibility import member_scope_for, sources_visible_to
 
@@ -16,7 +17,7 @@ GROUPS_PER_PAGE = 24
 
 @login_required
 @permission_required("inventory.view_copy", raise_exception=True)
-def group_list(request: HttpRequest) -> HttpResponse:
+def group_list(request: AuthenticatedRequest) -> HttpResponse:
     sources = sources_visible_to(user=request.user)
     if request.GET.get("source"):
         sources = sources.filter(name=request.GET["source"])
@@ -44,7 +45,7 @@ def group_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @permission_required("inventory.view_copy", raise_exception=True)
-def group_detail(request: HttpRequest, asset_id: int) -> HttpResponse:
+def group_detail(request: AuthenticatedRequest, asset_id: int) -> HttpResponse:
     sources = sources_visible_to(user=request.user)
     scope = member_scope_for(user=request.user)
     group = next(iter(duplicate_groups(sources=sources, asset_ids=[asset_id], scope=scope)), None)

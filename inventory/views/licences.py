@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
-from governance.models import Department
+from governance.http import AuthenticatedRequest
+from governance.models import Department, User
 from governance.roles import is_organisation_wide
+from inventory.models import Source
 from inventory.selectors.licences import licence_exposures, licences_visible_to, today
 from inventory.selectors.visibility import sources_visible_to
 from inventory.services.licences import licence_create
@@ -25,26 +29,34 @@ class LicenceForm(forms.Form):
     cost = forms.DecimalField(max_digits=14, decimal_places=2, min_value=0, initial=0)
     currency = forms.CharField(max_length=8, required=False)
     departments = forms.ModelMultipleChoiceField(queryset=Department.objects.none(), required=False)
-    sources = forms.ModelMultipleChoiceField(queryset=None, required=False)
+    sources = forms.ModelMultipleChoiceField(queryset=Source.objects.none(), required=False)
 
-    def __init__(self, *args, user, **kwargs) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["sources"].queryset = sources_visible_to(user=user)
-        departments = Department.objects.all()
+        sources, departments = self.fields["sources"], self.fields["departments"]
+        # Declared above as model choice fields; isinstance tells the type checker so.
+        assert isinstance(sources, forms.ModelMultipleChoiceField)
+        assert isinstance(departments, forms.ModelMultipleChoiceField)
+        sources.queryset = sources_visible_to(user=user)
+        held = Department.objects.all()
         if not is_organisation_wide(user=user):
-            departments = departments.filter(pk=user.department_id)
-        self.fields["departments"].queryset = departments
+            held = (
+                held.filter(pk=user.department_id)
+                if user.department_id is not None
+                else held.none()
+            )
+        departments.queryset = held
 
 
 @login_required
 @permission_required("inventory.view_licence", raise_exception=True)
-def licence_list(request: HttpRequest) -> HttpResponse:
+def licence_list(request: AuthenticatedRequest) -> HttpResponse:
     """List the licences the user may see, with a form to record one for those allowed."""
     user = request.user
     can_add = user.has_perm("inventory.add_licence")
     form = LicenceForm(request.POST or None, user=user) if can_add else None
     if request.method == "POST":
-        if not can_add:
+        if form is None:  # the form is only made for those who may add
             raise PermissionDenied("your role may not record licences")
         if form.is_valid():
             data = form.cleaned_data
@@ -75,7 +87,7 @@ def licence_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @permission_required("inventory.view_licence", raise_exception=True)
-def exposure_list(request: HttpRequest) -> HttpResponse:
+def exposure_list(request: AuthenticatedRequest) -> HttpResponse:
     """Show copies held outside their licences, licences that ended, assets bought twice."""
     return render(
         request,

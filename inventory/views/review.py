@@ -6,9 +6,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from governance.http import AuthenticatedRequest
 from inventory.models import Match
 from inventory.selectors.review import matches_visible_to, review_queue, with_sides
 from inventory.selectors.visibility import copies_visible_to
@@ -17,7 +18,7 @@ from inventory.services.review import match_decide
 
 @login_required
 @permission_required("inventory.view_match", raise_exception=True)
-def review_list(request: HttpRequest) -> HttpResponse:
+def review_list(request: AuthenticatedRequest) -> HttpResponse:
     """List the near-duplicate matches awaiting a decision (or decided ones, by filter)."""
     status = request.GET.get("status", Match.Status.PROPOSED)
     matches = matches_visible_to(user=request.user)
@@ -54,7 +55,7 @@ _COMPARED_FIELDS = (
 
 @login_required
 @permission_required("inventory.view_match", raise_exception=True)
-def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def review_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Show two renditions side by side and take a reviewer's decision."""
     match = get_object_or_404(matches_visible_to(user=request.user), pk=pk)
     form_errors: dict[str, str] = {}

@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from governance.files import free_bytes
+from governance.http import AuthenticatedRequest
 from inventory.models import Scan
 from inventory.selectors.sources import current_errors
 from inventory.selectors.visibility import sources_visible_to
@@ -16,7 +17,7 @@ from inventory.selectors.visibility import sources_visible_to
 
 @login_required
 @permission_required("inventory.view_scan", raise_exception=True)
-def scan_list(request: HttpRequest) -> HttpResponse:
+def scan_list(request: AuthenticatedRequest) -> HttpResponse:
     scans = Scan.objects.filter(source__in=sources_visible_to(user=request.user)).select_related(
         "source"
     )
@@ -26,7 +27,7 @@ def scan_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @permission_required("inventory.view_scan", raise_exception=True)
-def scan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def scan_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     scan = get_object_or_404(
         Scan.objects.filter(source__in=sources_visible_to(user=request.user)), pk=pk
     )
@@ -45,7 +46,7 @@ def scan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @permission_required("inventory.view_scanerror", raise_exception=True)
-def scan_errors_overview(request: HttpRequest) -> HttpResponse:
+def scan_errors_overview(request: AuthenticatedRequest) -> HttpResponse:
     errors = current_errors(sources=sources_visible_to(user=request.user)).order_by(
         "scan__source__name", "path"
     )

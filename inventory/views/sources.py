@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from governance.http import AuthenticatedRequest
 from inventory.models import Scan, Source
 from inventory.selectors.sources import figures_by_source
 from inventory.selectors.visibility import sources_visible_to
@@ -18,7 +19,7 @@ from inventory.services.scan import ScanAlreadyRunning
 
 @login_required
 @permission_required("inventory.view_source", raise_exception=True)
-def source_list(request: HttpRequest) -> HttpResponse:
+def source_list(request: AuthenticatedRequest) -> HttpResponse:
     sources = sources_visible_to(user=request.user)
     return render(
         request,
@@ -31,7 +32,7 @@ def source_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @permission_required("inventory.view_source", raise_exception=True)
-def source_detail(request: HttpRequest, name: str) -> HttpResponse:
+def source_detail(request: AuthenticatedRequest, name: str) -> HttpResponse:
     source = get_object_or_404(sources_visible_to(user=request.user), name=name)
     return render(
         request,
@@ -47,7 +48,7 @@ def source_detail(request: HttpRequest, name: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def source_scan(request: HttpRequest, name: str) -> HttpResponse:
+def source_scan(request: AuthenticatedRequest, name: str) -> HttpResponse:
     source = get_object_or_404(sources_visible_to(user=request.user), name=name)
     if not request.user.has_perm("inventory.run_scan"):
         raise PermissionDenied("your role may not run scans")

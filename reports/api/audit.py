@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from rest_framework import viewsets
 
 from governance.api.serializers import AuditEventSerializer
+from governance.api.services import signed_in_user
 from governance.models import AuditEvent
 from reports.selectors.audit import AuditEventFilter, audit_events_visible_to
 
@@ -18,5 +20,5 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["seq", "occurred_at"]
     ordering = ["seq"]
 
-    def get_queryset(self):
-        return audit_events_visible_to(user=self.request.user).order_by("seq")
+    def get_queryset(self) -> QuerySet[AuditEvent]:
+        return audit_events_visible_to(user=signed_in_user(self.request)).order_by("seq")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -14,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from governance.api.services import signed_in_user
 from governance.permissions import ModelPermissions
 from inventory.selectors.visibility import sources_visible_to
 from reports.api.serializers import (
@@ -49,12 +53,12 @@ class ReportViewSet(
     lookup_value_regex = NUMBER_PATTERN
     filterset_fields = ["kind", "status", "signed"]
 
-    def get_queryset(self):
-        visible = [report.pk for report in reports_visible_to(user=self.request.user)]
+    def get_queryset(self) -> QuerySet[Report]:
+        visible = [report.pk for report in reports_visible_to(user=signed_in_user(self.request))]
         return Report.objects.filter(pk__in=visible).select_related("created_by")
 
     @extend_schema(request=ReportBuildSerializer, responses={202: ReportSerializer})
-    def create(self, request: Request, *args, **kwargs) -> Response:
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Queue a report; poll its status and progress, then download it."""
         params = ReportBuildSerializer(data=request.data)
         params.is_valid(raise_exception=True)
@@ -66,8 +70,8 @@ class ReportViewSet(
                 departments=data["departments"],
                 period=(data["date_from"], data["date_to"]),
                 sign=data["sign"],
-                user=request.user,
-                within=sources_visible_to(user=request.user),
+                user=signed_in_user(request),
+                within=sources_visible_to(user=signed_in_user(request)),
                 background=True,
             )
         except ReportRefused as exc:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from governance.models import User
 from reports.models import Report
 
 
 class ReportSerializer(serializers.ModelSerializer):
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
     download_url = serializers.SerializerMethodField()
 
     class Meta:

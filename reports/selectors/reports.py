@@ -355,7 +355,7 @@ def report_data(*, sources: QuerySet[Source], scope: ReportScope) -> ReportData:
         )
     group_rows.sort(key=lambda g: (-g.reclaimable_bytes, -g.members, g.id))
     largest = group_rows[: settings.PROVENA_REPORT_MAX_GROUPS]
-    thumbnails = {
+    thumbnails: dict[int | None, tuple[str, int]] = {
         pk: (thumbnail, faces)
         for pk, thumbnail, faces in Rendition.objects.filter(
             pk__in=[g.rendition_id for g in largest if g.rendition_id]
@@ -363,9 +363,9 @@ def report_data(*, sources: QuerySet[Source], scope: ReportScope) -> ReportData:
         .exclude(thumbnail="")
         .values_list("pk", "thumbnail", "identifiable_faces")
     }
-    for row in largest:
-        row.thumbnail, faces = thumbnails.get(row.rendition_id, ("", 0))
-        row.personal_data = faces > 0
+    for group in largest:
+        group.thumbnail, faces = thumbnails.get(group.rendition_id, ("", 0))
+        group.personal_data = faces > 0
 
     source_rows = list(rows.values())
     departments: dict[str, dict] = {}
@@ -383,8 +383,8 @@ def report_data(*, sources: QuerySet[Source], scope: ReportScope) -> ReportData:
             },
         )
         dept["sources"] += 1
-        for key in ("copies", "bytes", "duplicate_copies", "reclaimable_bytes", "problems"):
-            dept[key] += getattr(row, key)
+        for figure in ("copies", "bytes", "duplicate_copies", "reclaimable_bytes", "problems"):
+            dept[figure] += getattr(row, figure)
     cost = settings.PROVENA_STORAGE_COST_PER_GB_MONTH
     for dept in departments.values():
         dept["cost_per_year"] = round(dept["reclaimable_bytes"] / BYTES_PER_GB * cost * 12, 4)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import template
 from django.conf import settings
 from django.utils.safestring import mark_safe
@@ -38,7 +40,7 @@ def percent(part: float | int | None, whole: float | int | None) -> str:
 
 
 @register.filter
-def get_item(mapping: dict, key: str):
+def get_item(mapping: dict | None, key: str) -> Any:
     """Look a key up in a dict (template access to keys with dashes or variables)."""
     return mapping.get(key) if mapping else None
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from governance.audit import audit_head, audit_verify
+from governance.http import AuthenticatedRequest
 from governance.models import AuditEvent
 from reports.selectors.audit import AuditEventFilter, audit_events_visible_to
 
@@ -21,7 +22,7 @@ OBJECT_TYPES = ("source", "scan", "copy", "rendition", "asset", "match", "licenc
 
 @login_required
 @permission_required("governance.view_auditevent", raise_exception=True)
-def audit_log(request: HttpRequest) -> HttpResponse:
+def audit_log(request: AuthenticatedRequest) -> HttpResponse:
     """List audit events newest first, filtered, with the chain head and its verification."""
     params = request.GET
     events = AuditEventFilter(

@@ -10,6 +10,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from governance.formatting import si_bytes
+from governance.http import AuthenticatedRequest
 from inventory.selectors.visibility import sources_visible_to
 from reports.forms import ReportBuildForm, ReportVerifyForm
 from reports.models import Report
@@ -23,7 +24,7 @@ _UPLOAD_SLACK = 64 * 1024
 
 @login_required
 @permission_required("reports.view_report", raise_exception=True)
-def report_list(request: HttpRequest) -> HttpResponse:
+def report_list(request: AuthenticatedRequest) -> HttpResponse:
     """List the reports the user may see; build one (compliance officers, administrators)."""
     visible_sources = sources_visible_to(user=request.user)
     may_build = request.user.has_perm("reports.build_report")
@@ -64,7 +65,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _visible_report(request: HttpRequest, number: str) -> Report:
+def _visible_report(request: AuthenticatedRequest, number: str) -> Report:
     report = report_visible_to(user=request.user, number=number)
     if report is None:
         raise Http404("no such report")
@@ -73,7 +74,7 @@ def _visible_report(request: HttpRequest, number: str) -> Report:
 
 @login_required
 @permission_required("reports.view_report", raise_exception=True)
-def report_detail(request: HttpRequest, number: str) -> HttpResponse:
+def report_detail(request: AuthenticatedRequest, number: str) -> HttpResponse:
     report = _visible_report(request, number)
     return render(
         request, "reports/report_detail.html", {"report": report, "refresh": report.is_active}
@@ -82,7 +83,7 @@ def report_detail(request: HttpRequest, number: str) -> HttpResponse:
 
 @login_required
 @permission_required("reports.view_report", raise_exception=True)
-def report_download(request: HttpRequest, number: str) -> FileResponse:
+def report_download(request: AuthenticatedRequest, number: str) -> FileResponse:
     report = _visible_report(request, number)
     if not report.is_finished:
         raise Http404("the report is not finished")
@@ -114,7 +115,7 @@ def too_large_message() -> str:
 
 
 @login_required
-def report_verify(request: HttpRequest) -> HttpResponse:
+def report_verify(request: AuthenticatedRequest) -> HttpResponse:
     """Upload a report PDF and show whether it is authentic, unmodified and registered."""
     context: dict = {"limit": settings.PROVENA_REPORT_VERIFY_MAX_BYTES}
     if request.method != "POST":

@@ -10,7 +10,7 @@ import pytest
 from django.template.defaultfilters import filesizeformat
 from django.test import Client
 
-from inventory.models import Copy, Scan
+from inventory.models import Copy, Rendition, Scan
 from inventory.sample_archive import ARCHIVE_LAYOUT
 from inventory.selectors.groups import duplicate_groups
 from tests.factories import UserFactory
@@ -292,6 +292,21 @@ def test_copy_page_shows_the_files_hash_and_its_other_copies(
     assert "Other copies of this photograph" in page
     assert "captioned/collins_captioned.jpg" in page
     assert "images/hero.jpg" in page
+
+
+def test_the_page_of_a_copy_in_no_asset_lists_no_other_photographs_copies(
+    client: Client, role_users, scanned_archive
+) -> None:
+    login(client, role_users["auditor"])
+    astronaut = copy_at("film_archive", "stills/astronaut.jpg")
+    brick = copy_at("film_archive", "stills/brick.jpg")
+    # Between a scan's examination and its grouping, renditions are in no asset.
+    Rendition.objects.filter(pk__in=[astronaut.rendition_id, brick.rendition_id]).update(asset=None)
+
+    page = text(client.get(f"/copies/{astronaut.pk}/"))
+
+    assert "stills/brick.jpg" not in page
+    assert "captioned/collins_captioned.jpg" not in page
 
 
 def test_group_pages_show_the_copies_and_how_they_relate(

@@ -327,6 +327,28 @@ def test_the_case_page_shows_holdings_faces_and_a_decision_form(client, scanned)
     assert 'id="decision-form"' in page
 
 
+def test_a_decision_on_a_case_whose_asset_is_gone_plans_work_on_its_photograph_only(
+    scanned,
+) -> None:
+    case = _astronaut_case()
+    brick = Copy.objects.get(source__name="film_archive", path="stills/brick.jpg")
+    # Between a regroup and the refresh that re-points it, a case's asset may be gone; a
+    # rendition not yet grouped is in no asset either.
+    PrivacyCase.objects.filter(pk=case.pk).update(asset=None)
+    case.refresh_from_db()
+    Rendition.objects.filter(pk=brick.rendition_id).update(asset=None)
+
+    privacy_case_decide(
+        case=case,
+        outcome=Outcome.RESTRICT_ACCESS,
+        reason="staff only",
+        decided_by=scanned["users"]["legal"],
+    )
+
+    tasked = set(RemediationTask.objects.values_list("copy__rendition_id", flat=True))
+    assert tasked == {case.anchor_id}
+
+
 def test_the_audit_chain_still_verifies_after_a_case_is_worked(scanned) -> None:
     privacy_case_decide(
         case=_astronaut_case(),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -60,7 +61,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--no-scan", action="store_true", help="only users and sources")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:
             raise CommandError(
                 "setup_demo creates accounts with a published password; "
@@ -126,7 +127,9 @@ class Command(BaseCommand):
             still = Copy.objects.select_related("rendition").get(
                 source__name="film_archive", path=f"stills/{photo}.jpg"
             )
-            asset = still.rendition.asset
+            asset = still.rendition.asset if still.rendition is not None else None
+            if asset is None:
+                raise CommandError(f"the demo scan grouped no asset for stills/{photo}.jpg")
             if not LicenceAttachment.objects.filter(licence=licence, asset=asset).exists():
                 licence_attach(licence=licence, asset=asset, user=admin)
         return added

@@ -6,6 +6,8 @@ signed checkpoint recorded (the tail was deleted or rewritten).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from governance.audit import audit_verify
@@ -18,7 +20,7 @@ class Command(BaseCommand):
         "check the log against the latest checkpoint in PROVENA_AUDIT_CHECKPOINT_DIR."
     )
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         result = audit_verify()
         if not result.ok:
             raise CommandError(

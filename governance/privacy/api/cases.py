@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -9,8 +12,9 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from governance.api.services import call_service, validated_params
+from governance.api.services import call_service, signed_in_user, validated_params
 from governance.permissions import ModelPermissions
 from governance.privacy.models import ConsentRecord, PrivacyCase, PrivacyDecision
 from governance.privacy.selectors.cases import cases_queue, decision_awaiting_approval
@@ -90,7 +94,7 @@ class ReviewSerializer(serializers.Serializer):
 class LegalOnly(ModelPermissions):
     """Reads need privacy.view_privacycase; the services check the right to decide."""
 
-    def has_permission(self, request, view) -> bool:
+    def has_permission(self, request: Request, view: APIView) -> bool:
         return bool(
             request.user
             and request.user.is_authenticated
@@ -106,8 +110,8 @@ class PrivacyCaseViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = PrivacyCase.objects.none()
     filterset_fields = ["status", "external"]
 
-    def get_queryset(self):
-        visible = copies_visible_to(user=self.request.user).values("rendition__asset_id")
+    def get_queryset(self) -> QuerySet[PrivacyCase]:
+        visible = copies_visible_to(user=signed_in_user(self.request)).values("rendition__asset_id")
         return (
             PrivacyCase.objects.filter(asset_id__in=visible)
             .exclude(status=PrivacyCase.Status.MERGED)
@@ -115,7 +119,7 @@ class PrivacyCaseViewSet(viewsets.ReadOnlyModelViewSet):
             .order_by("due_on", "pk")
         )
 
-    def filter_queryset(self, queryset):
+    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         if self.action == "list" and "status" not in self.request.query_params:
             queryset = queryset.filter(pk__in=cases_queue().values("pk"))
         return super().filter_queryset(queryset)
@@ -146,7 +150,7 @@ class PrivacyCaseViewSet(viewsets.ReadOnlyModelViewSet):
                 reason=data["reason"],
                 legal_basis=data.get("legal_basis", ""),
                 consent=consent,
-                decided_by=request.user,
+                decided_by=signed_in_user(request),
             )
         )
         return Response(PrivacyDecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
@@ -163,7 +167,7 @@ class PrivacyCaseViewSet(viewsets.ReadOnlyModelViewSet):
             raise ValidationError({"detail": ["no decision on this case awaits approval"]})
         call_service(
             lambda: privacy_decision_review(
-                decision=decision, decided_by=request.user, **params.validated_data
+                decision=decision, decided_by=signed_in_user(request), **params.validated_data
             )
         )
         decision.refresh_from_db()

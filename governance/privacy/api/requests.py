@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import filesizeformat
@@ -20,7 +21,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from governance.api.services import call_service, validated_params
+from governance.api.services import call_service, signed_in_user, validated_params
 from governance.privacy.models import (
     DataAccessRequest,
     PersonalDataView,
@@ -211,8 +212,8 @@ class AccessRequestViewSet(
     filterset_fields = ["status"]
     ordering_fields = ["due_on", "received_on", "id"]
 
-    def get_queryset(self):
-        return access_requests_visible_to(user=self.request.user).prefetch_related(
+    def get_queryset(self) -> QuerySet[DataAccessRequest]:
+        return access_requests_visible_to(user=signed_in_user(self.request)).prefetch_related(
             "reference_photos__uploaded_by", "response_packs__created_by"
         )
 
@@ -220,10 +221,12 @@ class AccessRequestViewSet(
         return AccessRequestSerializer(self.get_queryset().get(pk=pk)).data
 
     @extend_schema(request=AccessRequestCreateSerializer, responses={201: AccessRequestSerializer})
-    def create(self, request: Request, *args, **kwargs) -> Response:
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Record a data access request; it is due PROVENA_DSAR_DAYS days after receipt."""
         data = validated_params(AccessRequestCreateSerializer, request)
-        created = call_service(lambda: access_request_create(created_by=request.user, **data))
+        created = call_service(
+            lambda: access_request_create(created_by=signed_in_user(request), **data)
+        )
         return Response(
             self._fresh(created.pk),
             status=status.HTTP_201_CREATED,
@@ -257,7 +260,9 @@ class AccessRequestViewSet(
         if upload is None:
             raise ValidationError({"file": "send the photo as the multipart field 'file'"})
         photo = call_service(
-            lambda: reference_photo_add(request=dsar, upload=upload, uploaded_by=request.user)
+            lambda: reference_photo_add(
+                request=dsar, upload=upload, uploaded_by=signed_in_user(request)
+            )
         )
         return Response(ReferencePhotoSerializer(photo).data, status=status.HTTP_201_CREATED)
 
@@ -274,7 +279,9 @@ class AccessRequestViewSet(
         photo = get_object_or_404(dsar.reference_photos, pk=photo_id)
         face = validated_params(ReferenceFaceChoiceSerializer, request)["face"]
         chosen = call_service(
-            lambda: reference_photo_choose_face(photo=photo, face=face, user=request.user)
+            lambda: reference_photo_choose_face(
+                photo=photo, face=face, user=signed_in_user(request)
+            )
         )
         return Response(ReferencePhotoSerializer(chosen).data)
 
@@ -292,7 +299,9 @@ class AccessRequestViewSet(
     def search(self, request: Request, pk: str | None = None) -> Response:
         """Search the archive's faces for the subject; return the candidates, nearest first."""
         dsar = self.get_object()
-        result = call_service(lambda: access_request_search(request=dsar, user=request.user))
+        result = call_service(
+            lambda: access_request_search(request=dsar, user=signed_in_user(request))
+        )
         return Response(
             {
                 "result": AccessRequestSearchResultSerializer(result).data,
@@ -321,7 +330,7 @@ class AccessRequestViewSet(
         confirmed = validated_params(CandidateDecideSerializer, request)["confirmed"]
         call_service(
             lambda: request_candidate_decide(
-                candidate=candidate, confirmed=confirmed, user=request.user
+                candidate=candidate, confirmed=confirmed, user=signed_in_user(request)
             )
         )
         decided = request_candidates(request=dsar).get(pk=candidate.pk)
@@ -332,7 +341,9 @@ class AccessRequestViewSet(
     def pack(self, request: Request, pk: str | None = None) -> Response:
         """Build the response pack from the confirmed candidates; the request is responded."""
         dsar = self.get_object()
-        built = call_service(lambda: response_pack_build(request=dsar, user=request.user))
+        built = call_service(
+            lambda: response_pack_build(request=dsar, user=signed_in_user(request))
+        )
         return Response(ResponsePackSerializer(built).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY})
@@ -350,7 +361,7 @@ class AccessRequestViewSet(
         if not path.is_file():
             raise Http404("the response pack is missing from PROVENA_MEDIA_ROOT; build it again")
         personal_view_record(
-            user=request.user,
+            user=signed_in_user(request),
             rendition=None,
             kind=PersonalDataView.Kind.REDACTION,
             detail=f"response pack {pack.pk} of access request {dsar.pk} (API)",

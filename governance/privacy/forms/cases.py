@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from governance.privacy.models import ConsentRecord, PrivacyDecision
@@ -22,9 +24,11 @@ class DecisionForm(forms.Form):
         help_text="Required for 'consent on file'.",
     )
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["consent"].queryset = consents_in_force()
+        consent = self.fields["consent"]
+        assert isinstance(consent, forms.ModelChoiceField)  # declared above
+        consent.queryset = consents_in_force()
 
 
 class ApprovalForm(forms.Form):
@@ -45,8 +49,9 @@ class ConsentForm(forms.Form):
     obtained_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     expires_on = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict:
+        super().clean()
+        data = self.cleaned_data
         if (
             data.get("expires_on")
             and data.get("obtained_on")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
@@ -21,7 +23,7 @@ class AccessRequestForm(forms.Form):
         required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
     )
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["received_on"].initial = timezone.localdate()
         self.fields[
@@ -32,7 +34,7 @@ class AccessRequestForm(forms.Form):
 class ReferencePhotoForm(forms.Form):
     photo = forms.FileField(label="Reference photo")
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["photo"].help_text = (
             "A JPEG, PNG, WebP or TIFF photograph of the subject, at most "

@@ -9,6 +9,7 @@ from datetime import date
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from governance.models import User
 from governance.privacy.models import (
     ConsentRecord,
     PersonalDataView,
@@ -26,7 +27,7 @@ def cases_queue(
     status: str = "",
     overdue: bool = False,
     external: bool | None = None,
-    assigned_to=None,
+    assigned_to: User | None = None,
     unassigned: bool = False,
     source: Source | None = None,
     department_id: int | None = None,
@@ -138,14 +139,21 @@ def _box(face: Face, rendition: Rendition) -> FaceBox:
     )
 
 
+def case_renditions(case: PrivacyCase) -> QuerySet[Rendition]:
+    """Return the photographs a case is about: its asset's renditions, or its anchor alone
+    while the case has no asset."""
+    if case.asset_id is None:
+        # Not filter(asset_id=None): that is every rendition in the archive not yet grouped.
+        return Rendition.objects.filter(pk=case.anchor_id)
+    return Rendition.objects.filter(asset_id=case.asset_id)
+
+
 def case_view(*, case: PrivacyCase) -> CaseView:
     """Return the case with every holding, the faces outlined, metadata, rights and history."""
-    renditions = list(
-        Rendition.objects.filter(asset_id=case.asset_id).order_by("-identifiable_faces", "pk")
-    )
-    copies: dict[int, list[Copy]] = defaultdict(list)
+    renditions = list(case_renditions(case).order_by("-identifiable_faces", "pk"))
+    copies: dict[int | None, list[Copy]] = defaultdict(list)
     for copy in (
-        Copy.objects.filter(rendition__asset_id=case.asset_id)
+        Copy.objects.filter(rendition__in=case_renditions(case))
         .select_related("source__department")
         .order_by("state", "source__name", "path")
     ):
@@ -166,7 +174,7 @@ def case_view(*, case: PrivacyCase) -> CaseView:
     sources = sorted({c.source for c in present}, key=lambda s: (s.risk_tier != "external", s.name))
     return CaseView(
         case=case,
-        master=asset_master(asset=case.asset) if case.asset_id else None,
+        master=asset_master(asset=case.asset) if case.asset is not None else None,
         renditions=[
             CaseRendition(rendition=r, copies=copies.get(r.pk, []), faces=faces.get(r.pk, []))
             for r in renditions
@@ -175,6 +183,8 @@ def case_view(*, case: PrivacyCase) -> CaseView:
         sources=sources,
         licences=list(
             LicenceAttachment.objects.filter(asset_id=case.asset_id).select_related("licence")
+            if case.asset_id is not None
+            else LicenceAttachment.objects.none()
         ),
         decisions=list(
             case.decisions.select_related("decided_by", "consent", "approval__decided_by").order_by(

@@ -25,6 +25,7 @@ from governance.privacy.models import (
     PrivacyDecision,
     Redaction,
 )
+from governance.privacy.selectors.cases import case_renditions
 from governance.remediation.models import RemediationTask
 from governance.remediation.services.tasks import TaskSpec, remediation_tasks_create
 from inventory.imaging.faces import load_upright
@@ -111,6 +112,8 @@ def privacy_cases_refresh() -> RefreshResult:
     by_asset: dict[int, PrivacyCase] = {}
     for case in sorted(cases, key=lambda c: (c.opened_at, c.pk)):
         case.asset_id = case.anchor.asset_id
+        if case.asset_id is None:
+            continue  # the anchor is in no asset: nothing to fold the case with
         keeper = by_asset.get(case.asset_id)
         if keeper is None:
             by_asset[case.asset_id] = case
@@ -157,8 +160,10 @@ def privacy_cases_refresh() -> RefreshResult:
         )
     for case in cases:
         if case.status != PrivacyCase.Status.MERGED:
-            case.holdings, case.external = holdings.get(case.asset_id, (0, False))
-            case.identifiable_faces = faces.get(case.asset_id, 0)
+            held_in = case.asset_id
+            held = holdings.get(held_in, (0, False)) if held_in is not None else (0, False)
+            case.holdings, case.external = held
+            case.identifiable_faces = faces.get(held_in, 0) if held_in is not None else 0
             decision = case.current_decision
             lapsed = (
                 decision is not None
@@ -209,7 +214,8 @@ def privacy_cases_refresh() -> RefreshResult:
         .filter(Exists(newer_copy))
         .select_related("current_decision__decided_by")
     ):
-        result.tasks += len(_create_tasks(case.current_decision, case))
+        if case.current_decision is not None:  # always: the query asks for a decision
+            result.tasks += len(_create_tasks(case.current_decision, case))
     if events:
         audit_record_many(events)
     return result
@@ -220,7 +226,7 @@ def privacy_cases_refresh() -> RefreshResult:
 
 def _present_copies(case: PrivacyCase) -> list[Copy]:
     return list(
-        Copy.objects.filter(state=Copy.State.PRESENT, rendition__asset_id=case.asset_id)
+        Copy.objects.filter(state=Copy.State.PRESENT, rendition__in=case_renditions(case))
         .select_related("source")
         .order_by("pk")
     )
@@ -229,12 +235,13 @@ def _present_copies(case: PrivacyCase) -> list[Copy]:
 def _plan(decision: PrivacyDecision, case: PrivacyCase) -> list[TaskSpec]:
     """Return the remediation work the decision asks for, one task per copy."""
     copies = _present_copies(case)
-    action = {
+    actions: dict[str, str] = {
         Outcome.DELETE_ALL: RemediationTask.Action.QUARANTINE,
         Outcome.RESTRICT_ACCESS: RemediationTask.Action.RESTRICT_ACCESS,
         Outcome.REDACT: RemediationTask.Action.APPLY_REDACTION,
         Outcome.RETAIN_MASTER_ONLY: RemediationTask.Action.REMOVE_DUPLICATE,
-    }.get(decision.outcome)
+    }
+    action = actions.get(decision.outcome)
     if action is None:
         return []
     if decision.outcome == Outcome.RETAIN_MASTER_ONLY:
@@ -243,7 +250,9 @@ def _plan(decision: PrivacyDecision, case: PrivacyCase) -> list[TaskSpec]:
     return [TaskSpec(copy=c, action=action, personal_data=True, note=note) for c in copies]
 
 
-def _create_tasks(decision: PrivacyDecision, case: PrivacyCase, supersedes=None) -> list:
+def _create_tasks(
+    decision: PrivacyDecision, case: PrivacyCase, supersedes: PrivacyDecision | None = None
+) -> list[RemediationTask]:
     return remediation_tasks_create(
         origin=decision,
         plan=_plan(decision, case),
@@ -257,7 +266,7 @@ def _redact(decision: PrivacyDecision, case: PrivacyCase) -> list[Redaction]:
     folder = Path(settings.PROVENA_MEDIA_ROOT) / "redactions" / f"case-{case.pk}"
     folder.mkdir(parents=True, exist_ok=True)
     made = []
-    renditions = Rendition.objects.filter(asset_id=case.asset_id, faces__isnull=False).distinct()
+    renditions = case_renditions(case).filter(faces__isnull=False).distinct()
     for rendition in renditions:
         copy = rendition.copies.filter(state=Copy.State.PRESENT).select_related("source").first()
         if copy is None:
@@ -343,7 +352,7 @@ def privacy_case_decide(
         if not consent.in_force_on(_today()):
             raise ValidationError({"consent": "that consent is not in force today"})
     copies = _present_copies(case)
-    master = asset_master(asset=case.asset) if case.asset_id else None
+    master = asset_master(asset=case.asset) if case.asset is not None else None
     decision = PrivacyDecision.objects.create(
         case=case,
         outcome=outcome,

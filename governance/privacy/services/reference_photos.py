@@ -87,6 +87,11 @@ def _image_format(data: bytes, name: str) -> str:
         ) from exc
     if width * height > limit:
         raise _bomb(name, width * height)
+    if fmt is None:  # Pillow names the format of every file it opens from the formats asked
+        raise ValidationError(
+            f"{name} is not a JPEG, PNG, WebP or TIFF image; upload a photograph in one of those "
+            "formats"
+        )
     return fmt
 
 

@@ -11,6 +11,7 @@ blurred (services/response_packs.py). Scanned files are only read.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -83,7 +84,7 @@ def audit_step(
         object_id=request.pk,
         user=user,
         detail=detail,
-        **({"outcome": outcome} if outcome else {}),
+        outcome=outcome or AuditEvent.Outcome.SUCCESS,
     )
 
 
@@ -117,15 +118,19 @@ def access_request_create(
     return request
 
 
-def _decrypt(tokens: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
-    """Return (encodings, usable mask); tokens the key cannot open are left out, not fatal."""
-    try:
-        return encodings_decrypt(tokens), np.ones(len(tokens), dtype=bool)
-    except InvalidToken:
-        pass
+def _decrypt(tokens: Sequence[bytes | memoryview | None]) -> tuple[np.ndarray, np.ndarray]:
+    """Return (encodings, usable mask); tokens missing or the key cannot open are left out."""
+    present = [token for token in tokens if token is not None]
+    if len(present) == len(tokens):
+        try:
+            return encodings_decrypt(present), np.ones(len(tokens), dtype=bool)
+        except InvalidToken:
+            pass
     vectors = np.zeros((len(tokens), 128), dtype="<f4")
     usable = np.zeros(len(tokens), dtype=bool)
     for index, token in enumerate(tokens):
+        if token is None:
+            continue
         try:
             vectors[index] = encoding_decrypt(token)
             usable[index] = True

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from governance.errors import validation_text
+from governance.http import AuthenticatedRequest
 from governance.models import Department
 from governance.privacy.forms.cases import ApprovalForm, ConsentForm, DecisionForm
 from governance.privacy.models import ConsentRecord, PrivacyCase
@@ -36,14 +39,14 @@ from inventory.selectors.visibility import copies_visible_to, sources_visible_to
 PER_PAGE = 40
 
 
-def _visible_cases(request: HttpRequest):
+def _visible_cases(request: AuthenticatedRequest) -> QuerySet[PrivacyCase]:
     visible_assets = copies_visible_to(user=request.user).values("rendition__asset_id")
     return PrivacyCase.objects.filter(asset_id__in=visible_assets)
 
 
 @login_required
 @permission_required("privacy.view_privacycase", raise_exception=True)
-def case_list(request: HttpRequest) -> HttpResponse:
+def case_list(request: AuthenticatedRequest) -> HttpResponse:
     params = request.GET
     department = Department.objects.filter(code=params.get("department") or "").first()
     cases = cases_queue(
@@ -77,7 +80,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _case_or_404(request: HttpRequest, pk: int) -> PrivacyCase:
+def _case_or_404(request: AuthenticatedRequest, pk: int) -> PrivacyCase:
     case = get_object_or_404(PrivacyCase.objects.select_related("asset", "anchor"), pk=pk)
     if not _visible_cases(request).filter(pk=pk).exists():
         raise Http404("no such privacy case")
@@ -86,7 +89,7 @@ def _case_or_404(request: HttpRequest, pk: int) -> PrivacyCase:
 
 @login_required
 @permission_required("privacy.view_privacycase", raise_exception=True)
-def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def case_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = _case_or_404(request, pk)
     if case.status == PrivacyCase.Status.MERGED and case.merged_into_id:
         messages.info(request, f"Case {case.pk} was merged into case {case.merged_into_id}.")
@@ -110,7 +113,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @permission_required("privacy.decide_privacycase", raise_exception=True)
 @require_POST
-def case_decide(request: HttpRequest, pk: int) -> HttpResponse:
+def case_decide(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = _case_or_404(request, pk)
     form = DecisionForm(request.POST)
     if not form.is_valid():
@@ -141,7 +144,7 @@ def case_decide(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @permission_required("privacy.decide_privacycase", raise_exception=True)
 @require_POST
-def case_approve(request: HttpRequest, pk: int) -> HttpResponse:
+def case_approve(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = _case_or_404(request, pk)
     decision = decision_awaiting_approval(case)
     form = ApprovalForm(request.POST)
@@ -168,7 +171,7 @@ def case_approve(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @permission_required("privacy.decide_privacycase", raise_exception=True)
 @require_POST
-def case_assign(request: HttpRequest, pk: int) -> HttpResponse:
+def case_assign(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = _case_or_404(request, pk)
     assignee = request.user if request.POST.get("assignee") == "me" else None
     privacy_case_assign(case=case, assignee=assignee, assigned_by=request.user)
@@ -176,13 +179,15 @@ def case_assign(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("privacy-case", pk)
 
 
-def _form_errors(form) -> str:
-    return "; ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items())
+def _form_errors(form: forms.BaseForm) -> str:
+    return "; ".join(
+        f"{field}: {' '.join(str(e) for e in errors)}" for field, errors in form.errors.items()
+    )
 
 
 @login_required
 @permission_required("privacy.view_personal_image", raise_exception=True)
-def rendition_full_image(request: HttpRequest, pk: int) -> HttpResponse:
+def rendition_full_image(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Serve a large upright image of a personal-data rendition and log the look."""
     rendition = get_object_or_404(Rendition, pk=pk)
     if not copies_visible_to(user=request.user).filter(rendition=rendition).exists():
@@ -199,7 +204,7 @@ def rendition_full_image(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @permission_required("privacy.view_consentrecord", raise_exception=True)
-def consent_list(request: HttpRequest) -> HttpResponse:
+def consent_list(request: AuthenticatedRequest) -> HttpResponse:
     form = ConsentForm(request.POST or None)
     if request.method == "POST":
         if not request.user.has_perm("privacy.add_consentrecord"):
@@ -226,11 +231,9 @@ def consent_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @permission_required("privacy.view_personaldataview", raise_exception=True)
-def view_log(request: HttpRequest) -> HttpResponse:
-    rendition = request.GET.get("rendition")
-    views = personal_data_views(
-        rendition_id=int(rendition) if (rendition or "").isdigit() else None
-    )
+def view_log(request: AuthenticatedRequest) -> HttpResponse:
+    rendition = request.GET.get("rendition", "")
+    views = personal_data_views(rendition_id=int(rendition) if rendition.isdigit() else None)
     return render(
         request,
         "privacy/view_log.html",

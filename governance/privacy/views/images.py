@@ -7,9 +7,10 @@ the viewer's role, and each unblurred look is a personal-data view it records.
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 
+from governance.http import AuthenticatedRequest
 from governance.privacy.services.images import (
     masked_thumbnail,
     may_see_people,
@@ -22,7 +23,7 @@ from inventory.services.scan import thumbnail_dir
 
 @login_required
 @permission_required("inventory.view_rendition", raise_exception=True)
-def thumbnail(request: HttpRequest, pk: int) -> FileResponse:
+def thumbnail(request: AuthenticatedRequest, pk: int) -> HttpResponse | FileResponse:
     """Serve a rendition's thumbnail if the user may see one of its copies."""
     rendition = get_object_or_404(Rendition, pk=pk)
     if not copies_visible_to(user=request.user).filter(rendition=rendition).exists():
@@ -35,6 +36,7 @@ def thumbnail(request: HttpRequest, pk: int) -> FileResponse:
     if rendition.identifiable_faces:
         # Images of identifiable people: the legal role sees them (and each look is logged);
         # everyone else sees the faces pixelated. Never cached: the answer depends on the role.
+        response: HttpResponse | FileResponse
         if may_see_people(request.user):
             personal_view_record(user=request.user, rendition=rendition, kind="thumbnail")
             response = FileResponse(path.open("rb"), content_type="image/jpeg")

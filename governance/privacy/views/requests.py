@@ -18,13 +18,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from governance.errors import validation_text
+from governance.http import AuthenticatedRequest
 from governance.privacy.forms.requests import (
     AccessRequestForm,
     CandidateDecisionForm,
     ChooseFaceForm,
     ReferencePhotoForm,
 )
-from governance.privacy.models import DataAccessRequest, PersonalDataView
+from governance.privacy.models import DataAccessRequest, PersonalDataView, RequestCandidate
 from governance.privacy.selectors.requests import (
     access_requests_visible_to,
     days_left,
@@ -57,13 +58,13 @@ WORK = "privacy.work_dataaccessrequest"
 _UPLOAD_SLACK = 64 * 1024
 
 
-def _visible(request: HttpRequest, pk: int) -> DataAccessRequest:
+def _visible(request: AuthenticatedRequest, pk: int) -> DataAccessRequest:
     return get_object_or_404(access_requests_visible_to(user=request.user), pk=pk)
 
 
 @login_required
 @permission_required(VIEW, raise_exception=True)
-def dsar_list(request: HttpRequest) -> HttpResponse:
+def dsar_list(request: AuthenticatedRequest) -> HttpResponse:
     """List data access requests, soonest due first, with the days left or overdue."""
     status = request.GET.get("status", "")
     requests = access_requests_visible_to(user=request.user)
@@ -85,7 +86,7 @@ def dsar_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @permission_required(WORK, raise_exception=True)
-def dsar_create(request: HttpRequest) -> HttpResponse:
+def dsar_create(request: AuthenticatedRequest) -> HttpResponse:
     """Record a new data access request."""
     form = AccessRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -141,7 +142,7 @@ def _photo_rows(dsar: DataAccessRequest) -> list[dict]:
 
 
 def _detail(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     dsar: DataAccessRequest,
     *,
     error: str = "",
@@ -175,7 +176,7 @@ def _detail(
 
 @login_required
 @permission_required(VIEW, raise_exception=True)
-def dsar_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def dsar_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Show a request: reference photos and faces, ranked candidates, response packs."""
     return _detail(request, _visible(request, pk))
 
@@ -191,7 +192,7 @@ def _too_large(request: HttpRequest) -> bool:
 @login_required
 @permission_required(WORK, raise_exception=True)
 @require_POST
-def dsar_photo_upload(request: HttpRequest, pk: int) -> HttpResponse:
+def dsar_photo_upload(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Upload a reference photo of the subject; say how many faces it shows."""
     dsar = _visible(request, pk)
     if _too_large(request):
@@ -224,7 +225,7 @@ def dsar_photo_upload(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @permission_required(WORK, raise_exception=True)
-def dsar_photo_image(request: HttpRequest, pk: int, photo: int) -> HttpResponse:
+def dsar_photo_image(request: AuthenticatedRequest, pk: int, photo: int) -> HttpResponse:
     """Serve a reference photo, upright, and log the look."""
     dsar = _visible(request, pk)
     reference = get_object_or_404(dsar.reference_photos, pk=photo)
@@ -246,7 +247,7 @@ def dsar_photo_image(request: HttpRequest, pk: int, photo: int) -> HttpResponse:
 @login_required
 @permission_required(WORK, raise_exception=True)
 @require_POST
-def dsar_photo_choose(request: HttpRequest, pk: int, photo: int) -> HttpResponse:
+def dsar_photo_choose(request: AuthenticatedRequest, pk: int, photo: int) -> HttpResponse:
     """Record which face in a group reference photo is the subject's."""
     dsar = _visible(request, pk)
     reference = get_object_or_404(dsar.reference_photos, pk=photo)
@@ -266,7 +267,7 @@ def dsar_photo_choose(request: HttpRequest, pk: int, photo: int) -> HttpResponse
 @login_required
 @permission_required(WORK, raise_exception=True)
 @require_POST
-def dsar_search(request: HttpRequest, pk: int) -> HttpResponse:
+def dsar_search(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Search the archive for the subject's face."""
     dsar = _visible(request, pk)
     try:
@@ -284,14 +285,14 @@ def dsar_search(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("dsar-detail", pk=dsar.pk)
 
 
-def _candidate(dsar: DataAccessRequest, candidate: int):
+def _candidate(dsar: DataAccessRequest, candidate: int) -> RequestCandidate:
     return get_object_or_404(dsar.candidates.select_related("face"), pk=candidate)
 
 
 @login_required
 @permission_required(WORK, raise_exception=True)
 @require_POST
-def dsar_candidate_decide(request: HttpRequest, pk: int, candidate: int) -> HttpResponse:
+def dsar_candidate_decide(request: AuthenticatedRequest, pk: int, candidate: int) -> HttpResponse:
     """Confirm or reject a candidate face."""
     dsar = _visible(request, pk)
     found = _candidate(dsar, candidate)
@@ -307,7 +308,7 @@ def dsar_candidate_decide(request: HttpRequest, pk: int, candidate: int) -> Http
 
 @login_required
 @permission_required(WORK, raise_exception=True)
-def dsar_candidate_face(request: HttpRequest, pk: int, candidate: int) -> HttpResponse:
+def dsar_candidate_face(request: AuthenticatedRequest, pk: int, candidate: int) -> HttpResponse:
     """Serve a crop of a candidate's face from its photograph, and log the look."""
     dsar = _visible(request, pk)
     found = _candidate(dsar, candidate)
@@ -329,7 +330,7 @@ def dsar_candidate_face(request: HttpRequest, pk: int, candidate: int) -> HttpRe
 @login_required
 @permission_required(WORK, raise_exception=True)
 @require_POST
-def dsar_pack_build(request: HttpRequest, pk: int) -> HttpResponse:
+def dsar_pack_build(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Build the response pack from the confirmed matches."""
     dsar = _visible(request, pk)
     try:
@@ -346,7 +347,7 @@ def dsar_pack_build(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @permission_required(WORK, raise_exception=True)
-def dsar_pack_download(request: HttpRequest, pk: int, pack: int) -> FileResponse:
+def dsar_pack_download(request: AuthenticatedRequest, pk: int, pack: int) -> FileResponse:
     """Download a response pack (its images are personal data: the download is logged)."""
     dsar = _visible(request, pk)
     found = get_object_or_404(dsar.response_packs, pk=pack)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from governance.models import Department, User
 from governance.remediation.models import RemediationTask, TaskChange
 from governance.remediation.services.tasks import BULK_ACTIONS
 
 
 class TaskChangeSerializer(serializers.ModelSerializer):
-    user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    user: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
 
     class Meta:
         model = TaskChange
@@ -21,10 +24,18 @@ class RemediationTaskSerializer(serializers.ModelSerializer):
     decision = serializers.CharField(source="origin_label", read_only=True)
     decision_type = serializers.CharField(source="origin_type.model", read_only=True)
     decision_id = serializers.IntegerField(source="origin_id", read_only=True)
-    source = serializers.CharField(source="copy.source.name", read_only=True)
-    department = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    waived_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    # A field named "source" shadows Field.source (a str) in the stubs; DRF's metaclass moves
+    # declared fields out of the class attributes, so nothing is shadowed at run time.
+    source = serializers.CharField(source="copy.source.name", read_only=True)  # type: ignore[assignment]
+    department: serializers.SlugRelatedField[Department] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
+    owner: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+    waived_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
     severity = serializers.CharField(source="get_severity_display", read_only=True)
     overdue = serializers.SerializerMethodField()
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
@@ -11,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from governance.api.services import call_service
+from governance.api.services import call_service, signed_in_user
 from governance.remediation.api.serializers import (
     BulkResultSerializer,
     BulkSerializer,
@@ -51,8 +54,8 @@ class RemediationTaskViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = RemediationTask.objects.none()  # for the permission class; scoped below
     filter_backends: list = []  # tasks_filtered does the filtering, as on the pages
 
-    def get_queryset(self):
-        tasks = tasks_visible_to(user=self.request.user).select_related("origin_type")
+    def get_queryset(self) -> QuerySet[RemediationTask]:
+        tasks = tasks_visible_to(user=signed_in_user(self.request)).select_related("origin_type")
         return tasks_filtered(tasks=tasks, params=self.request.query_params, day=today()).order_by(
             "severity", "due_date", "pk"
         )
@@ -61,7 +64,7 @@ class RemediationTaskViewSet(viewsets.ReadOnlyModelViewSet):
         return {**super().get_serializer_context(), "today": today()}
 
     @extend_schema(parameters=_FILTER_PARAMETERS)
-    def list(self, request: Request, *args, **kwargs) -> Response:
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)
 
     @extend_schema(responses=TaskChangeSerializer(many=True))
@@ -91,7 +94,7 @@ class RemediationTaskViewSet(viewsets.ReadOnlyModelViewSet):
             lambda: task_status_set(
                 task=task,
                 status=params.validated_data["status"],
-                user=request.user,
+                user=signed_in_user(request),
                 note=params.validated_data["note"],
             )
         )
@@ -108,7 +111,7 @@ class RemediationTaskViewSet(viewsets.ReadOnlyModelViewSet):
         params.is_valid(raise_exception=True)
         data = params.validated_data
         ids = set(data["tasks"])
-        tasks = list(tasks_visible_to(user=request.user).filter(pk__in=ids))
+        tasks = list(tasks_visible_to(user=signed_in_user(request)).filter(pk__in=ids))
         missing = sorted(ids - {task.pk for task in tasks})
         if missing:
             raise ValidationError(
@@ -118,7 +121,7 @@ class RemediationTaskViewSet(viewsets.ReadOnlyModelViewSet):
             lambda: tasks_bulk(
                 action=data["action"],
                 tasks=tasks,
-                user=request.user,
+                user=signed_in_user(request),
                 owner=data["owner"],
                 due_date=data["due_date"],
                 reason=data["reason"],
@@ -137,4 +140,6 @@ class RemediationStatusView(APIView):
         if not request.user.has_perm("remediation.view_remediationtask"):
             raise PermissionDenied("your role may not see remediation tasks")
         day = today()
-        return Response(remediation_status(tasks=tasks_visible_to(user=request.user), day=day))
+        return Response(
+            remediation_status(tasks=tasks_visible_to(user=signed_in_user(request)), day=day)
+        )

@@ -14,6 +14,7 @@ from django.utils import timezone
 from governance.models import User
 from governance.remediation.models import RemediationTask, TaskChange
 from governance.remediation.selectors.tasks import AGE_BUCKETS, Status, tasks_overdue, today
+from inventory.models import Source
 
 BYTES_PER_GB = 1_000_000_000
 BURN_DOWN_DAYS = 30
@@ -276,19 +277,21 @@ def overdue_by_recipient(*, day: date) -> dict[User, list[RemediationTask]]:
             recipients[task.owner].append(task)
             continue
         if task.department_id not in managers:
-            managers[task.department_id] = list(
-                User.objects.filter(
-                    is_active=True, groups__name=MANAGER, department_id=task.department_id
+            managers[task.department_id] = (
+                list(
+                    User.objects.filter(
+                        is_active=True, groups__name=MANAGER, department_id=task.department_id
+                    ).order_by("username")
                 )
-                .exclude(department__isnull=True)
-                .order_by("username")
+                if task.department_id is not None
+                else []  # a task in no department has no department manager
             )
         for manager in managers[task.department_id]:
             recipients[manager].append(task)
     return dict(recipients)
 
 
-def remediation_figures(*, sources) -> dict:
+def remediation_figures(*, sources: QuerySet[Source]) -> dict:
     """Return the remediation figures of the copies in these sources, for reports."""
     tasks = RemediationTask.objects.filter(copy__source__in=sources)
     day = today()

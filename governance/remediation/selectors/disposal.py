@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from governance.remediation.models import RemediationTask
-from inventory.models import Asset, Copy
+from inventory.models import Asset, Copy, Rendition
 from inventory.selectors.assets import asset_master
 from inventory.selectors.groups import group_of_copies, retired_rendition_ids
 
@@ -43,7 +43,7 @@ class DisposalPlan:
         return sum(line.copy.size for line in self.tasks)
 
 
-def shows_personal_data(rendition) -> bool:
+def shows_personal_data(rendition: Rendition | None) -> bool:
     """Return whether a rendition shows identifiable people or carries personal metadata."""
     return bool(
         getattr(rendition, "identifiable_faces", 0) or getattr(rendition, "personal_signals", None)
@@ -69,7 +69,8 @@ def disposal_plan(*, asset: Asset, keep: Copy | None = None) -> DisposalPlan:
         return plan
     keep = next(c for c in copies if c.pk == keep.pk)
     plan.keep = keep
-    rendition_ids = {c.rendition_id for c in copies}
+    # Every copy of an asset has a rendition; the test says so to the type checker.
+    rendition_ids = {c.rendition_id for c in copies if c.rendition_id is not None}
     retired = retired_rendition_ids(rendition_ids)
     if keep.rendition_id in retired:
         plan.problem = (

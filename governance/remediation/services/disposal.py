@@ -33,8 +33,9 @@ def disposal_decide(
     if not reason:
         raise ValidationError({"reason": "say why: a decision without a reason cannot be audited"})
     plan = disposal_plan(asset=asset, keep=keep)
-    if plan.problem:
-        raise ValidationError({"keep": plan.problem})
+    kept = plan.keep
+    if plan.problem or kept is None:
+        raise ValidationError({"keep": plan.problem or f"asset {asset.pk} has no copy to keep"})
     if not plan.tasks:
         raise ValidationError(
             {
@@ -49,7 +50,7 @@ def disposal_decide(
     )
     decision = DisposalDecision.objects.create(
         asset=asset,
-        keep_copy=plan.keep,
+        keep_copy=kept,
         reason=reason,
         plan=[
             {
@@ -72,13 +73,13 @@ def disposal_decide(
         object_id=decision.pk,
         detail={
             "asset": asset.pk,
-            "keep": {"copy": plan.keep.pk, "source": plan.keep.source.name, "path": plan.keep.path},
+            "keep": {"copy": kept.pk, "source": kept.source.name, "path": kept.path},
             "reason": reason,
             "tasks": len(plan.tasks),
             "supersedes": previous.pk if previous else None,
         },
         user=decided_by,
-        source_id=plan.keep.source_id,
+        source_id=kept.source_id,
     )
     remediation_tasks_create(
         origin=decision,
@@ -87,6 +88,7 @@ def disposal_decide(
                 copy=line.copy, action=line.action, personal_data=line.personal_data, note=line.why
             )
             for line in plan.tasks
+            if line.action  # always: plan.tasks are the lines with an action
         ],
         created_by=decided_by,
         supersedes=previous,

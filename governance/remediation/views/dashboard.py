@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.safestring import mark_safe
 
 from governance.charts import Bar, hbar_chart
 from governance.formatting import si_bytes
+from governance.http import AuthenticatedRequest
 from governance.remediation import charts
 from governance.remediation.models import RemediationTask
 from governance.remediation.selectors.dashboard import (
@@ -36,7 +37,7 @@ def _svg(markup: str) -> str:
 
 @login_required
 @permission_required("remediation.view_remediationtask", raise_exception=True)
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     """Show progress by department and status, ageing, burn-down, overdue work, risk by source
     and the storage and money the removals reclaim."""
     day = today()

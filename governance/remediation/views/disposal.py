@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
+from governance.http import AuthenticatedRequest
 from governance.remediation.selectors.disposal import disposal_plan
 from governance.remediation.selectors.tasks import (
     tasks_for_origin,
@@ -21,7 +22,7 @@ from inventory.selectors.visibility import member_scope_for
 
 @login_required
 @permission_required("remediation.add_disposaldecision", raise_exception=True)
-def asset_dispose(request: HttpRequest, pk: int) -> HttpResponse:
+def asset_dispose(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Preview a duplicate-disposal decision on an asset (GET) and make it (POST)."""
     asset = get_object_or_404(assets_visible_to(user=request.user), pk=pk)
     raw_keep = request.POST.get("keep") or request.GET.get("keep") or ""

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.core.paginator import Page, Paginator
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from governance.http import AuthenticatedRequest
 from governance.remediation.models import QuarantineEntry, SourcePolicy
 from governance.remediation.selectors.execution import executable_tasks, quarantine_visible_to
 from governance.remediation.services.execution import (
@@ -22,12 +25,13 @@ from governance.remediation.services.execution import (
     source_policy_set,
 )
 from governance.remediation.views.tasks import TASKS_PER_PAGE
+from inventory.models import Source
 from inventory.selectors.visibility import sources_visible_to
 
 
 @login_required
 @permission_required("remediation.view_remediationtask", raise_exception=True)
-def execution(request: HttpRequest) -> HttpResponse:
+def execution(request: AuthenticatedRequest) -> HttpResponse:
     """List the sources with whether Provena may execute there and how much waits."""
     sources = list(sources_visible_to(user=request.user))
     enabled = set(
@@ -50,7 +54,7 @@ def execution(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _execution_context(request: HttpRequest, source, **extra) -> dict:
+def _execution_context(request: AuthenticatedRequest, source: Source, **extra: Any) -> dict:
     user = request.user
     return {
         "source": source,
@@ -63,7 +67,7 @@ def _execution_context(request: HttpRequest, source, **extra) -> dict:
 
 @login_required
 @permission_required("remediation.view_remediationtask", raise_exception=True)
-def execution_source(request: HttpRequest, name: str) -> HttpResponse:
+def execution_source(request: AuthenticatedRequest, name: str) -> HttpResponse:
     """Show the dry run for one source; POST executes it, or switches execution on or off."""
     source = get_object_or_404(sources_visible_to(user=request.user), name=name)
     if request.method != "POST":
@@ -91,7 +95,7 @@ def execution_source(request: HttpRequest, name: str) -> HttpResponse:
 
 @login_required
 @permission_required("remediation.view_quarantineentry", raise_exception=True)
-def quarantine(request: HttpRequest) -> HttpResponse:
+def quarantine(request: AuthenticatedRequest) -> HttpResponse:
     """List the files Provena moved to quarantine, with restore and the purge dry run."""
     entries = quarantine_visible_to(user=request.user)
     state = request.GET.get("state", QuarantineEntry.State.QUARANTINED)
@@ -105,7 +109,9 @@ def quarantine(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _quarantine_context(request: HttpRequest, page, state: str, **extra) -> dict:
+def _quarantine_context(
+    request: AuthenticatedRequest, page: Page, state: str, **extra: Any
+) -> dict:
     return {
         "page": page,
         "state": state,
@@ -119,7 +125,7 @@ def _quarantine_context(request: HttpRequest, page, state: str, **extra) -> dict
 
 @login_required
 @require_POST
-def quarantine_restore_view(request: HttpRequest, pk: int) -> HttpResponse:
+def quarantine_restore_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Put one quarantined file back where it was."""
     entry = get_object_or_404(quarantine_visible_to(user=request.user), pk=pk)
     try:
@@ -139,7 +145,7 @@ def quarantine_restore_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def quarantine_purge_view(request: HttpRequest) -> HttpResponse:
+def quarantine_purge_view(request: AuthenticatedRequest) -> HttpResponse:
     """Purge the quarantined files past the retention period (or show which, as a dry run)."""
     dry_run = request.POST.get("dry_run") == "1"
     result = quarantine_purge(user=request.user, dry_run=dry_run)

@@ -6,12 +6,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.db.models import QuerySet
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from governance.csvsafe import csv_writer
+from governance.http import AuthenticatedRequest
 from governance.models import Department, User
 from governance.remediation.forms import BulkForm, StatusForm, form_errors
 from governance.remediation.models import RemediationTask
@@ -50,7 +52,7 @@ CSV_COLUMNS = (
 )
 
 
-def _list_context(request: HttpRequest, params) -> dict:
+def _list_context(request: AuthenticatedRequest, params: QueryDict) -> dict:
     day = today()
     tasks = tasks_filtered(tasks=tasks_visible_to(user=request.user), params=params, day=day)
     tasks = search_text(tasks, params.get("q", ""))
@@ -77,17 +79,20 @@ def _list_context(request: HttpRequest, params) -> dict:
     }
 
 
-def _owners(user: User):
+def _owners(user: User) -> QuerySet[User]:
     """Return the people tasks may be given to: active users the user's departments hold."""
     people = User.objects.filter(is_active=True).select_related("department")
     if not is_organisation_wide(user=user):
+        # As sources_visible_to: a user in no department holds no one, not everyone outside one.
+        if user.department_id is None:
+            return people.none()
         people = people.filter(department_id=user.department_id)
     return people.order_by("username")
 
 
 @login_required
 @permission_required("remediation.view_remediationtask", raise_exception=True)
-def task_list(request: HttpRequest) -> HttpResponse:
+def task_list(request: AuthenticatedRequest) -> HttpResponse:
     """List tasks with filters and bulk actions (assign, reschedule, waive)."""
     return render(request, "remediation/task_list.html", _list_context(request, request.GET))
 
@@ -95,7 +100,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 @permission_required("remediation.view_remediationtask", raise_exception=True)
-def task_bulk(request: HttpRequest) -> HttpResponse:
+def task_bulk(request: AuthenticatedRequest) -> HttpResponse:
     """Apply a bulk action to the chosen tasks; refusals come back with a 400 and the reason."""
     form = BulkForm(request.POST)
     errors: list[str] = []
@@ -140,7 +145,7 @@ def task_bulk(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @permission_required("remediation.view_remediationtask", raise_exception=True)
-def task_csv(request: HttpRequest) -> HttpResponse:
+def task_csv(request: AuthenticatedRequest) -> HttpResponse:
     """Export the filtered tasks as CSV, one row per task."""
     day = today()
     tasks = tasks_filtered(tasks=tasks_visible_to(user=request.user), params=request.GET, day=day)
@@ -175,7 +180,7 @@ def task_csv(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _task_context(request: HttpRequest, task: RemediationTask) -> dict:
+def _task_context(request: AuthenticatedRequest, task: RemediationTask) -> dict:
     user = request.user
     return {
         "task": task,
@@ -195,7 +200,7 @@ def _task_context(request: HttpRequest, task: RemediationTask) -> dict:
 
 @login_required
 @permission_required("remediation.view_remediationtask", raise_exception=True)
-def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def task_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Show one task: the copy, the decision, the due date, its history and evidence."""
     task = get_object_or_404(tasks_visible_to(user=request.user), pk=pk)
     return render(request, "remediation/task_detail.html", _task_context(request, task))
@@ -203,7 +208,7 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def task_status(request: HttpRequest, pk: int) -> HttpResponse:
+def task_status(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Move a task to open, in progress or done; "verified" is refused with a 400."""
     task = get_object_or_404(tasks_visible_to(user=request.user), pk=pk)
     if not request.user.has_perm("remediation.change_remediationtask"):

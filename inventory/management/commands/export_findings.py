@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -22,7 +23,7 @@ class Command(BaseCommand):
             "--source", action="append", default=[], help="limit to this source (repeatable)"
         )
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         sources = Source.objects.all()
         if options["source"]:
             sources = sources.filter(name__in=options["source"])

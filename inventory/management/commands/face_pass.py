@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from governance.encryption import EncodingKeyMissing
 from inventory.events import ChangeKind, inventory_changed
@@ -16,11 +18,11 @@ class Command(BaseCommand):
         "faces without decoding anything."
     )
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--workers", type=int, default=1)
         parser.add_argument("--reclassify", action="store_true")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         if options["reclassify"]:
             changed = faces_reclassify()
             self.stdout.write(f"reclassified: {changed} renditions changed")

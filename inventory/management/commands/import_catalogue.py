@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -21,7 +22,7 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="check the file and show the plan; write nothing"
         )
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         path = Path(options["file"])
         try:
             data = path.read_bytes()

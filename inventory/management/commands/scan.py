@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 from django.template.defaultfilters import filesizeformat
 
 from governance.database import CONNECTION_ERRORS, database_failure, database_full
@@ -17,9 +18,9 @@ from inventory.services.sources import SourceRefused, source_register
 class _Progress:
     """A progress bar on a terminal, occasional lines otherwise."""
 
-    def __init__(self, stream, interactive: bool) -> None:
+    def __init__(self, stream: OutputWrapper, interactive: bool) -> None:
         self.stream = stream
-        self.bar = None
+        self.bar: Any = None  # a tqdm bar (tqdm has no type information), made when first needed
         self.interactive = interactive
         self.last_reported = -1
         self.announced = False
@@ -89,7 +90,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         if options["workers"] is not None and options["workers"] < 1:
             raise CommandError("--workers must be at least 1")
         try:

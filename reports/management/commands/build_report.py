@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -44,7 +45,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--force", action="store_true", help="overwrite an existing --output")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         output = Path(options["output"])
         if output.exists() and not options["force"]:
             raise CommandError(f"{output} already exists; choose another --output or add --force")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import sys
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -53,7 +54,7 @@ class Command(BaseCommand):
             return first, False
         return new_password(), True
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         output = Path(options["output"])
         if output.exists() and not options["force"]:
             raise CommandError(f"{output} already exists; choose another --output or add --force")

@@ -9,6 +9,8 @@ remediation enable|disable --source NAME --user NAME
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -46,7 +48,7 @@ class Command(BaseCommand):
             switch.add_argument("--source", required=True)
             switch.add_argument("--user", required=True)
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         try:
             getattr(self, f"_{options['subcommand']}")(options)
         except (ValidationError, PermissionDenied) as exc:
@@ -60,15 +62,13 @@ class Command(BaseCommand):
             raise CommandError(f"no source named {name!r}; registered sources: {names}")
         return source
 
-    def _user(self, username: str | None) -> User | None:
-        if username is None:
-            return None
+    def _user(self, username: str) -> User:
         user = User.objects.filter(username=username, is_active=True).first()
         if user is None:
             raise CommandError(f"no active user named {username!r}")
         return user
 
-    def _plan(self, options) -> None:
+    def _plan(self, options: dict[str, Any]) -> None:
         plan = execution_plan(source=self._source(options["source"]))
         if plan.problem:
             self.stdout.write(f"nothing would run: {plan.problem}")
@@ -80,7 +80,7 @@ class Command(BaseCommand):
             f"{len(plan.refused)} refused"
         )
 
-    def _execute(self, options) -> None:
+    def _execute(self, options: dict[str, Any]) -> None:
         result = execution_run(
             source=self._source(options["source"]),
             user=self._user(options["user"]),
@@ -99,15 +99,17 @@ class Command(BaseCommand):
         if result.refused:
             raise CommandError(f"{len(result.refused)} task(s) were refused; see above")
 
-    def _restore(self, options) -> None:
+    def _restore(self, options: dict[str, Any]) -> None:
         entry = QuarantineEntry.objects.filter(pk=options["entry"]).first()
         if entry is None:
             raise CommandError(f"no quarantine entry {options['entry']}")
         quarantine_restore(entry=entry, user=self._user(options["user"]))
         self.stdout.write(f"restored {entry.source.name}:{entry.original_path}")
 
-    def _purge(self, options) -> None:
-        result = quarantine_purge(user=self._user(options["user"]), dry_run=options["dry_run"])
+    def _purge(self, options: dict[str, Any]) -> None:
+        # Without --user the software purges, as from cron.
+        user = self._user(options["user"]) if options["user"] is not None else None
+        result = quarantine_purge(user=user, dry_run=options["dry_run"])
         verb = "would purge" if options["dry_run"] else "purged"
         for entry in result.purged:
             self.stdout.write(f"  {verb} entry {entry.pk}: {entry.quarantine_path}")
@@ -120,13 +122,13 @@ class Command(BaseCommand):
             f"{len(result.problems)} problem(s)"
         )
 
-    def _switch(self, options, enabled: bool) -> None:
+    def _switch(self, options: dict[str, Any], enabled: bool) -> None:
         source = self._source(options["source"])
         source_policy_set(source=source, enabled=enabled, user=self._user(options["user"]))
         self.stdout.write(f"execution {'on' if enabled else 'off'} for {source.name}")
 
-    def _enable(self, options) -> None:
+    def _enable(self, options: dict[str, Any]) -> None:
         self._switch(options, True)
 
-    def _disable(self, options) -> None:
+    def _disable(self, options: dict[str, Any]) -> None:
         self._switch(options, False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
@@ -17,7 +18,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--format", choices=("json", "table"), default="table")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         status = remediation_status(tasks=RemediationTask.objects.all(), day=today())
         if options["format"] == "json":
             self.stdout.write(json.dumps(status, indent=2, sort_keys=True))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandParser
 
 from governance.remediation.services.digest import digest_send
@@ -15,7 +17,7 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="count the e-mails, send nothing"
         )
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         result = digest_send(dry_run=options["dry_run"])
         verb = "would send" if options["dry_run"] else "sent"
         self.stdout.write(
