@@ -24,6 +24,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.hazmat.primitives.serialization import pkcs12
 from django.conf import settings
 
@@ -84,7 +85,7 @@ def _password() -> bytes | None:
     return password.encode("utf-8") if password else None
 
 
-def _signing_pair():
+def _signing_pair() -> tuple[PrivateKeyTypes, x509.Certificate] | None:
     """Return (key, certificate) from PROVENA_SIGNING_CERT, or None when none is configured."""
     path = settings.PROVENA_SIGNING_CERT
     if not path:
@@ -105,7 +106,7 @@ def _signing_pair():
     return key, certificate
 
 
-def _sign(key, data: bytes) -> bytes:
+def _sign(key: PrivateKeyTypes, data: bytes) -> bytes:
     if isinstance(key, rsa.RSAPrivateKey):
         return key.sign(data, padding.PKCS1v15(), hashes.SHA256())
     if isinstance(key, ec.EllipticCurvePrivateKey):

@@ -44,7 +44,7 @@ class User(AbstractUser):
             self._legal_role_cache = self.groups.filter(name=LEGAL_REVIEWER).exists()
         return self._legal_role_cache
 
-    def has_perm(self, perm: str, obj: object = None) -> bool:
+    def has_perm(self, perm: str, obj: models.Model | None = None) -> bool:
         """Return whether the user holds the permission; personal data needs the legal role."""
         if perm in LEGAL_ONLY_PERMISSIONS:
             # PDPO: faces, privacy cases, decisions and access requests are for the legal role

@@ -73,7 +73,7 @@ def api_tokens_drop(*, user: User) -> int:
 class ExpiringTokenAuthentication(TokenAuthentication):
     """`Authorization: Token KEY` for tokens issued by api_token_issue (DRF's keyword, 401s)."""
 
-    def authenticate_credentials(self, key: str):
+    def authenticate_credentials(self, key: str) -> tuple[User, ApiToken]:
         token = ApiToken.objects.select_related("user").filter(digest=_digest(key)).first()
         if token is None:
             raise exceptions.AuthenticationFailed("Invalid token.")

@@ -40,6 +40,6 @@ class IssuedTokenSerializer(serializers.Serializer):
     token = serializers.CharField()
     id = serializers.IntegerField()
     prefix = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a field named like DRF's attribute, in the stubs only
     created_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField()

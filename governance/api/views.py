@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -11,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.api.serializers import ApiTokenSerializer, IssuedTokenSerializer
+from governance.api.services import signed_in_user
 from governance.tokens import api_token_issue, api_token_revoke, api_tokens_of
 
 
@@ -18,10 +21,11 @@ class AuthTokenView(ObtainAuthToken):
     """Exchange a user name and password for a new, expiring API token; throttled like login."""
 
     @extend_schema(responses=IssuedTokenSerializer)
-    def post(self, request: Request, *args, **kwargs) -> Response:
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        label = str(request.data.get("label", ""))[:100]
+        data = request.data if isinstance(request.data, dict) else {}
+        label = str(data.get("label", ""))[:100]
         token, key = api_token_issue(user=serializer.validated_data["user"], label=label)
         body = {**ApiTokenSerializer(token).data, "token": key}
         return Response(IssuedTokenSerializer(body).data)
@@ -39,7 +43,7 @@ class ApiTokenListView(APIView):
 
     @extend_schema(responses=ApiTokenSerializer(many=True))
     def get(self, request: Request) -> Response:
-        tokens = api_tokens_of(user=request.user)
+        tokens = api_tokens_of(user=signed_in_user(request))
         return Response(ApiTokenSerializer(tokens, many=True).data)
 
 
@@ -50,6 +54,6 @@ class ApiTokenDetailView(APIView):
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
-        if not api_token_revoke(user=request.user, token_id=pk):
+        if not api_token_revoke(user=signed_in_user(request), token_id=pk):
             return Response({"detail": f"you have no token {pk}"}, status=404)
         return Response(status=status.HTTP_204_NO_CONTENT)

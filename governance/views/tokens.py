@@ -5,15 +5,16 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from governance.http import AuthenticatedRequest
 from governance.tokens import api_token_revoke, api_tokens_of
 
 
 @login_required
-def token_list(request: HttpRequest) -> HttpResponse:
+def token_list(request: AuthenticatedRequest) -> HttpResponse:
     """List the user's API tokens that still work, each with a revoke button."""
     return render(
         request,
@@ -24,7 +25,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def token_revoke(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Revoke one of the user's own API tokens."""
     if not api_token_revoke(user=request.user, token_id=pk):
         raise Http404("you have no such token")

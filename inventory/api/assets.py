@@ -238,7 +238,7 @@ class AssetViewSet(viewsets.ReadOnlyModelViewSet):
         return {
             **self.get_serializer_context(),
             "masters": asset_masters(assets=assets),
-            "scope": member_scope_for(user=self.request.user),
+            "scope": member_scope_for(user=signed_in_user(self.request)),
             "retired": retired_rendition_ids(rendition_ids),
             "day": today(),
         }

@@ -21,7 +21,7 @@ from inventory.selectors.visibility import member_scope_for, sources_visible_to
 
 
 class CopyReferenceSerializer(serializers.Serializer):
-    source = serializers.CharField(source="source.name")
+    source = serializers.CharField(source="source.name")  # type: ignore[assignment]
     path = serializers.CharField()
 
 
@@ -74,7 +74,7 @@ class DuplicateGroupList(APIView):
             sources = sources.filter(name=request.query_params["source"])
         limit = _bounded_int(request, "limit", 100, 1, 1000)
         offset = _bounded_int(request, "offset", 0, 0, 10**9)
-        scope = member_scope_for(user=request.user)
+        scope = member_scope_for(user=signed_in_user(request))
         groups = list(
             islice(duplicate_groups(sources=sources, scope=scope), offset, offset + limit)
         )

@@ -160,7 +160,8 @@ def place_renditions(
     """
     outcome = Placement()
     uf = UnionFind()
-    group_node = {}  # an existing group's node in the union-find: below every rendition id
+    # An existing group's node in the union-find: below every rendition id.
+    group_node: dict[int, int] = {}
     for rid, group in groups.items():
         node = group_node.setdefault(group, -1 - group)
         uf.union(node, rid)

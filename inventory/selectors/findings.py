@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from governance.csvsafe import csv_dict_writer
 from inventory.models import Source
-from inventory.selectors.groups import EVERY_MEMBER, MemberScope, duplicate_groups
+from inventory.selectors.groups import EVERY_MEMBER, GroupMember, MemberScope, duplicate_groups
 from inventory.selectors.reclaimable import reclaimable_storage
 from inventory.selectors.sources import current_errors
 
@@ -32,7 +33,7 @@ CSV_FIELDS = [
 ]
 
 
-def _member(member) -> dict:
+def _member(member: GroupMember) -> dict[str, Any]:
     row = {
         "source": member.copy.source.name,
         "path": member.copy.path,

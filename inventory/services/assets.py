@@ -8,6 +8,7 @@ match and regrouping machinery as the scans, so later scans respect it.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -421,7 +422,7 @@ def catalogue_event(
     user: User | None,
     *,
     source_ids: dict[int, int | None] | None = None,
-    **extra,
+    **extra: Any,
 ) -> EventSpec:
     """Return the `catalogued` event for a change to an asset's catalogue record.
 

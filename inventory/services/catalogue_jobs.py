@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
+from typing import Any
 
 from celery import current_app
 from django.conf import settings
@@ -112,7 +113,7 @@ def catalogue_job_run(*, job_id: int) -> CatalogueImportJob | None:
     return job
 
 
-def _finish(job: CatalogueImportJob, **fields) -> None:
+def _finish(job: CatalogueImportJob, **fields: Any) -> None:
     CatalogueImportJob.objects.filter(pk=job.pk).update(
         finished_at=timezone.now(), progress=100, step="", **fields
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from governance.audit import audit_verify
@@ -14,7 +16,7 @@ class Command(BaseCommand):
         "with PROVENA_SIGNING_CERT when set; run it from cron."
     )
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         result = audit_verify()
         if not result.ok:
             # A checkpoint of a broken chain would vouch for the damage.
@@ -22,11 +24,12 @@ class Command(BaseCommand):
                 f"audit log does NOT verify at event {result.first_bad_seq}: {result.reason}; "
                 "no checkpoint written"
             )
+        head = result.head
+        assert head is not None  # a chain that verifies has a head (GENESIS when empty)
         try:
-            path = audit_checkpoint_write(head=result.head)
+            path = audit_checkpoint_write(head=head)
         except CheckpointError as exc:
             raise CommandError(str(exc)) from exc
-        head = result.head
         written = checkpoint_read(path)
         signed = "signed" if not isinstance(written, str) and written.signed else "unsigned"
         self.stdout.write(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandParser
 
 from inventory.models import Asset
@@ -23,7 +25,7 @@ class Command(BaseCommand):
             "--chunk", type=int, default=_CHUNK, help="assets per transaction (default 2000)"
         )
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         chunk = max(1, options["chunk"])
         moved = assets_regroup()
         ids = list(Asset.objects.order_by("pk").values_list("pk", flat=True))
