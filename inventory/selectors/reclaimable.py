@@ -41,10 +41,13 @@ class HeldCopy:
     @classmethod
     def of(cls, copy: Copy) -> HeldCopy:
         """Describe a copy (its source and rendition loaded)."""
+        rendition = copy.rendition
+        if rendition is None:
+            raise ValueError(f"copy {copy.pk} could not be read: it holds no picture to keep")
         return cls(
             pk=copy.pk,
-            rendition_id=copy.rendition_id,
-            asset_id=copy.rendition.asset_id,
+            rendition_id=rendition.pk,
+            asset_id=rendition.asset_id,
             size=copy.size,
             source_id=copy.source_id,
             source_name=copy.source.name,

@@ -57,9 +57,9 @@ def member_scope_for_audience(*, sources: Iterable[Source]) -> MemberScope:
     """
     sources = list(sources)
     departments = {source.department_id for source in sources}
-    if len(departments) != 1 or None in departments:
+    (department_id,) = departments if len(departments) == 1 else (None,)
+    if department_id is None:
         return EVERY_MEMBER
-    (department_id,) = departments
     visible = department_sources(department_id=department_id).values_list("pk", flat=True)
     # A source hidden from its department (an overlap) is read by organisation-wide roles.
     return MemberScope(frozenset(visible) | {source.pk for source in sources})

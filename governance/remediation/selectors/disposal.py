@@ -91,7 +91,7 @@ def disposal_plan(*, asset: Asset, keep: Copy | None = None) -> DisposalPlan:
             # One copy of every rendition is kept (inventory.selectors.reclaimable).
             kept = (
                 "the kept copy"
-                if member.of == keep
+                if member.of is None or member.of == keep
                 else f"{member.of.source.name}:{member.of.path}"
             )
             why = (

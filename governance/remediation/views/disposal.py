@@ -61,7 +61,7 @@ def asset_dispose(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     scope = member_scope_for(user=request.user)
     keep_shown = plan.keep is None or scope.shows(plan.keep)
     problem = plan.problem
-    if not keep_shown:
+    if plan.keep is not None and not keep_shown:
         problem = problem.replace(
             f"{plan.keep.source.name}:{plan.keep.path}", "a copy in another department"
         )
