@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import piexif
@@ -72,7 +73,7 @@ def _exif_edit(src: Path, im: Image.Image, dest: Path) -> Path:
     return path
 
 
-def _save(suffix: str, **options: object) -> Make:
+def _save(suffix: str, **options: Any) -> Make:
     def make(src: Path, im: Image.Image, dest: Path) -> Path:
         path = dest.with_suffix(suffix)
         im.save(path, **options)

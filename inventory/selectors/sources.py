@@ -48,8 +48,8 @@ def figures_by_source(*, sources: QuerySet[Source]) -> list[SourceFigures]:
         .values("source_id")
         .annotate(n=Count("id"))
     )
-    for row in problems:
-        figures[row["source_id"]].problems = row["n"]
+    for problem_row in problems:
+        figures[problem_row["source_id"]].problems = problem_row["n"]
     storage = reclaimable_storage(sources=sources)
     for source_id, stored in storage.reclaimable_by_source.items():
         figures[source_id].duplicate_copies = stored.copies
@@ -59,9 +59,9 @@ def figures_by_source(*, sources: QuerySet[Source]) -> list[SourceFigures]:
         figures[source_id].retired_bytes = stored.bytes
     for group in duplicate_groups(sources=sources):
         for member in group.members[1:]:
-            fig = figures.get(member.copy.source_id)
-            if fig is not None and not member.redundant:
-                fig.near_duplicate_copies += 1
+            holder = figures.get(member.copy.source_id)
+            if holder is not None and not member.redundant:
+                holder.near_duplicate_copies += 1
     return list(figures.values())
 
 
