@@ -337,6 +337,9 @@ PROVENA_INVENTORY_LISTENERS = [
     "governance.remediation.listeners.on_inventory_changed",
     "governance.privacy.listeners.on_inventory_changed",
 ]
+# Who reads which copies have had a redaction verified, for the findings export's
+# personal_data (a privacy selector; the inventory never imports privacy).
+PROVENA_REDACTED_COPIES = "governance.privacy.selectors.cases.redacted_copy_ids"
 PROVENA_FACES = env_bool("PROVENA_FACES", True)
 PROVENA_FACE_MODEL = env_str("PROVENA_FACE_MODEL", "hog") or "hog"  # or "cnn" (slow on a CPU)
 if PROVENA_FACE_MODEL not in ("hog", "cnn"):

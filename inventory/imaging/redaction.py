@@ -42,3 +42,11 @@ def blur_faces(
         coarse = small.resize(region.size, Image.Resampling.NEAREST)
         out.paste(coarse.filter(ImageFilter.GaussianBlur(max(2, region.width // 16))), box)
     return out
+
+
+def blur_whole(image: Image.Image) -> Image.Image:
+    """Return a copy pixelated all over: for a picture whose faces cannot all be placed."""
+    out = image.convert("RGB")
+    blocks = (max(1, min(12, out.width // 8)), max(1, min(12, out.height // 8)))
+    coarse = out.resize(blocks, Image.Resampling.BOX).resize(out.size, Image.Resampling.NEAREST)
+    return coarse.filter(ImageFilter.GaussianBlur(max(2, out.width // 24)))

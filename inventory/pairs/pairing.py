@@ -200,5 +200,8 @@ def verify_jobs(jobs: list[VerifyJob]) -> list[VerifyResult]:
             continue
         if not job.probe_is_a and verdict.original in ("a", "b"):
             verdict = replace(verdict, original="b" if verdict.original == "a" else "a")
+        # The evidence reads in the verifier's order: say which rendition was its first
+        # picture, so a face box can be carried through the registration either way.
+        verdict.evidence["first"] = job.a if job.probe_is_a else job.b
         results.append(VerifyResult(job.a, job.b, verdict))
     return results

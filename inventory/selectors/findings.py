@@ -11,7 +11,14 @@ from django.utils import timezone
 
 from governance.csvsafe import csv_dict_writer
 from inventory.models import Source
-from inventory.selectors.groups import EVERY_MEMBER, GroupMember, MemberScope, duplicate_groups
+from inventory.selectors.groups import (
+    EVERY_MEMBER,
+    DuplicateGroup,
+    GroupMember,
+    MemberScope,
+    duplicate_groups,
+)
+from inventory.selectors.people import PersonalData, personal_data_index
 from inventory.selectors.reclaimable import reclaimable_storage
 from inventory.selectors.sources import current_errors
 
@@ -30,6 +37,7 @@ CSV_FIELDS = [
     "master_path",
     "of_source",
     "of_path",
+    "personal_data",
 ]
 
 
@@ -55,6 +63,7 @@ def findings_document(*, sources: QuerySet[Source], scope: MemberScope = EVERY_M
     the group members the reader (scope) may see and counting the others."""
     sources = sources.select_related("department").order_by("name")
     groups = []
+    personal = personal_data_index()
     for group in duplicate_groups(sources=sources, scope=scope):
         master = group.master
         groups.append(
@@ -72,6 +81,7 @@ def findings_document(*, sources: QuerySet[Source], scope: MemberScope = EVERY_M
                 "reclaimable_bytes": group.reclaimable_bytes,
             }
         )
+        _add_personal_data(groups[-1], group, personal)
     errors = [
         {"source": e.scan.source.name, "path": e.path, "error": e.error}
         for e in current_errors(sources=sources).order_by("scan__source__name", "path")
@@ -98,6 +108,19 @@ def findings_document(*, sources: QuerySet[Source], scope: MemberScope = EVERY_M
     }
 
 
+def _add_personal_data(entry: dict, group: DuplicateGroup, personal: PersonalData) -> None:
+    """Add the group's personal_data and each member's; identifiability is the photograph's."""
+    people = personal.people.get(group.asset_id, 0)
+    for row in entry["members"]:
+        row["personal_data"] = people > 0
+    entry["personal_data"] = {
+        "identifiable_people": people,
+        # Every copy of the photograph, those in sources the reader may not see included.
+        "holdings": len(group.members) + group.elsewhere if people else 0,
+        "redacted": sum(1 for m in group.members if m.copy.pk in personal.redacted),
+    }
+
+
 def findings_csv_rows(document: dict) -> Iterator[dict]:
     """Yield one CSV row per group member of a findings document."""
     for group in document["groups"]:
@@ -117,6 +140,7 @@ def findings_csv_rows(document: dict) -> Iterator[dict]:
                 "master_path": master["path"],
                 "of_source": member.get("of", {}).get("source", ""),
                 "of_path": member.get("of", {}).get("path", ""),
+                "personal_data": member["personal_data"],
             }
 
 

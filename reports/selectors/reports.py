@@ -16,6 +16,7 @@ from governance.remediation.selectors.dashboard import remediation_figures
 from governance.roles import is_organisation_wide
 from inventory.models import Copy, Match, Rendition, Scan, ScanError, Source
 from inventory.selectors.findings import findings_document
+from inventory.selectors.people import renditions_showing_people
 from inventory.selectors.reclaimable import reclaimable_storage
 from inventory.selectors.visibility import member_scope_for_audience, sources_visible_to
 from reports.models import Report
@@ -355,17 +356,16 @@ def report_data(*, sources: QuerySet[Source], scope: ReportScope) -> ReportData:
         )
     group_rows.sort(key=lambda g: (-g.reclaimable_bytes, -g.members, g.id))
     largest = group_rows[: settings.PROVENA_REPORT_MAX_GROUPS]
-    thumbnails: dict[int | None, tuple[str, int]] = {
-        pk: (thumbnail, faces)
-        for pk, thumbnail, faces in Rendition.objects.filter(
-            pk__in=[g.rendition_id for g in largest if g.rendition_id]
-        )
-        .exclude(thumbnail="")
-        .values_list("pk", "thumbnail", "identifiable_faces")
-    }
+    shown = [g.rendition_id for g in largest if g.rendition_id]
+    thumbnails: dict[int | None, str] = dict(
+        Rendition.objects.filter(pk__in=shown).exclude(thumbnail="").values_list("pk", "thumbnail")
+    )
+    # Identifiability belongs to the photograph: a master whose own face is too small to
+    # count still shows the person its other renditions show.
+    with_people = renditions_showing_people(among=shown)
     for group in largest:
-        group.thumbnail, faces = thumbnails.get(group.rendition_id, ("", 0))
-        group.personal_data = faces > 0
+        group.thumbnail = thumbnails.get(group.rendition_id, "")
+        group.personal_data = group.rendition_id in with_people
 
     source_rows = list(rows.values())
     departments: dict[str, dict] = {}

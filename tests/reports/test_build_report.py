@@ -279,9 +279,10 @@ def test_privacy_report_counts_holdings_of_identifiable_people_and_cases(
     text = " ".join(pdf_text(output).split())
     privacy = Report.objects.get().figures["privacy"]
     assert privacy["photographs_with_people"] == 1
-    # The 160 px thumbnail shows her face only 28 px across: not an identifiable holding itself.
-    assert privacy["holdings_with_people"] == 5
+    # The 160 px thumbnail shows her face only 28 px across, yet it is the same photograph of
+    # her: identifiability belongs to the photograph, so all six copies are holdings.
+    assert privacy["holdings_with_people"] == 6
     assert privacy["cases_awaiting"] == PrivacyCase.objects.count() == 1
     assert "Personal data not yet assessed" not in text
-    assert "Their holdings 5, of which 0 in external-facing sources" in text
+    assert "Their holdings 6, of which 0 in external-facing sources" in text
     assert "Privacy cases by status open: 1" in text

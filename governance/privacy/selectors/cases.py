@@ -16,8 +16,10 @@ from governance.privacy.models import (
     PrivacyCase,
     PrivacyDecision,
 )
+from governance.remediation.models import RemediationTask
 from inventory.models import Copy, Face, LicenceAttachment, Rendition, Source
 from inventory.selectors.assets import AssetMaster, asset_master
+from inventory.selectors.people import copies_showing_people, upright_size
 
 AGEING_BUCKETS = ((7, "under a week"), (30, "1-4 weeks"), (90, "1-3 months"), (None, "older"))
 
@@ -117,13 +119,6 @@ class CaseView:
     licences: list[LicenceAttachment]
     decisions: list[PrivacyDecision]
     signals: dict
-
-
-def upright_size(rendition: Rendition) -> tuple[int, int]:
-    """Return the rendition's width and height as displayed (after EXIF orientation)."""
-    if rendition.orientation in (5, 6, 7, 8):
-        return rendition.height, rendition.width
-    return rendition.width, rendition.height
 
 
 def _box(face: Face, rendition: Rendition) -> FaceBox:
@@ -229,7 +224,7 @@ def privacy_figures(*, sources: QuerySet[Source]) -> dict:
     from governance.privacy.models import DataAccessRequest
 
     present = Copy.objects.filter(state=Copy.State.PRESENT, source__in=sources)
-    with_people = present.filter(rendition__identifiable_faces__gt=0)
+    with_people = copies_showing_people(present)
     asset_ids = with_people.values("rendition__asset_id")
     cases = PrivacyCase.objects.exclude(status=PrivacyCase.Status.MERGED).filter(
         asset_id__in=asset_ids
@@ -268,3 +263,13 @@ def privacy_figures(*, sources: QuerySet[Source]) -> dict:
         ).count(),
         "access_requests_answered": requests.exclude(status=DataAccessRequest.Status.OPEN).count(),
     }
+
+
+def redacted_copy_ids() -> set[int]:
+    """Return the ids of copies whose redaction (a privacy decision's task) is verified."""
+    return set(
+        RemediationTask.objects.filter(
+            action=RemediationTask.Action.APPLY_REDACTION,
+            status=RemediationTask.Status.VERIFIED,
+        ).values_list("copy_id", flat=True)
+    )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -32,6 +31,7 @@ from inventory.imaging.faces import load_upright
 from inventory.imaging.redaction import blur_faces
 from inventory.models import Copy, Rendition, Source
 from inventory.selectors.assets import asset_master
+from inventory.selectors.people import people_by_asset
 from inventory.storage import store_for
 
 _CHUNK = 1000
@@ -70,18 +70,17 @@ def _holdings(asset_ids: list[int]) -> dict[int, tuple[int, bool]]:
 
 
 def _faces_by_asset() -> tuple[dict[int, int], dict[int, int]]:
-    """Return asset id -> anchor rendition (lowest id with people), and -> identifiable faces."""
+    """Return asset id -> anchor rendition (lowest id with people), and -> identifiable people."""
     anchors: dict[int, int] = {}
-    faces: dict[int, int] = defaultdict(int)
     rows = (
         Rendition.objects.filter(identifiable_faces__gt=0, asset__isnull=False)
         .order_by("pk")
-        .values_list("pk", "asset_id", "identifiable_faces")
+        .values_list("pk", "asset_id")
     )
-    for pk, asset_id, count in rows:
+    for pk, asset_id in rows:
         anchors.setdefault(asset_id, pk)
-        faces[asset_id] += count
-    return anchors, faces
+    # The people of the photograph, counted once however many renditions show them.
+    return anchors, people_by_asset(asset_ids=anchors)
 
 
 def _opening_reason(holdings: int, external: bool) -> str | None:
@@ -145,7 +144,7 @@ def privacy_cases_refresh() -> RefreshResult:
             due_on=today + timedelta(days=settings.PROVENA_PRIVACY_CASE_DAYS),
             holdings=count,
             external=external,
-            identifiable_faces=faces[asset_id],
+            identifiable_faces=faces.get(asset_id, 0),
         )
         by_asset[asset_id] = case
         result.opened += 1

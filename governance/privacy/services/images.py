@@ -9,10 +9,10 @@ from PIL import Image
 
 from governance.models import User
 from governance.privacy.models import PersonalDataView
-from governance.privacy.selectors.cases import upright_size
 from inventory.imaging.faces import load_upright
-from inventory.imaging.redaction import blur_faces
+from inventory.imaging.redaction import blur_faces, blur_whole
 from inventory.models import Copy, Rendition
+from inventory.selectors.people import blur_plan, upright_size
 from inventory.storage import store_for
 
 FULL_VIEW_SIDE = 1600
@@ -32,17 +32,21 @@ def personal_view_record(
     )
 
 
-def _boxes(rendition: Rendition) -> list[tuple[int, int, int, int]]:
-    # Every detected face is blurred, identifiable or not: a false "not identifiable" costs more.
-    return list(rendition.faces.values_list("left", "top", "width", "height"))
+def _masked(image: Image.Image, rendition: Rendition, scale: float) -> Image.Image:
+    """Return the image (scale: its px per upright px of the rendition) with people hidden."""
+    # Every detected face is blurred, identifiable or not: a false "not identifiable" costs
+    # more; and the faces of the photograph's other renditions, carried onto this one.
+    plan = blur_plan(rendition=rendition)
+    if plan.whole:
+        return blur_whole(image)
+    return blur_faces(image, plan.boxes, scale=scale)
 
 
 def masked_thumbnail(*, rendition: Rendition, thumbnail: Path) -> bytes:
-    """Return the thumbnail with every face pixelated, as JPEG bytes."""
+    """Return the thumbnail with every face of its photograph pixelated, as JPEG bytes."""
     with Image.open(thumbnail) as im:
         im.load()
-        scale = im.width / max(1, upright_size(rendition)[0])
-        out = blur_faces(im, _boxes(rendition), scale=scale)
+        out = _masked(im, rendition, im.width / max(1, upright_size(rendition)[0]))
     buffer = io.BytesIO()
     out.save(buffer, "JPEG", quality=85)
     return buffer.getvalue()
@@ -55,7 +59,7 @@ def rendition_image(*, rendition: Rendition, blurred: bool = False) -> bytes:
         raise FileNotFoundError("no present copy of this rendition is left to show")
     image, scale, _ = load_upright(store_for(copy.source).local_path(copy.path), FULL_VIEW_SIDE)
     if blurred:
-        image = blur_faces(image, _boxes(rendition), scale=1 / scale)
+        image = _masked(image, rendition, 1 / scale)
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=88)
     return buffer.getvalue()

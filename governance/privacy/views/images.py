@@ -17,6 +17,7 @@ from governance.privacy.services.images import (
     personal_view_record,
 )
 from inventory.models import Rendition
+from inventory.selectors.people import shows_people
 from inventory.selectors.visibility import copies_visible_to
 from inventory.services.scan import thumbnail_dir
 
@@ -33,9 +34,10 @@ def thumbnail(request: AuthenticatedRequest, pk: int) -> HttpResponse | FileResp
     path = (thumbnail_dir() / rendition.thumbnail).resolve()
     if not path.is_relative_to(thumbnail_dir().resolve()) or not path.is_file():
         raise Http404("thumbnail file is missing; rescan to regenerate it")
-    if rendition.identifiable_faces:
-        # Images of identifiable people: the legal role sees them (and each look is logged);
-        # everyone else sees the faces pixelated. Never cached: the answer depends on the role.
+    if shows_people(rendition=rendition):
+        # Images of identifiable people (any rendition of the photograph shows one): the legal
+        # role sees them (and each look is logged); everyone else sees the faces pixelated.
+        # Never cached: the answer depends on the role.
         response: HttpResponse | FileResponse
         if may_see_people(request.user):
             personal_view_record(user=request.user, rendition=rendition, kind="thumbnail")
@@ -47,7 +49,13 @@ def thumbnail(request: AuthenticatedRequest, pk: int) -> HttpResponse | FileResp
         response["Cache-Control"] = "private, no-store"
         return response
     response = FileResponse(path.open("rb"), content_type="image/jpeg")
-    # Not face-checked yet: the next look may have to be blurred, so the browser must ask again.
-    checked = rendition.faces_checked_at is not None
+    # Not face-checked yet (this rendition or another of its photograph): the next look may
+    # have to be blurred, so the browser must ask again.
+    checked = rendition.faces_checked_at is not None and not (
+        rendition.asset_id
+        and Rendition.objects.filter(
+            asset_id=rendition.asset_id, faces_checked_at__isnull=True
+        ).exists()
+    )
     response["Cache-Control"] = "private, max-age=3600" if checked else "private, no-store"
     return response

@@ -8,6 +8,7 @@ from governance.remediation.models import RemediationTask
 from inventory.models import Asset, Copy, Rendition
 from inventory.selectors.assets import asset_master
 from inventory.selectors.groups import group_of_copies, retired_rendition_ids
+from inventory.selectors.people import renditions_showing_people, shows_people
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,11 +44,16 @@ class DisposalPlan:
         return sum(line.copy.size for line in self.tasks)
 
 
-def shows_personal_data(rendition: Rendition | None) -> bool:
-    """Return whether a rendition shows identifiable people or carries personal metadata."""
-    return bool(
-        getattr(rendition, "identifiable_faces", 0) or getattr(rendition, "personal_signals", None)
-    )
+def shows_personal_data(rendition: Rendition | None, *, people: set[int] | None = None) -> bool:
+    """Return whether a rendition shows identifiable people (via its photograph) or carries
+    personal metadata; people: the ids of renditions showing people, when already known."""
+    if rendition is None:
+        return False
+    if getattr(rendition, "personal_signals", None):
+        return True
+    if people is not None:
+        return rendition.pk in people
+    return shows_people(rendition=rendition)
 
 
 def disposal_plan(*, asset: Asset, keep: Copy | None = None) -> DisposalPlan:
@@ -71,6 +77,7 @@ def disposal_plan(*, asset: Asset, keep: Copy | None = None) -> DisposalPlan:
     plan.keep = keep
     # Every copy of an asset has a rendition; the test says so to the type checker.
     rendition_ids = {c.rendition_id for c in copies if c.rendition_id is not None}
+    people = renditions_showing_people(among=rendition_ids)
     retired = retired_rendition_ids(rendition_ids)
     if keep.rendition_id in retired:
         plan.problem = (
@@ -86,7 +93,7 @@ def disposal_plan(*, asset: Asset, keep: Copy | None = None) -> DisposalPlan:
             continue
         member = members[copy.pk]
         relation = member.relation
-        personal = shows_personal_data(copy.rendition)
+        personal = shows_personal_data(copy.rendition, people=people)
         if member.redundant and copy.rendition_id not in retired:
             # One copy of every rendition is kept (inventory.selectors.reclaimable).
             kept = (
