@@ -245,6 +245,36 @@ def test_search_confirm_and_respond_with_others_faces_blurred(
     assert _tree_state(face_archive.people, face_archive.press) == before
 
 
+def test_the_pack_lists_every_holding_of_her_photograph_even_where_her_face_was_not_confirmed(
+    face_archive, role_users, settings
+) -> None:
+    legal = role_users["legal"]
+    request = _request(legal)
+    reference_photo_add(
+        request=request, upload=jpeg_upload(astronaut_reference()), uploaded_by=legal
+    )
+    access_request_search(request=request, user=legal)
+    original = Copy.objects.get(path="portraits/astronaut.jpg")
+    small = Copy.objects.get(path="web/astronaut_small.jpg")
+    assert small.rendition.asset_id == original.rendition.asset_id  # one photograph
+    # Only the face on the original is confirmed; the small copy's is left out as unsure.
+    for candidate in request.candidates.select_related("face"):
+        confirmed = candidate.face.rendition_id == original.rendition_id
+        request_candidate_decide(candidate=candidate, confirmed=confirmed, user=legal)
+
+    pack = response_pack_build(request=request, user=legal)
+
+    with zipfile.ZipFile(Path(settings.PROVENA_MEDIA_ROOT) / pack.path) as archive:
+        rows = list(csv.DictReader(io.StringIO(archive.read("copies.csv").decode())))
+        images = [n for n in archive.namelist() if n.startswith("images/")]
+    by_path = {r["path"]: r for r in rows}
+    # The small copy is her photograph too: listed, with the photograph's image.
+    assert set(by_path) == {"portraits/astronaut.jpg", "web/astronaut_copy.jpg", small.path}
+    assert by_path[small.path]["rendition"] == str(small.rendition_id)
+    assert by_path[small.path]["image"] == by_path["portraits/astronaut.jpg"]["image"]
+    assert len(images) == pack.images == 1 and pack.copies == 3
+
+
 def test_a_new_search_keeps_earlier_verdicts(face_archive, role_users) -> None:
     legal = role_users["legal"]
     request = _request(legal)

@@ -28,10 +28,10 @@ from governance.privacy.selectors.cases import case_renditions
 from governance.remediation.models import RemediationTask
 from governance.remediation.services.tasks import TaskSpec, remediation_tasks_create
 from inventory.imaging.faces import load_upright
-from inventory.imaging.redaction import blur_faces
+from inventory.imaging.redaction import blur_faces, blur_whole
 from inventory.models import Copy, Rendition, Source
 from inventory.selectors.assets import asset_master
-from inventory.selectors.people import people_by_asset
+from inventory.selectors.people import blur_plan, people_by_asset
 from inventory.storage import store_for
 
 _CHUNK = 1000
@@ -261,18 +261,22 @@ def _create_tasks(
 
 
 def _redact(decision: PrivacyDecision, case: PrivacyCase) -> list[Redaction]:
-    """Write a face-blurred derivative of each rendition with faces; originals untouched."""
+    """Write a face-blurred derivative of every rendition of the photograph; originals untouched.
+
+    Every rendition, not only those whose own detection found a face: the photograph's faces
+    are carried onto each (a small copy shows the same person).
+    """
     folder = Path(settings.PROVENA_MEDIA_ROOT) / "redactions" / f"case-{case.pk}"
     folder.mkdir(parents=True, exist_ok=True)
     made = []
-    renditions = case_renditions(case).filter(faces__isnull=False).distinct()
-    for rendition in renditions:
+    for rendition in case_renditions(case).order_by("pk"):
         copy = rendition.copies.filter(state=Copy.State.PRESENT).select_related("source").first()
         if copy is None:
             continue
-        boxes = list(rendition.faces.values_list("left", "top", "width", "height"))
+        plan = blur_plan(rendition=rendition)
+        boxes = plan.boxes
         image, scale, _ = load_upright(store_for(copy.source).local_path(copy.path), 1_000_000)
-        redacted = blur_faces(image, boxes, scale=1 / scale)
+        redacted = blur_whole(image) if plan.whole else blur_faces(image, boxes, scale=1 / scale)
         name = f"decision-{decision.pk}-rendition-{rendition.pk}.jpg"
         target = folder / name
         with atomic_write(target) as handle:

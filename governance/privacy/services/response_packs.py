@@ -1,6 +1,7 @@
 """The response to a data access request: a ZIP with the copies held and the images.
 
-copies.csv lists every present copy of each photograph with a confirmed face of the subject;
+copies.csv lists every present copy of each photograph with a confirmed face of the subject (all
+its renditions: a small copy is a holding too);
 images/ holds one JPEG per photograph with every other face blurred. Scanned files are only
 read, and only used when their content still matches what was scanned.
 """
@@ -103,6 +104,23 @@ def _readme(request: DataAccessRequest, rows: int, images: int, problems: list[s
     return "\n".join(lines) + "\n"
 
 
+def _present_copies(rendition: Rendition) -> list[Copy]:
+    return list(
+        rendition.copies.filter(state=Copy.State.PRESENT)
+        .select_related("source__department")
+        .order_by("source__name", "path")
+    )
+
+
+def _other_renditions(rendition: Rendition, listed: set[int]) -> list[Rendition]:
+    """Return the photograph's other renditions not yet listed (a small copy shows her too)."""
+    if rendition.asset_id is None:
+        return []
+    return list(
+        Rendition.objects.filter(asset_id=rendition.asset_id).exclude(pk__in=listed).order_by("pk")
+    )
+
+
 def _write_pack(
     path: BinaryIO,
     request: DataAccessRequest,
@@ -114,13 +132,11 @@ def _write_pack(
     rows: list[dict] = []
     images = 0
     problems: list[str] = []
+    renditions = list(renditions)
+    listed = {r.pk for r in renditions}
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as pack:
         for rendition in renditions:
-            copies = list(
-                rendition.copies.filter(state=Copy.State.PRESENT)
-                .select_related("source__department")
-                .order_by("source__name", "path")
-            )
+            copies = _present_copies(rendition)
             if not copies:
                 continue
             image_name = f"images/rendition-{rendition.pk}.jpg"
@@ -145,6 +161,11 @@ def _write_pack(
                     pack.writestr(image_name, jpeg, compress_type=zipfile.ZIP_STORED)
                     images += 1
             rows.extend(_row(copy, rendition, image_name) for copy in copies)
+            # Every holding of the photograph is hers, whether or not the detector found her
+            # face on that rendition; the image sent is the one above.
+            for other in _other_renditions(rendition, listed):
+                listed.add(other.pk)
+                rows.extend(_row(copy, other, image_name) for copy in _present_copies(other))
         table = io.StringIO()
         writer = csv_dict_writer(table, fieldnames=CSV_COLUMNS, lineterminator="\n")
         writer.writeheader()
