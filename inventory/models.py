@@ -279,6 +279,12 @@ class Rendition(models.Model):
         "Match", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     original_area = models.PositiveBigIntegerField(null=True, blank=True)
+    # Faces are looked for once per photograph: on its largest rendition, and carried onto
+    # the others through their registrations. Set on a rendition whose faces were carried
+    # from this one (inventory.services.face_carry); None where they were detected.
+    faces_carried_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -599,6 +605,9 @@ class Face(models.Model):
     score = models.FloatField()
     identifiable = models.BooleanField(default=False)
     encoding = models.BinaryField(null=True, blank=True, editable=False)
+    # Carried from the photograph's largest rendition through a registration, not detected
+    # here: identifiable when that face is (the same person, however small the copy).
+    carried = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["rendition_id", "left", "top"]

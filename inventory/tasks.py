@@ -77,7 +77,7 @@ def face_pass_batch(rendition_ids: list[int]) -> int:
 
     Idempotent: renditions already checked under the current settings are skipped.
     """
-    return faces_run(rendition_ids=rendition_ids).renditions
+    return faces_run(rendition_ids=rendition_ids, detect_only=True).renditions
 
 
 @shared_task(acks_late=True)

@@ -76,7 +76,13 @@ class Placement:
 
 
 def map_box(
-    box: Box, *, placement: Placement, forward: bool, from_size: Size, to_size: Size
+    box: Box,
+    *,
+    placement: Placement,
+    forward: bool,
+    from_size: Size,
+    to_size: Size,
+    slack: float = SLACK,
 ) -> Box | None:
     """Return the box carried onto the other picture, clipped to it; None when it falls outside."""
     left, top, width, height = box
@@ -87,7 +93,7 @@ def map_box(
     tw, th = to_size
     x0, x1 = min(us) * tw, max(us) * tw
     y0, y1 = min(vs) * th, max(vs) * th
-    dx, dy = (x1 - x0) * SLACK, (y1 - y0) * SLACK
+    dx, dy = (x1 - x0) * slack, (y1 - y0) * slack
     x0, y0 = max(0.0, x0 - dx), max(0.0, y0 - dy)
     x1, y1 = min(float(tw), x1 + dx), min(float(th), y1 + dy)
     if x1 - x0 < 1 or y1 - y0 < 1:

@@ -19,7 +19,7 @@ from django.db.models import Max, Q, QuerySet
 from django.utils.module_loading import import_string
 
 from inventory.models import Copy, Face, Match, Rendition
-from inventory.pairs.boxes import Box, Placement, Size, map_box
+from inventory.pairs.boxes import SLACK, Box, Placement, Size, map_box
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ class BlurPlan:
     reason: str = ""
 
 
-_Step = Callable[[Box], Box | None]
+Step = Callable[..., Box | None]  # (box, slack=SLACK) -> the box on the next rendition
 
 
 def _first_of(match_row: tuple, sizes: dict[int, Size], placement: Placement) -> int | None:
@@ -147,7 +147,7 @@ def _first_of(match_row: tuple, sizes: dict[int, Size], placement: Placement) ->
     return None
 
 
-def _steps(renditions: dict[int, Rendition]) -> dict[int, list[tuple[int, _Step]]]:
+def registration_steps(renditions: dict[int, Rendition]) -> dict[int, list[tuple[int, Step]]]:
     """Return, per rendition, the renditions a box can be carried to and how."""
     sizes = {pk: upright_size(r) for pk, r in renditions.items()}
     ids = list(renditions)
@@ -159,7 +159,7 @@ def _steps(renditions: dict[int, Rendition]) -> dict[int, list[tuple[int, _Step]
         .values_list("rendition_a_id", "rendition_b_id", "evidence")
         .order_by("pk")
     )
-    steps: dict[int, list[tuple[int, _Step]]] = defaultdict(list)
+    steps: dict[int, list[tuple[int, Step]]] = defaultdict(list)
     for a, b, evidence in rows:
         if min(*sizes[a], *sizes[b]) <= 0:
             continue
@@ -175,18 +175,34 @@ def _steps(renditions: dict[int, Rendition]) -> dict[int, list[tuple[int, _Step]
     return steps
 
 
-def _carry(placement: Placement, forward: bool, from_size: Size, to_size: Size, box: Box):
-    return map_box(box, placement=placement, forward=forward, from_size=from_size, to_size=to_size)
+def _carry(
+    placement: Placement,
+    forward: bool,
+    from_size: Size,
+    to_size: Size,
+    box: Box,
+    slack: float = SLACK,
+) -> Box | None:
+    return map_box(
+        box,
+        placement=placement,
+        forward=forward,
+        from_size=from_size,
+        to_size=to_size,
+        slack=slack,
+    )
 
 
-def _path(steps: dict[int, list[tuple[int, _Step]]], start: int, goal: int) -> list[_Step] | None:
+def registration_path(
+    steps: dict[int, list[tuple[int, Step]]], start: int, goal: int
+) -> list[Step] | None:
     """Return the steps from start to goal (breadth first: the fewest registrations)."""
-    before: dict[int, tuple[int, _Step] | None] = {start: None}
+    before: dict[int, tuple[int, Step] | None] = {start: None}
     queue = deque([start])
     while queue:
         here = queue.popleft()
         if here == goal:
-            path: list[_Step] = []
+            path: list[Step] = []
             while before[here] is not None:
                 here, step = before[here]  # type: ignore[misc]
                 path.append(step)
@@ -198,7 +214,7 @@ def _path(steps: dict[int, list[tuple[int, _Step]]], start: int, goal: int) -> l
     return None
 
 
-def carry_boxes(boxes: list[Box], path: list[_Step]) -> list[Box | None]:
+def carry_boxes(boxes: list[Box], path: list[Step], *, slack: float = SLACK) -> list[Box | None]:
     """Return each box carried along the path (None: it falls outside a picture on the way)."""
     carried: list[Box | None] = []
     for box in boxes:
@@ -206,7 +222,7 @@ def carry_boxes(boxes: list[Box], path: list[_Step]) -> list[Box | None]:
         for step in path:
             if here is None:
                 break
-            here = step(here)
+            here = step(here, slack=slack)
         carried.append(here)
     return carried
 
@@ -240,10 +256,10 @@ def blur_plan(*, rendition: Rendition) -> BlurPlan:
     sources = [r for pk, r in renditions.items() if r.identifiable_faces and pk != rendition.pk]
     if not sources:
         return plan
-    steps = _steps(renditions)
+    steps = registration_steps(renditions)
     people = faces_of([s.pk for s in sources], identifiable_only=True)
     for source in sorted(sources, key=lambda r: r.pk):
-        path = _path(steps, source.pk, rendition.pk)
+        path = registration_path(steps, source.pk, rendition.pk)
         if path is None:
             if source.identifiable_faces > rendition.identifiable_faces:
                 plan.whole = True

@@ -20,6 +20,7 @@ from governance.chunks import chunked
 from governance.models import AuditEvent
 from inventory.imaging.faces import FacePolicy, FaceResult, examine_faces_batch, gps_position
 from inventory.models import Copy, Face, Rendition
+from inventory.services.face_carry import FacePlan, faces_carry, faces_plan, faces_uncarry_strays
 from inventory.storage.local import LocalStore
 
 logger = logging.getLogger(__name__)
@@ -34,11 +35,14 @@ FACE_PASS_TASK = "inventory.tasks.face_pass_batch"
 class FacePassResult:
     """What one face pass did."""
 
-    renditions: int = 0
+    renditions: int = 0  # checked: detected or carried
     with_faces: int = 0
     identifiable: int = 0
     failed: int = 0
     seconds: float = 0.0
+    detected: int = 0  # decoded and searched by the detector
+    carried: int = 0  # faces carried from the photograph's largest rendition, no decode
+    photographs: int = 0  # assets (or lone renditions) among the checked renditions
 
 
 def face_policy() -> FacePolicy:
@@ -142,6 +146,7 @@ def faces_record(*, results: list[tuple[int, FaceResult]], policy: FacePolicy) -
         rendition.face_problem = result.problem
         rendition.identifiable_faces = min(identifiable, 32767)
         rendition.personal_signals = signals
+        rendition.faces_carried_from = None  # looked at itself
         if identifiable or signals:
             events.append(
                 EventSpec(
@@ -167,6 +172,7 @@ def faces_record(*, results: list[tuple[int, FaceResult]], policy: FacePolicy) -
             "face_problem",
             "identifiable_faces",
             "personal_signals",
+            "faces_carried_from",
         ],
         batch_size=_CHUNK,
     )
@@ -178,19 +184,29 @@ def faces_run(
     workers: int | None = None,
     rendition_ids: list[int] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    detect_only: bool = False,
 ) -> FacePassResult:
-    """Run the face pass over renditions not yet checked under the current settings."""
+    """Run the face pass over renditions not yet checked under the current settings.
+
+    Once per photograph (inventory.services.face_carry): the largest rendition of each asset
+    is decoded and searched, the others get its faces carried through their registrations;
+    detect_only (a worker given its share by the coordinator) searches every one given.
+    """
     started = time.perf_counter()
     policy = face_policy()
     if policy.encodings:
         from governance.encryption import _cipher
 
         _cipher()  # fail before any work when the key is missing
+    if not detect_only:
+        faces_uncarry_strays()
     pending = renditions_awaiting_faces(policy=policy, among=rendition_ids)
     outcome = FacePassResult()
     if not pending:
         return outcome
-    jobs = _jobs(pending)
+    plan = FacePlan(detect=pending) if detect_only else faces_plan(pending=pending, policy=policy)
+    outcome.photographs = _photographs(pending)
+    jobs = _jobs(plan.detect)
     batches = [list(batch) for batch in chunked(jobs, _BATCH)]
     for results in _examine(batches, policy, workers or 1):
         events = faces_record(results=results, policy=policy)
@@ -198,25 +214,59 @@ def faces_run(
             audit_record_many(events)
         for _, result in results:
             outcome.renditions += 1
+            outcome.detected += 1
             outcome.with_faces += bool(result.faces)
             outcome.identifiable += any(
                 policy.is_identifiable(size=f.size, score=f.score) for f in result.faces
             )
             outcome.failed += bool(result.problem)
         if progress:
-            progress(outcome.renditions, len(jobs))
+            progress(outcome.renditions, len(jobs) + len(plan.carry))
+    _carry_into(outcome, plan, policy)
     outcome.seconds = round(time.perf_counter() - started, 3)
     return outcome
+
+
+def _carry_into(outcome: FacePassResult, plan: FacePlan, policy: FacePolicy) -> None:
+    """Carry faces as planned and add what that found to the outcome."""
+    outcome.carried = faces_carry(carry=plan.carry, policy=policy)
+    carried = Rendition.objects.filter(pk__in=list(plan.carry), faces_carried_from__isnull=False)
+    outcome.renditions += outcome.carried
+    outcome.with_faces += carried.filter(faces__isnull=False).distinct().count()
+    outcome.identifiable += carried.filter(identifiable_faces__gt=0).count()
+
+
+def _photographs(rendition_ids: list[int]) -> int:
+    """Return how many photographs the renditions are of (a lone rendition counts as one)."""
+    assets: set[int] = set()
+    lone = 0
+    for chunk in chunked(rendition_ids, _CHUNK):
+        for asset_id in Rendition.objects.filter(pk__in=chunk).values_list("asset_id", flat=True):
+            if asset_id is None:
+                lone += 1
+            else:
+                assets.add(asset_id)
+    return len(assets) + lone
 
 
 @transaction.atomic
 def faces_reclassify() -> int:
     """Apply the current identifiable-person rule to stored faces; return renditions changed."""
     policy = face_policy()
-    Face.objects.update(identifiable=False)
-    Face.objects.filter(height__gte=policy.min_face_px, width__gte=policy.min_face_px).filter(
+    detected = Face.objects.filter(carried=False)
+    detected.update(identifiable=False)
+    detected.filter(height__gte=policy.min_face_px, width__gte=policy.min_face_px).filter(
         score__gte=policy.min_score
     ).update(identifiable=True)
+    # Carried faces follow the face they were carried from, however small they are here.
+    faces_carry(
+        carry=dict(
+            Rendition.objects.filter(faces_carried_from__isnull=False).values_list(
+                "pk", "faces_carried_from_id"
+            )
+        ),
+        policy=policy,
+    )
     changed = 0
     counts: dict[int, int] = {}
     for rendition_id in Face.objects.filter(identifiable=True).values_list(
@@ -241,7 +291,10 @@ def faces_distribute(*, stale_seconds: float, poll_seconds: float = 0.5) -> Face
     """
     started = time.perf_counter()
     policy = face_policy()
-    pending = renditions_awaiting_faces(policy=policy)
+    faces_uncarry_strays()
+    everything = renditions_awaiting_faces(policy=policy)
+    plan = faces_plan(pending=everything, policy=policy)
+    pending = plan.detect
     outcome = FacePassResult()
     for batch in chunked(pending, _BATCH):
         # Sent by name: the tasks module is an entry point over this one, never imported by it.
@@ -256,9 +309,11 @@ def faces_distribute(*, stale_seconds: float, poll_seconds: float = 0.5) -> Face
             logger.warning("face pass: %s renditions left for the next pass", remaining)
             break
     checked = Rendition.objects.filter(pk__in=pending, face_policy=policy.key)
-    outcome.renditions = checked.count()
+    outcome.renditions = outcome.detected = checked.count()
     outcome.identifiable = checked.filter(identifiable_faces__gt=0).count()
     outcome.with_faces = checked.filter(faces__isnull=False).distinct().count()
     outcome.failed = checked.exclude(face_problem="").count()
+    outcome.photographs = _photographs(everything)
+    _carry_into(outcome, plan, policy)
     outcome.seconds = round(time.perf_counter() - started, 3)
     return outcome

@@ -73,6 +73,10 @@ def scan_finish(*, scan: Scan, timings: dict, started: float) -> Scan:
             "with_faces": face_pass.with_faces,
             "identifiable": face_pass.identifiable,
             "unreadable": face_pass.failed,
+            # Once per photograph: decoded and searched, or carried from its largest rendition.
+            "photographs": face_pass.photographs,
+            "detected": face_pass.detected,
+            "carried": face_pass.carried,
         }
     # Remediation verifies its tasks against this scan, privacy opens cases for the people
     # found: the listeners the site names in PROVENA_INVENTORY_LISTENERS.

@@ -19,7 +19,7 @@ from django.urls import reverse
 from PIL import Image, ImageFilter
 
 from governance.privacy.models import PersonalDataView
-from inventory.models import Copy, Rendition
+from inventory.models import Copy, Face, Rendition
 from inventory.sample_archive import PHOTOS_DIR
 from inventory.selectors.people import renditions_showing_people
 from inventory.services.scan_paths import thumbnail_dir
@@ -89,16 +89,32 @@ def test_every_rendition_of_a_photograph_of_a_person_is_a_personal_data_holding(
     small = next(r for r in renditions if r.copies.filter(path__endswith="_160.jpg").exists())
     turned = next(r for r in renditions if r.copies.filter(path=ROTATED).exists())
 
-    # Neither shows an identifiable face of its own...
-    assert small.identifiable_faces == 0 and turned.identifiable_faces == 0
-    # ...yet both show her: the photograph does.
+    # The detector finds no identifiable face on either: her face was carried from the
+    # master through their registrations, and counts as hers.
+    for rendition in (small, turned):
+        assert not rendition.faces.filter(carried=False, identifiable=True).exists()
+        assert rendition.faces.filter(carried=True, identifiable=True).count() == 1
+        assert rendition.faces_carried_from_id is not None
     assert renditions_showing_people(among=[r.pk for r in renditions]) == {r.pk for r in renditions}
+    # Even with no face recorded on them at all, the photograph shows her.
+    Face.objects.filter(rendition__in=[small, turned]).delete()
+    Rendition.objects.filter(pk__in=[small.pk, turned.pk]).update(identifiable_faces=0)
+    assert renditions_showing_people(among=[small.pk, turned.pk]) == {small.pk, turned.pk}
     coffee = Copy.objects.get(source__name="film_archive", path="stills/coffee.jpg").rendition
     assert renditions_showing_people(among=[coffee.pk]) == set()
 
 
-def test_no_thumbnail_shows_her_face_unblurred_to_anyone_but_the_legal_role(archive) -> None:
+@pytest.mark.parametrize("own_faces", ["carried", "none recorded"])
+def test_no_thumbnail_shows_her_face_unblurred_to_anyone_but_the_legal_role(
+    archive, own_faces
+) -> None:
     renditions = _astronaut()
+    if own_faces == "none recorded":
+        # As if the small and the turned copy had been checked alone: no face of their own.
+        alone = [r.pk for r in renditions if r.faces_carried_from_id]
+        assert len(alone) >= 2
+        Face.objects.filter(rendition__in=alone).delete()
+        Rendition.objects.filter(pk__in=alone).update(identifiable_faces=0)
     for role in ROLES:
         user = archive["users"][role]
         client = _client(user)
