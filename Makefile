@@ -82,6 +82,7 @@ bench: install
 	PROVENA_DEBUG=true $(BIN)/python bench/report.py
 	PROVENA_DEBUG=true $(BIN)/python bench/exposure.py
 	PROVENA_DEBUG=true $(BIN)/python bench/matching_scale.py
+	PROVENA_DEBUG=true $(BIN)/python bench/face_pass.py
 
 # Near-duplicate accuracy on real photographs and their edited copies, against plain pHash:
 # the calibration corpus (looked at while setting thresholds), the evaluation corpus (never
