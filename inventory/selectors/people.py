@@ -13,6 +13,7 @@ from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Max, Q, QuerySet
@@ -35,7 +36,7 @@ def upright_size(rendition: Rendition) -> Size:
     return rendition.width, rendition.height
 
 
-def _people_assets() -> QuerySet[Rendition]:
+def _people_assets() -> QuerySet[Rendition, Any]:
     return Rendition.objects.filter(identifiable_faces__gt=0, asset__isnull=False).values(
         "asset_id"
     )
@@ -236,7 +237,7 @@ def faces_of(rendition_ids: Iterable[int], *, identifiable_only: bool = False) -
     for rid, *box in faces.order_by("pk").values_list(
         "rendition_id", "left", "top", "width", "height"
     ):
-        found[rid].append(tuple(box))
+        found[rid].append((box[0], box[1], box[2], box[3]))
     return found
 
 

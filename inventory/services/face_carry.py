@@ -22,6 +22,7 @@ from governance.chunks import chunked
 from governance.models import AuditEvent
 from inventory.imaging.faces import FacePolicy, gps_position
 from inventory.models import Asset, Copy, Face, Rendition
+from inventory.pairs.boxes import Box
 from inventory.selectors.assets import asset_masters
 from inventory.selectors.people import (
     carry_boxes,
@@ -52,7 +53,7 @@ def _area(rendition: Rendition) -> int:
     return width * height
 
 
-def _covered(box, size: tuple[int, int]) -> bool:
+def _covered(box: Box | None, size: tuple[int, int]) -> bool:
     if box is None:
         return False
     return box[2] * box[3] >= COVERED * size[0] * size[1]
@@ -79,7 +80,7 @@ def faces_plan(*, pending: list[int], policy: FacePolicy) -> FacePlan:
     masters: dict[int, int] = {}
     for chunk in chunked(list(by_asset), _CHUNK):
         for asset_id, master in asset_masters(assets=Asset.objects.filter(pk__in=chunk)).items():
-            if master.copy is not None:
+            if master.copy is not None and master.copy.rendition_id is not None:
                 masters[asset_id] = master.copy.rendition_id
     for asset_id, members in by_asset.items():
         renditions = {r.pk: r for r in Rendition.objects.filter(asset_id=asset_id)}
@@ -153,11 +154,14 @@ def faces_carry(*, carry: dict[int, int], policy: FacePolicy) -> int:
             continue
         if source.face_policy != policy.key or source.face_problem:
             continue
-        if rendition.asset_id not in steps_by_asset:
-            steps_by_asset[rendition.asset_id] = registration_steps(
-                {r.pk: r for r in Rendition.objects.filter(asset_id=rendition.asset_id)}
+        asset_id = rendition.asset_id
+        if asset_id is None:
+            continue
+        if asset_id not in steps_by_asset:
+            steps_by_asset[asset_id] = registration_steps(
+                {r.pk: r for r in Rendition.objects.filter(asset_id=asset_id)}
             )
-        path = registration_path(steps_by_asset[rendition.asset_id], source_pk, pk)
+        path = registration_path(steps_by_asset[asset_id], source_pk, pk)
         if path is None:
             continue
         found = faces.get(source_pk, [])
