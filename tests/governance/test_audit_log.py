@@ -45,9 +45,11 @@ def tampering():
             # Deferred foreign-key checks from this test's inserts must run before ALTER TABLE.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute("ALTER TABLE governance_auditevent DISABLE TRIGGER USER")
+            cursor.execute("ALTER TABLE governance_auditchainhead DISABLE TRIGGER USER")
         yield cursor
         if postgres:
             cursor.execute("ALTER TABLE governance_auditevent ENABLE TRIGGER USER")
+            cursor.execute("ALTER TABLE governance_auditchainhead ENABLE TRIGGER USER")
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 

@@ -48,6 +48,11 @@ class _DiskFills:
         return execute(sql, params, many, context)
 
 
+@pytest.mark.skipif(
+    connection.vendor != "sqlite",
+    reason="raises SQLite's own disk-full error; PostgreSQL's DiskFull is recognised by "
+    "test_postgresql_disk_full_is_named_as_such",
+)
 def test_a_scan_whose_database_fills_up_says_so_once_and_records_no_half_batch(
     archives: Path,
 ) -> None:
