@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404
+from django.http import FileResponse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -27,9 +27,9 @@ from reports.api.serializers import (
 )
 from reports.models import Report
 from reports.selectors.reports import reports_visible_to
-from reports.services import ReportRefused, report_build, report_path
+from reports.services import ReportRefused, report_build
 from reports.verification import NotAPdf, report_file_verify
-from reports.views.reports import too_large_message
+from reports.views.reports import report_pdf_response, too_large_message
 
 NUMBER_PATTERN = r"PR-[0-9]{4}-[0-9]+"
 
@@ -88,18 +88,7 @@ class ReportViewSet(
     @action(detail=True, methods=["get"])
     def download(self, request: Request, number: str | None = None) -> FileResponse:
         """Download the report's PDF."""
-        report = self.get_object()
-        if not report.is_finished:
-            raise Http404("the report is not finished")
-        path = report_path(report)
-        if not path.is_file():
-            raise Http404("the report file is missing")
-        return FileResponse(
-            path.open("rb"),
-            as_attachment=True,
-            filename=report.file_name,
-            content_type="application/pdf",
-        )
+        return report_pdf_response(self.get_object())
 
 
 class ReportVerifyView(APIView):

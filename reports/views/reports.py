@@ -84,7 +84,11 @@ def report_detail(request: AuthenticatedRequest, number: str) -> HttpResponse:
 @login_required
 @permission_required("reports.view_report", raise_exception=True)
 def report_download(request: AuthenticatedRequest, number: str) -> FileResponse:
-    report = _visible_report(request, number)
+    return report_pdf_response(_visible_report(request, number))
+
+
+def report_pdf_response(report: Report) -> FileResponse:
+    """Return the report's PDF as a download (404 while unfinished or when the file is gone)."""
     if not report.is_finished:
         raise Http404("the report is not finished")
     path = report_path(report)
