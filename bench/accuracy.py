@@ -1070,7 +1070,7 @@ def main() -> None:
     parser.add_argument(
         "--hard-negatives",
         nargs="+",
-        choices=("calibration", "evaluation"),
+        choices=("calibration", "evaluation", "evaluation-2"),
         help="only the hard negatives (bench/hard_negatives.py), these splits",
     )
     parser.add_argument(
@@ -1293,9 +1293,23 @@ def hard_negatives_report(split: str, workers: int = 1) -> dict:
         "largest_group": max((len(m) for m in groups.values()), default=0),
         "verify_seconds": round(seconds, 1),
         "false_pairs_list": false,
+        # What each verified pair rested on, true and false alike: the figures a rule is set by.
+        "found_pairs": [
+            {
+                "a": pictures[i].path.name,
+                "b": pictures[j].path.name,
+                "same": (i, j) in same,
+                "relation": v.relation if v else "certain",
+                "coverage": v.evidence["blocks"]["coverage"] if v else None,
+                "informative": v.evidence["blocks"]["informative"] if v else None,
+                "shares": [v.evidence["share_a"], v.evidence["share_b"]] if v else None,
+                "median_ncc": v.evidence["blocks"]["median_ncc"] if v else None,
+            }
+            for (i, j), v in sorted(found.items())
+        ],
         "mixed_groups": mixed,
     }
-    label = "CALIBRATION (looked at)" if split == "calibration" else "EVALUATION (never tuned on)"
+    label = hard_negatives.SPLITS[split].label
     print(f"\n---- hard negatives, {label}: {distinct} pictures, {len(pictures)} files ----")
     for key in ("candidates", "verdicts", "pairs_found", "false_pairs", "precision",
                 "copy_recall", "copy_recall_per_kind", "groups_with_two_pictures",
