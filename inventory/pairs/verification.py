@@ -147,10 +147,15 @@ def _decide(
         and c.global_ncc >= _PROBABLE_GLOBAL
     )
     # A local change (a stamp, a retouch): the failing blocks lie together, and outside
-    # them the pictures agree as closely as copies do.
+    # them the pictures agree as closely as copies do. With a crop or a border as well, the
+    # blocks must agree as a whole picture's do (the median of a whole verdict): a region
+    # that differs inside one outline is also what two different portraits on one backdrop
+    # show, and that goes to a person.
+    reframed = min(c.share_a, c.share_b) < _CROPPED
     local = (
         not whole
         and grounded
+        and (not reframed or c.median >= _PROBABLE_MEDIAN)
         and c.failed_box is not None
         and box_area(c.failed_box) <= _LOCAL_MAX_AREA
         and c.outside >= _MIN_INFORMATIVE
@@ -214,7 +219,11 @@ def _label(
     # Detail gained or lost where the pictures differ, beyond what the whole picture lost
     # (a blurred copy loses most where the detail was: that is no watermark).
     stroke = c.outlier_detail / max(c.detail, 1e-3)
-    if compact and (max(stroke, 1 / stroke) >= _WATERMARK_DETAIL or c.overlay >= _OVERLAY):
+    # A mark is new structure: its residual stands out as another edit's does. Detail lost
+    # in the one sharp region of a soft picture (a blur) or a tone curve that clipped one
+    # bright region (a brightness edit) changes a region without adding anything to it.
+    marked = compact and c.residual_top[0] >= _EDIT_RESIDUAL
+    if marked and (max(stroke, 1 / stroke) >= _WATERMARK_DETAIL or c.overlay >= _OVERLAY):
         # Strokes added in one region: the picture that gained them is the copy.
         found.append("watermarked")
         votes += 3 if stroke > 1 else -3

@@ -296,3 +296,19 @@ def _bytes_shown(html: str, label: str) -> str:
 
 def _size_label(size: int) -> str:
     return filesizeformat(size).replace("\xa0", " ")
+
+
+def test_a_blur_or_brightening_of_a_soft_photograph_never_becomes_its_master(archives: Path):
+    # A motion-blurred clock and a soft portrait: blurring the one changes only its sharp
+    # region and brightening the other clips one bright region. Both once read as a stamp
+    # added to the original, which made the edited copy its parent and the master.
+    root = archives / "soft"
+    edits = tuple(EDIT_BY_NAME[n] for n in ("blur", "brightness", "upscale_150", "watermark"))
+    build_photo_corpus(root, photos=("clock_motion", "grace_hopper"), edits=edits)
+    scan_folder(root, name="soft", department="LCSD")
+    for photo in ("clock_motion", "grace_hopper"):
+        original = copy_at(f"{photo}/original.jpg").rendition
+        assert original.parent_id is None
+        assert original.asset.proposed_master_copy.path == f"{photo}/original.jpg"
+        for name in ("blur.jpg", "brightness.jpg"):
+            assert copy_at(f"{photo}/{name}").rendition.parent_id == original.pk
