@@ -134,8 +134,7 @@ def asset_masters(*, assets: Iterable[Asset]) -> dict[int, AssetMaster]:
     by_asset: dict[int | None, list[Copy]] = defaultdict(list)
     rendition_ids: set[int] = set()
     for copy in copies:
-        rendition = copy.rendition
-        assert rendition is not None  # the filter above joins through the rendition
+        rendition = copy.decoded_rendition
         by_asset[rendition.asset_id].append(copy)
         rendition_ids.add(rendition.pk)
     retired = retired_rendition_ids(rendition_ids)
