@@ -330,10 +330,10 @@ def report_data(*, sources: QuerySet[Source], scope: ReportScope) -> ReportData:
         # Every member but the master (which may lie in another department, unlisted).
         for member in (m for m in group["members"] if m["relation"] != "master"):
             key = (member["source"], member["path"])
-            row = rows.get(member["source"])
-            if row is None or (counted is not None and key not in counted):
+            holder = rows.get(member["source"])
+            if holder is None or (counted is not None and key not in counted):
                 continue
-            row.duplicate_copies += 1
+            holder.duplicate_copies += 1
             copies_by_tier[member["tier"]] += 1
         for member in group["members"]:
             if member["source"] in rows:
