@@ -11,12 +11,15 @@ from django.db.models import Count, Q, QuerySet, Sum
 from governance.privacy.selectors.cases import privacy_figures
 from governance.remediation.selectors.dashboard import remediation_figures
 from inventory.models import Copy, Match, Rendition, Scan, Source
+from inventory.selectors.departments import NO_DEPARTMENT, figures_by_department
 from inventory.selectors.people import renditions_showing_people
 from inventory.selectors.reclaimable import reclaimable_storage
 from reports.selectors.findings import TIERS, group_tier, report_findings, scans_in_scope
 from reports.selectors.scope import ReportScope, filter_to_period
 
 BYTES_PER_GB = 1_000_000_000
+# The per-source figures a report rolls up by department (SourceRow's fields).
+DEPARTMENT_FIGURES = ("copies", "bytes", "duplicate_copies", "reclaimable_bytes", "problems")
 
 
 @dataclass(slots=True)
@@ -36,6 +39,10 @@ class SourceRow:
     reclaimable_bytes: int = 0
     retired_bytes: int = 0  # superseded versions: a separate figure, never "reclaimable"
     groups: int = 0
+
+    @property
+    def department_code(self) -> str:
+        return self.department
 
     def as_json(self) -> dict:
         return {
@@ -89,7 +96,7 @@ def _source_rows(sources: QuerySet[Source], scope: ReportScope) -> dict[str, Sou
     rows = {
         s.name: SourceRow(
             name=s.name,
-            department=s.department.code if s.department else "(none)",
+            department=s.department.code if s.department else NO_DEPARTMENT,
             risk_tier=s.risk_tier,
             risk_tier_label=s.get_risk_tier_display(),
             authoritative=s.authoritative,
@@ -195,27 +202,10 @@ def report_data(*, sources: QuerySet[Source], scope: ReportScope) -> ReportData:
         group.personal_data = group.rendition_id in with_people
 
     source_rows = list(rows.values())
-    departments: dict[str, dict] = {}
-    for row in source_rows:
-        dept = departments.setdefault(
-            row.department,
-            {
-                "department": row.department,
-                "sources": 0,
-                "copies": 0,
-                "bytes": 0,
-                "duplicate_copies": 0,
-                "reclaimable_bytes": 0,
-                "problems": 0,
-            },
-        )
-        dept["sources"] += 1
-        for figure in ("copies", "bytes", "duplicate_copies", "reclaimable_bytes", "problems"):
-            dept[figure] += getattr(row, figure)
+    department_rows = figures_by_department(rows=source_rows, figures=DEPARTMENT_FIGURES)
     cost = settings.PROVENA_STORAGE_COST_PER_GB_MONTH
-    for dept in departments.values():
+    for dept in department_rows:
         dept["cost_per_year"] = round(dept["reclaimable_bytes"] / BYTES_PER_GB * cost * 12, 4)
-    department_rows = sorted(departments.values(), key=lambda d: d["department"])
 
     reclaimable = sum(r.reclaimable_bytes for r in source_rows)
     cost_month = reclaimable / BYTES_PER_GB * settings.PROVENA_STORAGE_COST_PER_GB_MONTH
