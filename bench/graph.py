@@ -56,7 +56,8 @@ def measure(root: Path, files: list) -> dict:
     from inventory.models import Copy, Scan, Source
     from inventory.selectors.findings import findings_document
     from inventory.selectors.sources import figures_by_source
-    from reports.selectors.reports import ReportScope, report_data
+    from reports.selectors.figures import report_data
+    from reports.selectors.scope import ReportScope
 
     started = time.perf_counter()
     call_command("scan", str(root), "--source", "corpus", "--workers", "1", stdout=io.StringIO())

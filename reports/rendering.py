@@ -1,7 +1,7 @@
 """Render a report to PDF/A-3b with WeasyPrint from the templates under templates/reports/pdf/.
 
 A report is a list of sections per kind (SECTIONS); a later capability adds its section by
-adding a template and a key here, and its figures in reports.selectors.reports.report_data().
+adding a template and a key here, and its figures in reports.selectors.figures.report_data().
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from inventory.models import Rendition
 from inventory.selectors.findings import findings_csv
 from inventory.services.scan import thumbnail_dir
 from reports.models import Report
-from reports.selectors.reports import ReportData
+from reports.selectors.figures import ReportData
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
 from reports.models import Report
-from reports.selectors.reports import registry_certificates, reports_with_sha256
+from reports.selectors.registry import registry_certificates, reports_with_sha256
 from reports.signing import (
     asn1_certificate,
     certificate_display_name,

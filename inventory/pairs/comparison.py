@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import scipy.ndimage
@@ -164,7 +164,16 @@ def _luma(rgb: np.ndarray) -> np.ndarray:
     return rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
 
 
-def _colour(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
+class _Colour(TypedDict):
+    """The colour fields of a Comparison."""
+
+    chroma_a: float
+    chroma_b: float
+    saturation: float
+    cast: float
+
+
+def _colour(a: np.ndarray, b: np.ndarray) -> _Colour:
     """Return mean chroma of a and b, b's saturation relative to a's, and the colour cast."""
     ca = a - _luma(a)[..., None]
     cb = b - _luma(b)[..., None]

@@ -132,9 +132,11 @@ def asset_masters(*, assets: Iterable[Asset]) -> dict[int, AssetMaster]:
         .order_by("pk")
     )
     by_asset: dict[int | None, list[Copy]] = defaultdict(list)
+    rendition_ids: set[int] = set()
     for copy in copies:
-        by_asset[copy.rendition.asset_id].append(copy)
-    rendition_ids = {c.rendition_id for c in copies}
+        rendition = copy.decoded_rendition
+        by_asset[rendition.asset_id].append(copy)
+        rendition_ids.add(rendition.pk)
     retired = retired_rendition_ids(rendition_ids)
     choices = chosen_masters(by_pk)
     masters = {}
@@ -246,7 +248,7 @@ def asset_lineage(*, asset: Asset, master_rendition_id: int | None = None) -> Li
             continue
         match = rendition.parent_match
         relation = match.relation if match else "edited"
-        reviewed = bool(match) and match.status == Match.Status.CONFIRMED
+        reviewed = match is not None and match.status == Match.Status.CONFIRMED
         lineage.edges.append(
             LineageEdge("derived_from", rendition.pk, rendition.parent_id, relation, reviewed)
         )

@@ -67,9 +67,9 @@ class CopyMatcher:
             for pk, source_id, path, digest, asset_id, problem in rows:
                 found = FoundCopy(pk, source_id, self._names[source_id], path, asset_id, problem)
                 into[path if column == "path" else digest].append(found)
-        for found in into.values():
-            found.sort(key=lambda c: (c.source, c.path))
-            del found[_MATCHES_KEPT:]
+        for matches in into.values():
+            matches.sort(key=lambda c: (c.source, c.path))
+            del matches[_MATCHES_KEPT:]
 
     def load(self, rows: list[dict[str, str]]) -> None:
         """Fetch every copy the rows name by path or SHA-256, a chunk of keys per query."""

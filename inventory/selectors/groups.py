@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from itertools import groupby
 
 from django.conf import settings
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
@@ -261,7 +262,9 @@ def chosen_masters(asset_ids: Iterable[int] | None = None) -> dict[int, MasterCh
 def derivative_ids(copies: list[Copy]) -> set[int]:
     """Return the renditions of these present copies that were made from another present one
     (directly, or through renditions no longer held): the master rule never proposes them."""
-    parents = {c.rendition_id: c.rendition.parent_id for c in copies}
+    parents: dict[int, int | None] = {
+        c.decoded_rendition_id: c.decoded_rendition.parent_id for c in copies
+    }
     present = set(parents)
     unknown = {p for p in parents.values() if p is not None and p not in parents}
     while unknown:
@@ -325,7 +328,7 @@ def order_for_master(
 
 def _path_member(copy: Copy, master: Copy, graph: _MatchGraph) -> GroupMember:
     """Describe a member the lineage cannot place (no held ancestor) against the master."""
-    path = graph.path(master.rendition_id, copy.rendition_id)
+    path = graph.path(master.decoded_rendition_id, copy.decoded_rendition_id)
     relations = {edge.relation for edge in path}
     relation = relations.pop() if len(relations) == 1 else "edited"
     tier = "possible" if any(e.tier == "possible" for e in path) else "probable"
@@ -345,7 +348,7 @@ def _path_member(copy: Copy, master: Copy, graph: _MatchGraph) -> GroupMember:
 def _parent_member(copy: Copy, parent: Copy, match: Match | None) -> GroupMember:
     """Describe a rendition's kept copy against its parent's kept copy (the match between)."""
     if match is None:
-        distance = hex_distance(parent.rendition.phash, copy.rendition.phash)
+        distance = hex_distance(parent.decoded_rendition.phash, copy.decoded_rendition.phash)
         return GroupMember(copy=copy, relation="edited", tier="probable", distance=distance,
                            of=parent)  # fmt: skip
     reviewed = match.status == Match.Status.CONFIRMED
@@ -384,7 +387,7 @@ def _group_from(
     master = copies[0]
     chosen = {master.pk} | ({choice[0]} if choice and choice[0] else set())
     kept_ids = kept_copies([HeldCopy.of(c) for c in copies], chosen_copy_ids=chosen)
-    held = {c.rendition_id: c for c in copies if kept_ids[c.rendition_id] == c.pk}
+    held = {c.decoded_rendition_id: c for c in copies if kept_ids[c.decoded_rendition_id] == c.pk}
     group = DuplicateGroup(asset_id=asset_id, master_basis=basis)
     group.members.append(
         GroupMember(
@@ -397,7 +400,7 @@ def _group_from(
     )
     graph: _MatchGraph | None = None
     for copy in copies[1:]:
-        kept = held[copy.rendition_id]
+        kept = held[copy.decoded_rendition_id]
         if kept.pk != copy.pk:
             member = GroupMember(
                 copy=copy,
@@ -408,7 +411,7 @@ def _group_from(
                 redundant=True,
             )
         else:
-            parent, match = _held_parent(copy.rendition, held)
+            parent, match = _held_parent(copy.decoded_rendition, held)
             if parent is not None and parent.rendition_id != copy.rendition_id:
                 member = _parent_member(copy, parent, match)
             else:
@@ -424,7 +427,7 @@ def group_of_copies(
     *, asset_id: int, copies: list[Copy], keep: Copy, retired: set[int]
 ) -> DuplicateGroup:
     """Return the group these present copies of one asset form with keep as its master."""
-    return _group_from(asset_id, list(copies), retired, (keep.pk, keep.rendition_id))
+    return _group_from(asset_id, list(copies), retired, (keep.pk, keep.decoded_rendition_id))
 
 
 def duplicate_groups(
@@ -455,14 +458,11 @@ def duplicate_groups(
     )
     retired = retired_rendition_ids()
     choices = chosen_masters(asset_ids)
-    current: int | None = None
-    bucket: list[Copy] = []
-    for copy in rows.iterator(chunk_size=5000):
-        asset_id = copy.rendition.asset_id
-        if asset_id != current and bucket:
-            yield scope.hide(_group_from(current, bucket, retired, choices.get(current)))
-            bucket = []
-        current = asset_id
-        bucket.append(copy)
-    if bucket:
-        yield scope.hide(_group_from(current, bucket, retired, choices.get(current)))
+    for asset_id, bucket in groupby(rows.iterator(chunk_size=5000), key=_asset_id):
+        yield scope.hide(_group_from(asset_id, list(bucket), retired, choices.get(asset_id)))
+
+
+def _asset_id(copy: Copy) -> int:
+    asset_id = copy.decoded_rendition.asset_id
+    assert asset_id is not None  # duplicate_groups reads copies of assets only
+    return asset_id

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Count, QuerySet, Sum
 
 from inventory.models import Copy, Scan, ScanError, Source
+from inventory.selectors.departments import NO_DEPARTMENT
 from inventory.selectors.groups import duplicate_groups
 from inventory.selectors.reclaimable import reclaimable_storage
 
@@ -25,6 +26,11 @@ class SourceFigures:
     reclaimable_bytes: int = 0  # inventory.selectors.reclaimable: the one definition
     retired_copies: int = 0  # kept copies of superseded versions: never "reclaimable"
     retired_bytes: int = 0
+
+    @property
+    def department_code(self) -> str:
+        department = self.source.department
+        return department.code if department is not None else NO_DEPARTMENT
 
 
 def figures_by_source(*, sources: QuerySet[Source]) -> list[SourceFigures]:

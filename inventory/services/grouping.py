@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 
 from django.db import transaction
 
@@ -22,7 +23,7 @@ from inventory.services.lineage import lineage_refresh
 _CHUNK = 1000
 
 
-def _components(rendition_ids) -> dict[int, list[int]]:
+def _components(rendition_ids: Iterable[int]) -> dict[int, list[int]]:
     """Return the renditions by component: people's confirmations join first and always;
     machine links join next, strongest first, unless they would join renditions a person
     ruled different (such a match stays in the review queue); a weak link never merges two

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Min, Q
@@ -87,9 +88,12 @@ def _refresh_parents(
         .values_list("rendition", "oldest")
     )
     by_asset: dict[int, list[Rendition]] = defaultdict(list)
+    asset_of: dict[int, int] = {}
     for rendition in renditions:
-        by_asset[rendition.asset_id].append(rendition)
-    asset_of = {r.pk: r.asset_id for r in renditions}
+        asset_id = rendition.asset_id
+        assert asset_id is not None  # filtered on asset__in above
+        by_asset[asset_id].append(rendition)
+        asset_of[rendition.pk] = asset_id
     links_by_asset: dict[int, list[Link]] = defaultdict(list)
     for link in _links(list(asset_of)):
         if asset_of.get(link.a) == asset_of.get(link.b):
@@ -153,10 +157,10 @@ def _refresh_masters(asset_ids: list[int], forced: bool, user: User | None) -> l
         .select_related("source", "rendition")
         .order_by("pk")
     )
-    by_asset: dict[int, list[Copy]] = defaultdict(list)
+    by_asset: dict[int | None, list[Copy]] = defaultdict(list)
     for copy in copies:
-        by_asset[copy.rendition.asset_id].append(copy)
-    retired = retired_rendition_ids({c.rendition_id for c in copies})
+        by_asset[copy.decoded_rendition.asset_id].append(copy)
+    retired = retired_rendition_ids({c.decoded_rendition_id for c in copies})
     events = []
     for asset in Asset.objects.filter(pk__in=asset_ids).only("pk", "proposed_master_copy_id"):
         bucket = by_asset.get(asset.pk, [])
@@ -224,7 +228,7 @@ def assets_of_renditions(rendition_ids: Iterable[int]) -> set[int]:
     return found
 
 
-def assets_touched_by_scan(*, scan_id: int, since) -> set[int]:
+def assets_touched_by_scan(*, scan_id: int, since: datetime) -> set[int]:
     """Return the assets whose files or matches changed in a scan (new, changed or missing
     copies; renditions matched or given matches since the scan's matching began)."""
     copies = Copy.objects.filter(

@@ -6,21 +6,24 @@ import logging
 import math
 import os
 from collections import defaultdict
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import chain
 from multiprocessing import get_context
+from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Max, Min
+from django.db.models import F, Max, Min, QuerySet
 from django.utils import timezone
 
 from governance.audit import EventSpec, audit_record_many
 from governance.chunks import chunked
-from governance.models import AuditEvent
+from governance.models import AuditEvent, User
 from inventory.models import Asset, Copy, Match, Rendition, Scan, ScanError
 from inventory.pairs.index import hex_distance, unpack_hashes
 from inventory.pairs.pairing import (
+    Candidate,
     FingerprintRows,
     VerifyJob,
     VerifyResult,
@@ -62,7 +65,7 @@ class MatchingOutcome:
     unverified: list[Unverified] = field(default_factory=list)
 
 
-def _json_safe(value):
+def _json_safe(value: Any) -> Any:
     """Return value with NaN and infinities replaced by None (PostgreSQL's jsonb refuses them)."""
     if isinstance(value, float):
         return value if math.isfinite(value) else None
@@ -111,7 +114,7 @@ def _info(rendition: Rendition, file_size: int) -> RenditionInfo:
 
 
 def _jobs(
-    candidates, renditions: dict[int, Rendition], sizes: dict[int, int]
+    candidates: list[Candidate], renditions: dict[int, Rendition], sizes: dict[int, int]
 ) -> tuple[list[VerifyJob], list[VerifyResult]]:
     """Return the jobs to verify, and the pairs that cannot be: a side has no thumbnail."""
     root = thumbnail_dir()
@@ -143,7 +146,7 @@ def _forget_thumbnails(rendition_ids: set[int]) -> None:
     Rendition.objects.filter(pk__in=rendition_ids).update(thumbnail="")
 
 
-def _verify(jobs: list[VerifyJob], workers: int):
+def _verify(jobs: list[VerifyJob], workers: int) -> Iterator[VerifyResult]:
     chunks = [list(chunk) for chunk in chunked(jobs, _VERIFY_CHUNK)]
     if workers <= 1 or len(chunks) <= 1:
         for chunk in chunks:
@@ -169,7 +172,7 @@ def _source_ids(rendition_ids: set[int]) -> dict[int, int]:
     return found
 
 
-def match_event(match: Match, source_id: int | None, user=None) -> EventSpec:
+def match_event(match: Match, source_id: int | None, user: User | None = None) -> EventSpec:
     """Return the `matched` event for a new match (agent: the software, unless a person made
     the match by hand)."""
     return EventSpec(
@@ -299,6 +302,7 @@ def matching_run(*, workers: int | None = None) -> MatchingOutcome:
         if verdict.tier is None:
             outcome.not_same += 1
             continue
+        assert verdict.relation is not None  # a verdict with a tier names its relation
         setattr(outcome, verdict.tier, getattr(outcome, verdict.tier) + 1)
         new_matches.append(Match(
             rendition_a_id=a, rendition_b_id=b, tier=verdict.tier, relation=verdict.relation,
@@ -318,7 +322,7 @@ def matching_run(*, workers: int | None = None) -> MatchingOutcome:
     return outcome
 
 
-def _paths_by_rendition(copies) -> dict[int, list[str]]:
+def _paths_by_rendition(copies: QuerySet[Copy]) -> dict[int, list[str]]:
     found: dict[int, list[str]] = {}
     for rendition_id, path in copies.order_by("path").values_list("rendition_id", "path"):
         found.setdefault(rendition_id, []).append(path)

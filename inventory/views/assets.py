@@ -20,6 +20,7 @@ from governance.models import Department
 from inventory.master_rule import describe_rule
 from inventory.models import Asset, CatalogueImportJob, Licence, Rendition, Supersession
 from inventory.selectors.assets import (
+    AssetMaster,
     Lineage,
     asset_copies,
     asset_lineage,
@@ -32,7 +33,7 @@ from inventory.selectors.assets import (
     assets_search,
     assets_visible_to,
 )
-from inventory.selectors.groups import retired_rendition_ids
+from inventory.selectors.groups import MemberScope, retired_rendition_ids
 from inventory.selectors.licences import (
     LICENCE_STATES,
     assets_by_licence_state,
@@ -84,6 +85,11 @@ def _filtered_assets(request: AuthenticatedRequest) -> QuerySet[Asset]:
     return assets
 
 
+def _master_shown(master: AssetMaster, scope: MemberScope) -> bool:
+    """Return whether the reader may see the master's path (else it is named by department)."""
+    return master.copy is None or scope.shows(master.copy)
+
+
 @login_required
 @permission_required("inventory.view_asset", raise_exception=True)
 def asset_list(request: AuthenticatedRequest) -> HttpResponse:
@@ -106,7 +112,7 @@ def asset_list(request: AuthenticatedRequest) -> HttpResponse:
             "asset": asset,
             "master": masters[asset.pk],
             # A master in another department's source is named as such, not by its path.
-            "master_shown": masters[asset.pk].copy is None or scope.shows(masters[asset.pk].copy),
+            "master_shown": _master_shown(masters[asset.pk], scope),
             "licence_state": licence_state(list(asset.licences.all()), day),
         }
         for asset in page.object_list
@@ -392,7 +398,7 @@ def catalogue_upload(request: AuthenticatedRequest) -> HttpResponse:
                     error = f"{upload.name}: {exc}"
                 else:
                     job = catalogue_job_create(
-                        data=data, user=request.user, name=upload.name, dry_run=dry_run
+                        data=data, user=request.user, name=name, dry_run=dry_run
                     )
                     return redirect("catalogue-job", pk=job.pk)
             else:
@@ -401,7 +407,7 @@ def catalogue_upload(request: AuthenticatedRequest) -> HttpResponse:
                         data=data,
                         user=request.user,
                         dry_run=dry_run,
-                        name=upload.name,
+                        name=name,
                         max_rows=max_rows,
                     )
                 except TooManyRows as exc:

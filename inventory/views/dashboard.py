@@ -8,6 +8,7 @@ from django.shortcuts import render
 
 from governance.http import AuthenticatedRequest
 from inventory.models import Scan
+from inventory.selectors.departments import SOURCE_FIGURES, figures_by_department
 from inventory.selectors.sources import figures_by_source
 from inventory.selectors.visibility import sources_visible_to
 
@@ -18,27 +19,6 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     """Show counts, bytes and reclaimable bytes per source and per department."""
     sources = sources_visible_to(user=request.user)
     figures = figures_by_source(sources=sources)
-    departments: dict[str, dict] = {}
-    for fig in figures:
-        code = fig.source.department.code if fig.source.department else "(none)"
-        row = departments.setdefault(
-            code,
-            {
-                "department": code,
-                "copies": 0,
-                "bytes": 0,
-                "duplicate_copies": 0,
-                "near_duplicate_copies": 0,
-                "reclaimable_bytes": 0,
-                "problems": 0,
-            },
-        )
-        row["copies"] += fig.copies
-        row["bytes"] += fig.bytes
-        row["duplicate_copies"] += fig.duplicate_copies
-        row["near_duplicate_copies"] += fig.near_duplicate_copies
-        row["reclaimable_bytes"] += fig.reclaimable_bytes
-        row["problems"] += fig.problems
     totals = {
         "sources": len(figures),
         "copies": sum(f.copies for f in figures),
@@ -54,7 +34,7 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
         "inventory/dashboard.html",
         {
             "figures": figures,
-            "departments": sorted(departments.values(), key=lambda r: r["department"]),
+            "departments": figures_by_department(rows=figures, figures=SOURCE_FIGURES),
             "totals": totals,
             "recent_scans": recent_scans,
         },

@@ -26,7 +26,7 @@ from reports.api.serializers import (
     VerificationSerializer,
 )
 from reports.models import Report
-from reports.selectors.reports import reports_visible_to
+from reports.selectors.registry import reports_visible_to
 from reports.services import ReportRefused, report_build
 from reports.verification import NotAPdf, report_file_verify
 from reports.views.reports import report_pdf_response, too_large_message

@@ -30,7 +30,8 @@ from governance.version import VERSION
 from inventory.models import Source
 from reports.models import Report, ReportNumberCounter
 from reports.rendering import findings_attachments, pdf_render, report_context, report_html
-from reports.selectors.reports import ReportScope, ScopeError, report_data, scope_sources
+from reports.selectors.figures import report_data
+from reports.selectors.scope import ReportScope, ScopeError, scope_sources
 from reports.signing import (
     SigningCredentials,
     SigningError,

@@ -14,7 +14,7 @@ from governance.http import AuthenticatedRequest
 from inventory.selectors.visibility import sources_visible_to
 from reports.forms import ReportBuildForm, ReportVerifyForm
 from reports.models import Report
-from reports.selectors.reports import report_visible_to, reports_visible_to
+from reports.selectors.registry import report_visible_to, reports_visible_to
 from reports.services import ReportRefused, report_build, report_path
 from reports.verification import NotAPdf, report_file_verify
 

@@ -20,7 +20,8 @@ from inventory.sample_edits import EDIT_BY_NAME, build_photo_corpus
 from inventory.selectors.reclaimable import reclaimable_storage
 from inventory.services.assets import asset_master_set, rendition_supersede
 from inventory.services.review import match_decide
-from reports.selectors.reports import ReportScope, report_data
+from reports.selectors.figures import report_data
+from reports.selectors.scope import ReportScope
 from tests.inventory.scan_helpers import scan_folder
 
 pytestmark = pytest.mark.django_db

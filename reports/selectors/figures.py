@@ -1,195 +1,25 @@
-"""Reads behind reports: the scope, the findings and the figures a report prints."""
+"""Reads behind reports: the figures and tables a report prints, collected once."""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
-from django.utils import timezone
 
-from governance.models import User
 from governance.privacy.selectors.cases import privacy_figures
 from governance.remediation.selectors.dashboard import remediation_figures
-from governance.roles import is_organisation_wide
-from inventory.models import Copy, Match, Rendition, Scan, ScanError, Source
-from inventory.selectors.findings import findings_document
+from inventory.models import Copy, Match, Rendition, Scan, Source
+from inventory.selectors.departments import NO_DEPARTMENT, figures_by_department
 from inventory.selectors.people import renditions_showing_people
 from inventory.selectors.reclaimable import reclaimable_storage
-from inventory.selectors.visibility import member_scope_for_audience, sources_visible_to
-from reports.models import Report
+from reports.selectors.findings import TIERS, group_tier, report_findings, scans_in_scope
+from reports.selectors.scope import ReportScope, filter_to_period
 
-# The weakest tier of a group's members is the group's tier.
-TIERS = ("certain", "probable", "possible")
-_TIER_RANK = {tier: rank for rank, tier in enumerate(TIERS)}
 BYTES_PER_GB = 1_000_000_000
-
-
-class ScopeError(ValueError):
-    """A report scope that names unknown sources or departments, or an impossible period."""
-
-
-@dataclass(frozen=True, slots=True)
-class ReportScope:
-    """What a report covers: source names, department codes and a first-seen period."""
-
-    sources: tuple[str, ...] = ()
-    departments: tuple[str, ...] = ()
-    date_from: date | None = None
-    date_to: date | None = None
-
-    def __post_init__(self) -> None:
-        if self.date_from and self.date_to and self.date_from > self.date_to:
-            raise ScopeError(
-                f"the period starts ({self.date_from}) after it ends ({self.date_to}); "
-                "swap the dates"
-            )
-
-    @property
-    def has_period(self) -> bool:
-        return self.date_from is not None or self.date_to is not None
-
-    def bounds(self) -> tuple[datetime | None, datetime | None]:
-        """Return the period as [start, end) instants in the organisation's time zone."""
-        zone = timezone.get_current_timezone()
-        start = end = None
-        if self.date_from:
-            start = datetime.combine(self.date_from, time.min, tzinfo=zone)
-        if self.date_to:
-            end = datetime.combine(self.date_to + timedelta(days=1), time.min, tzinfo=zone)
-        return start, end
-
-    def as_json(self) -> dict:
-        return {
-            "sources": list(self.sources),
-            "departments": list(self.departments),
-            "from": self.date_from.isoformat() if self.date_from else None,
-            "to": self.date_to.isoformat() if self.date_to else None,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict) -> ReportScope:
-        return cls(
-            sources=tuple(data.get("sources") or ()),
-            departments=tuple(data.get("departments") or ()),
-            date_from=date.fromisoformat(data["from"]) if data.get("from") else None,
-            date_to=date.fromisoformat(data["to"]) if data.get("to") else None,
-        )
-
-    def describe_period(self) -> str:
-        if self.date_from and self.date_to:
-            return f"{self.date_from:%d %b %Y} to {self.date_to:%d %b %Y}"
-        if self.date_from:
-            return f"from {self.date_from:%d %b %Y}"
-        if self.date_to:
-            return f"up to {self.date_to:%d %b %Y}"
-        return "all time"
-
-
-def scope_sources(
-    *, scope: ReportScope, within: QuerySet[Source] | None = None
-) -> QuerySet[Source]:
-    """Return the sources a scope covers, refusing names or codes that do not exist."""
-    sources = (within if within is not None else Source.objects.all()).select_related("department")
-    if scope.sources:
-        known = set(sources.filter(name__in=scope.sources).values_list("name", flat=True))
-        unknown = sorted(set(scope.sources) - known)
-        if unknown:
-            raise ScopeError(f"unknown source(s): {', '.join(unknown)}")
-        sources = sources.filter(name__in=scope.sources)
-    if scope.departments:
-        known = set(
-            sources.filter(department__code__in=scope.departments).values_list(
-                "department__code", flat=True
-            )
-        )
-        unknown = sorted(set(scope.departments) - known)
-        if unknown:
-            raise ScopeError(f"no source in scope belongs to department(s): {', '.join(unknown)}")
-        sources = sources.filter(department__code__in=scope.departments)
-    return sources.order_by("name")
-
-
-def reports_visible_to(*, user: User) -> list[Report]:
-    """Return the reports whose sources the user may all see, newest first."""
-    visible = set(sources_visible_to(user=user).values_list("name", flat=True))
-    reports = Report.objects.select_related("created_by")
-    # Auditors and administrators (by role, not only by flag) see every report, including
-    # those on sources since removed.
-    if is_organisation_wide(user=user):
-        return list(reports)
-    return [r for r in reports if set(r.scope.get("resolved_sources", [])) <= visible]
-
-
-def report_visible_to(*, user: User, number: str) -> Report | None:
-    """Return the report with this number if the user may see it."""
-    report = Report.objects.filter(number=number).select_related("created_by").first()
-    if report is None:
-        return None
-    if is_organisation_wide(user=user):
-        return report
-    visible = set(sources_visible_to(user=user).values_list("name", flat=True))
-    return report if set(report.scope.get("resolved_sources", [])) <= visible else None
-
-
-# --- Findings and figures ---------------------------------------------------------------------
-
-
-def _in_period(queryset: QuerySet, field_name: str, scope: ReportScope) -> QuerySet:
-    start, end = scope.bounds()
-    if start:
-        queryset = queryset.filter(**{f"{field_name}__gte": start})
-    if end:
-        queryset = queryset.filter(**{f"{field_name}__lt": end})
-    return queryset
-
-
-def scans_in_scope(*, sources: QuerySet[Source], scope: ReportScope) -> list[Scan]:
-    """Return each source's latest finished scan that started within the period."""
-    scans = []
-    for source in sources:
-        finished = source.scans.filter(status=Scan.Status.FINISHED)
-        scan = _in_period(finished, "started_at", scope).first()
-        if scan is not None:
-            scans.append(scan)
-    return scans
-
-
-def report_findings(*, sources: QuerySet[Source], scope: ReportScope) -> dict:
-    """Return the findings export (DESIGN.md, version 1) restricted to the scope.
-
-    Without a period this is exactly inventory.selectors.findings.findings_document(sources=...).
-    With one, a group stays when one of its copies in scope was first seen within the
-    period, and the errors are those of each source's latest scan within the period.
-    """
-    # Everyone who may read the report sees it whole: members outside the departments it
-    # covers are counted, not listed (inventory.selectors.MemberScope).
-    document = findings_document(sources=sources, scope=member_scope_for_audience(sources=sources))
-    if not scope.has_period:
-        return document
-    first_seen = _in_period(
-        Copy.objects.filter(source__in=sources, state=Copy.State.PRESENT), "first_seen_at", scope
-    )
-    in_period = set(first_seen.values_list("source__name", "path").iterator(chunk_size=10_000))
-    document["groups"] = [
-        g
-        for g in document["groups"]
-        if any((m["source"], m["path"]) in in_period for m in g["members"])
-    ]
-    scans = scans_in_scope(sources=sources, scope=scope)
-    errors = ScanError.objects.filter(scan__in=scans).select_related("scan__source")
-    document["errors"] = [
-        {"source": e.scan.source.name, "path": e.path, "error": e.error}
-        for e in errors.order_by("scan__source__name", "path")
-    ]
-    return document
-
-
-def group_tier(group: dict) -> str:
-    """Return the weakest tier among a findings group's members."""
-    return max((m["tier"] for m in group["members"]), key=lambda t: _TIER_RANK.get(t, 99))
+# The per-source figures a report rolls up by department (SourceRow's fields).
+DEPARTMENT_FIGURES = ("copies", "bytes", "duplicate_copies", "reclaimable_bytes", "problems")
 
 
 @dataclass(slots=True)
@@ -209,6 +39,10 @@ class SourceRow:
     reclaimable_bytes: int = 0
     retired_bytes: int = 0  # superseded versions: a separate figure, never "reclaimable"
     groups: int = 0
+
+    @property
+    def department_code(self) -> str:
+        return self.department
 
     def as_json(self) -> dict:
         return {
@@ -262,14 +96,14 @@ def _source_rows(sources: QuerySet[Source], scope: ReportScope) -> dict[str, Sou
     rows = {
         s.name: SourceRow(
             name=s.name,
-            department=s.department.code if s.department else "(none)",
+            department=s.department.code if s.department else NO_DEPARTMENT,
             risk_tier=s.risk_tier,
             risk_tier_label=s.get_risk_tier_display(),
             authoritative=s.authoritative,
         )
         for s in sources
     }
-    copies = _in_period(Copy.objects.filter(source__in=sources), "first_seen_at", scope)
+    copies = filter_to_period(Copy.objects.filter(source__in=sources), "first_seen_at", scope)
     stats = copies.values("source__name", "state").annotate(
         n=Count("id"), total=Sum("size"), problems=Count("id", filter=~Q(problem=""))
     )
@@ -302,7 +136,7 @@ def report_data(*, sources: QuerySet[Source], scope: ReportScope) -> ReportData:
     document = report_findings(sources=sources, scope=scope)
     facts = _member_facts(sources)
     if scope.has_period:
-        in_period = _in_period(
+        in_period = filter_to_period(
             Copy.objects.filter(source__in=sources, state=Copy.State.PRESENT),
             "first_seen_at",
             scope,
@@ -330,10 +164,10 @@ def report_data(*, sources: QuerySet[Source], scope: ReportScope) -> ReportData:
         # Every member but the master (which may lie in another department, unlisted).
         for member in (m for m in group["members"] if m["relation"] != "master"):
             key = (member["source"], member["path"])
-            row = rows.get(member["source"])
-            if row is None or (counted is not None and key not in counted):
+            holder = rows.get(member["source"])
+            if holder is None or (counted is not None and key not in counted):
                 continue
-            row.duplicate_copies += 1
+            holder.duplicate_copies += 1
             copies_by_tier[member["tier"]] += 1
         for member in group["members"]:
             if member["source"] in rows:
@@ -368,27 +202,10 @@ def report_data(*, sources: QuerySet[Source], scope: ReportScope) -> ReportData:
         group.personal_data = group.rendition_id in with_people
 
     source_rows = list(rows.values())
-    departments: dict[str, dict] = {}
-    for row in source_rows:
-        dept = departments.setdefault(
-            row.department,
-            {
-                "department": row.department,
-                "sources": 0,
-                "copies": 0,
-                "bytes": 0,
-                "duplicate_copies": 0,
-                "reclaimable_bytes": 0,
-                "problems": 0,
-            },
-        )
-        dept["sources"] += 1
-        for figure in ("copies", "bytes", "duplicate_copies", "reclaimable_bytes", "problems"):
-            dept[figure] += getattr(row, figure)
+    department_rows = figures_by_department(rows=source_rows, figures=DEPARTMENT_FIGURES)
     cost = settings.PROVENA_STORAGE_COST_PER_GB_MONTH
-    for dept in departments.values():
+    for dept in department_rows:
         dept["cost_per_year"] = round(dept["reclaimable_bytes"] / BYTES_PER_GB * cost * 12, 4)
-    department_rows = sorted(departments.values(), key=lambda d: d["department"])
 
     reclaimable = sum(r.reclaimable_bytes for r in source_rows)
     cost_month = reclaimable / BYTES_PER_GB * settings.PROVENA_STORAGE_COST_PER_GB_MONTH
@@ -460,18 +277,3 @@ def match_reviews(*, sources: QuerySet[Source]) -> dict[str, int]:
         .annotate(n=Count("id"))
     )
     return {status: counts.get(status, 0) for status in ("proposed", "confirmed", "rejected")}
-
-
-def registry_certificates() -> list[str]:
-    """Return the PEM of every certificate this Provena has signed reports with."""
-    return list(
-        Report.objects.exclude(signer_certificate="")
-        .order_by()
-        .values_list("signer_certificate", flat=True)
-        .distinct()
-    )
-
-
-def reports_with_sha256(*, sha256: str) -> QuerySet[Report]:
-    """Return the finished reports whose registered file has this SHA-256."""
-    return Report.objects.filter(sha256=sha256, status=Report.Status.FINISHED)
