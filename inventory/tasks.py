@@ -10,7 +10,8 @@ from inventory.models import Source
 from inventory.services.catalogue_jobs import catalogue_job_run
 from inventory.services.faces import faces_run
 from inventory.services.fixity import fixity_check
-from inventory.services.scan import scan_batch_give_up, scan_batch_run, scan_source_run
+from inventory.services.scan import scan_source_run
+from inventory.services.scan_examine import scan_batch_give_up, scan_batch_run
 
 logger = logging.getLogger(__name__)
 _RETRY_SECONDS = 5

@@ -23,7 +23,7 @@ from governance.version import VERSION
 from inventory.master_rule import describe_rule
 from inventory.models import Rendition
 from inventory.selectors.findings import findings_csv
-from inventory.services.scan import thumbnail_dir
+from inventory.services.scan_paths import thumbnail_dir
 from reports.models import Report
 from reports.selectors.figures import ReportData
 

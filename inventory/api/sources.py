@@ -22,7 +22,7 @@ from inventory.selectors.visibility import (
     sources_visible_to,
 )
 from inventory.services.launch import scan_launch
-from inventory.services.scan import ScanAlreadyRunning
+from inventory.services.scan_lifecycle import ScanAlreadyRunning
 from inventory.services.sources import SourceRefused, source_register
 
 

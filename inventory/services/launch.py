@@ -9,7 +9,8 @@ from django.db import close_old_connections, transaction
 
 from governance.models import User
 from inventory.models import Scan, Source
-from inventory.services.scan import ScanAlreadyRunning, scan_run, scan_source_run
+from inventory.services.scan import scan_run, scan_source_run
+from inventory.services.scan_lifecycle import ScanAlreadyRunning
 
 
 def _scan_in_thread(source_id: int, user_id: int | None) -> None:

@@ -14,7 +14,7 @@ from inventory.models import Scan, Source
 from inventory.selectors.sources import figures_by_source
 from inventory.selectors.visibility import sources_visible_to
 from inventory.services.launch import scan_launch
-from inventory.services.scan import ScanAlreadyRunning
+from inventory.services.scan_lifecycle import ScanAlreadyRunning
 
 
 @login_required

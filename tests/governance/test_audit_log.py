@@ -27,7 +27,8 @@ from governance.models import AuditEvent
 from inventory.imaging.examine import examine_batch
 from inventory.models import Copy, Rendition, Scan, Source
 from inventory.services.recording import scan_record_batch
-from inventory.services.scan import scan_run, scan_start
+from inventory.services.scan import scan_run
+from inventory.services.scan_lifecycle import scan_start
 from tests.factories import UserFactory
 from tests.inventory.scan_helpers import scan_folder, source_named
 

@@ -6,7 +6,8 @@ import pytest
 
 from governance.audit import audit_head, audit_verify
 from inventory.models import Copy, Rendition, Scan, ScanBatch, ScanError
-from inventory.services.scan import scan_parameters, scan_prepare, scan_start
+from inventory.services.scan_lifecycle import scan_parameters, scan_start
+from inventory.services.scan_walk import scan_prepare
 from inventory.services.sources import source_register
 from inventory.tasks import scan_batch
 

@@ -13,7 +13,8 @@ from governance.audit import audit_verify
 from governance.models import AuditEvent
 from inventory.models import Copy
 from inventory.services.fixity import CHANGED, MISSING, fixity_check
-from inventory.services.scan import scan_run, scan_start
+from inventory.services.scan import scan_run
+from inventory.services.scan_lifecycle import scan_start
 from inventory.tasks import fixity_check_sources
 from tests.inventory.scan_helpers import scan_folder, source_named
 

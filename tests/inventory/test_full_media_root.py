@@ -15,8 +15,10 @@ from PIL import Image, ImageFile
 from inventory.models import Copy, Match, Rendition, Scan, ScanBatch
 from inventory.sample_archive import PHOTOS_DIR
 from inventory.selectors.groups import duplicate_groups
-from inventory.services.scan import scan_batch_run, scan_parameters, scan_prepare, scan_start
+from inventory.services.scan_examine import scan_batch_run
+from inventory.services.scan_lifecycle import scan_parameters, scan_start
 from inventory.services.scan_paths import thumbnail_dir
+from inventory.services.scan_walk import scan_prepare
 from inventory.services.sources import source_register
 from tests.full_volume import FullVolume
 from tests.inventory.scan_helpers import inventory_snapshot, scan_folder

@@ -12,12 +12,9 @@ from django.core.management import CommandError, call_command
 from inventory.models import Copy, Rendition, Scan, ScanError
 from inventory.sample_archive import ARCHIVE_LAYOUT
 from inventory.selectors.groups import duplicate_groups
-from inventory.services.scan import (
-    ScanAlreadyRunning,
-    _examine_in_pool,
-    scan_run,
-    scan_start,
-)
+from inventory.services.scan import scan_run
+from inventory.services.scan_examine import _examine_in_pool
+from inventory.services.scan_lifecycle import ScanAlreadyRunning, scan_start
 from inventory.services.sources import SourceRefused, source_register
 from tests.inventory.scan_helpers import inventory_snapshot, scan_folder, source_named
 
@@ -173,7 +170,7 @@ def test_rescan_skips_unchanged_files(sample_archive, monkeypatch):
     root = sample_archive["film_archive"]
     scan_folder(root, name="film_archive")
     reads = []
-    import inventory.services.scan as scan_module
+    import inventory.services.scan_examine as scan_module
 
     real = scan_module.examine_batch
     monkeypatch.setattr(

@@ -19,7 +19,7 @@ from governance.privacy.services.images import (
 from inventory.models import Rendition
 from inventory.selectors.people import shows_people
 from inventory.selectors.visibility import copies_visible_to
-from inventory.services.scan import thumbnail_dir
+from inventory.services.scan_paths import thumbnail_dir
 
 
 @login_required

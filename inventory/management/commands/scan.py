@@ -11,7 +11,8 @@ from django.template.defaultfilters import filesizeformat
 
 from governance.database import CONNECTION_ERRORS, database_failure, database_full
 from inventory.models import Scan, Source
-from inventory.services.scan import ScanAlreadyRunning, scan_run
+from inventory.services.scan import scan_run
+from inventory.services.scan_lifecycle import ScanAlreadyRunning
 from inventory.services.sources import SourceRefused, source_register
 
 
