@@ -148,14 +148,22 @@ def _decide(
     )
     # A local change (a stamp, a retouch): the failing blocks lie together, and outside
     # them the pictures agree as closely as copies do. With a crop or a border as well, the
-    # blocks must agree as a whole picture's do (the median of a whole verdict): a region
-    # that differs inside one outline is also what two different portraits on one backdrop
-    # show, and that goes to a person.
+    # region that differs must lie at the margin (where stamps and credit lines sit and a
+    # reframed registration is least sure) and the blocks must agree as a whole picture's
+    # do: a region that differs in the middle, inside one outline, is the subject itself,
+    # which is what two different portraits on one backdrop show. That goes to a person.
     reframed = min(c.share_a, c.share_b) < _CROPPED
     local = (
         not whole
         and grounded
-        and (not reframed or c.median >= _PROBABLE_MEDIAN)
+        and (
+            not reframed
+            or (
+                c.median >= _PROBABLE_MEDIAN
+                and c.failed_box is not None
+                and _at_margin(c.failed_box)
+            )
+        )
         and c.failed_box is not None
         and box_area(c.failed_box) <= _LOCAL_MAX_AREA
         and c.outside >= _MIN_INFORMATIVE
@@ -175,6 +183,12 @@ def _decide(
 
 
 _LOSSLESS = frozenset({"PNG", "TIFF", "BMP"})
+
+
+def _at_margin(box: tuple[float, float, float, float]) -> bool:
+    """Whether a box (left, top, right, bottom as shares of the overlap) touches its edge."""
+    left, top, right, bottom = box
+    return left <= 0.0 or top <= 0.0 or right >= 1.0 or bottom >= 1.0
 
 
 def _label(
