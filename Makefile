@@ -90,7 +90,7 @@ bench: install
 bench-accuracy: install
 	$(BIN)/python bench/accuracy.py $(BENCH_ARGS)
 	$(BIN)/python bench/accuracy.py --evaluation --no-faces
-	$(BIN)/python bench/accuracy.py --hard-negatives calibration evaluation evaluation-2 evaluation-3
+	$(BIN)/python bench/accuracy.py --hard-negatives calibration evaluation evaluation-2 evaluation-3 evaluation-4
 	$(BIN)/python bench/hashindex_recall.py
 
 # The asset graph on real photographs and their copies: masters, relations against the

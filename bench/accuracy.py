@@ -1070,7 +1070,7 @@ def main() -> None:
     parser.add_argument(
         "--hard-negatives",
         nargs="+",
-        choices=("calibration", "evaluation", "evaluation-2", "evaluation-3"),
+        choices=("calibration", "evaluation", "evaluation-2", "evaluation-3", "evaluation-4"),
         help="only the hard negatives (bench/hard_negatives.py), these splits",
     )
     parser.add_argument(
