@@ -149,6 +149,11 @@ def test_a_legal_reviewer_without_an_address_is_named_and_the_dry_run_changes_no
     request.refresh_from_db()
     assert request.reminder == "" and "access_request_reminded" not in _events(request)
     assert reminder_due(request=request) == DataAccessRequest.Reminder.DUE_SOON
+    # With nobody to tell, the stage is not marked as reminded: the next run tries again.
+    nobody = access_request_reminders_send()
+    assert nobody.sent == 0 and nobody.skipped == ["legal has no e-mail address"]
+    request.refresh_from_db()
+    assert request.reminder == "" and "access_request_reminded" not in _events(request)
 
 
 def test_a_partial_reply_in_time_stops_the_clock_from_showing_overdue(role_users) -> None:

@@ -85,7 +85,10 @@ def access_request_reminders_send(
     if dry_run:
         result.sent = len(messages)
         return result
-    result.sent = (get_connection().send_messages(messages) or 0) if messages else 0
+    if not messages:
+        # Nobody could be told: the stage stays unreminded, so tomorrow's run tries again.
+        return result
+    result.sent = get_connection().send_messages(messages) or 0
     now = timezone.now()
     with transaction.atomic():
         for request, stage, left in rows:
@@ -102,7 +105,6 @@ def access_request_reminders_send(
                     "days_left": left,
                     "recipients": len(messages),
                 },
-                AuditEvent.Outcome.WARNING if not messages else "",
             )
     return result
 
