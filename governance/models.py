@@ -95,7 +95,14 @@ class AuditEvent(models.Model):
         ACCESS_REQUEST_PHOTO = "access_request_photo", "access request reference photo"
         ACCESS_REQUEST_SEARCHED = "access_request_searched", "access request searched"
         ACCESS_REQUEST_MATCH = "access_request_match", "access request match decided"
+        # Before the reply became its own step, building the pack was recorded as this.
         ACCESS_REQUEST_RESPONDED = "access_request_responded", "access request responded"
+        ACCESS_REQUEST_PACK_BUILT = "access_request_pack_built", "access request pack built"
+        ACCESS_REQUEST_SENT = "access_request_sent", "access request reply sent"
+        ACCESS_REQUEST_REFUSED = "access_request_refused", "access request refused"
+        ACCESS_REQUEST_CLOSED = "access_request_closed", "access request closed"
+        ACCESS_REQUEST_REMINDED = "access_request_reminded", "access request reminder sent"
+        ACCESS_REQUEST_PURGED = "access_request_purged", "access request data deleted"
 
     class Outcome(models.TextChoices):
         SUCCESS = "success"

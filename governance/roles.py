@@ -86,6 +86,8 @@ _LEGAL_PRIVACY = [
     "privacy.view_referencephoto",
     "privacy.view_requestcandidate",
     "privacy.view_responsepack",
+    "privacy.view_accessrequestreply",
+    "privacy.view_accessrequestrefusal",
 ]
 
 # Held only through the legal role itself: superuser status grants none of them

@@ -363,6 +363,10 @@ PROVENA_REFERENCE_PHOTO_MAX_BYTES = env_int(
 )
 # Faces closer than this (Euclidean distance of encodings) are offered as the same person.
 PROVENA_DSAR_MATCH_DISTANCE = env_float("PROVENA_DSAR_MATCH_DISTANCE", 0.6)
+# The legal role is reminded of a request this many days before it is due (and once overdue).
+PROVENA_DSAR_REMINDER_DAYS = env_int("PROVENA_DSAR_REMINDER_DAYS", 7, minimum=0)
+# Reference photos, candidates and response-pack files are deleted this long after closing.
+PROVENA_DSAR_RETENTION_DAYS = env_int("PROVENA_DSAR_RETENTION_DAYS", 90, minimum=0)
 
 # --- Audit log checkpoints (governance/audit_checkpoints.py) -----------------------------------
 # Folder for signed checkpoints of the audit chain head, outside the database; None:

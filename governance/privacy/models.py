@@ -210,8 +210,18 @@ class DataAccessRequest(models.Model):
 
     class Status(models.TextChoices):
         OPEN = "open"
-        RESPONDED = "responded"
+        PARTIAL = "partial", "partly answered (s19(2))"
+        RESPONDED = "responded", "answered"
+        REFUSED = "refused"
         CLOSED = "closed"
+
+    class Reminder(models.TextChoices):
+        NONE = "", "none"
+        DUE_SOON = "due_soon", "due soon"
+        OVERDUE = "overdue"
+
+    # Still owed a (complete) reply: the clock and the reminders apply.
+    AWAITING = frozenset({"open", "partial"})
 
     subject_reference = models.CharField(max_length=200)
     received_on = models.DateField()
@@ -222,7 +232,18 @@ class DataAccessRequest(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the complete reply was sent to the data subject (not when a pack was built).
     responded_at = models.DateTimeField(null=True, blank=True)
+    # The last reminder sent to the legal role, so each stage is sent once.
+    reminder = models.CharField(max_length=16, choices=Reminder, default=Reminder.NONE, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    close_note = models.TextField(blank=True)
+    # When the reference photos, candidates and pack files were deleted (retention period).
+    data_purged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["due_on", "pk"]
@@ -295,6 +316,79 @@ class ResponsePack(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # The ZIP is deleted after the retention period; the row stays as the record of what was sent.
+    purged_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.path
+
+
+class AccessRequestReply(models.Model):
+    """A reply sent to the data subject: complete, or partial with written reasons (s19(2))."""
+
+    class Kind(models.TextChoices):
+        FULL = "full", "complete reply"
+        PARTIAL = "partial", "partial reply with reasons (s19(2))"
+
+    request = models.ForeignKey(DataAccessRequest, on_delete=models.PROTECT, related_name="replies")
+    kind = models.CharField(max_length=16, choices=Kind)
+    pack = models.ForeignKey(
+        ResponsePack, null=True, blank=True, on_delete=models.PROTECT, related_name="replies"
+    )
+    reasons = models.TextField(blank=True, help_text="Why the reply is not complete yet.")
+    means = models.CharField(max_length=200, help_text="How it was sent: e-mail, post, by hand.")
+    sent_on = models.DateField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["sent_on", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to request {self.request_id} on {self.sent_on}"
+
+
+class AccessRequestRefusal(models.Model):
+    """An entry of the refusal log (s27): a refused request, the ground and the reasons.
+
+    s27 asks for the log to be kept at least four years: nothing in Provena deletes it, and the
+    retention purge of a request's data leaves it (and the request's row) in place.
+    """
+
+    class Ground(models.TextChoices):
+        IDENTITY = "identity", "the requestor's identity is not established (s20(1)(a))"
+        OTHERS_DATA = (
+            "others_data",
+            "it would disclose another person's data without their consent (s20(1)(b))",
+        )
+        LANGUAGE = "language", "the request is not in Chinese or English (s20(3)(a))"
+        NOT_LOCATABLE = (
+            "not_locatable",
+            "information needed to locate the data was not supplied (s20(3)(b))",
+        )
+        REPEATED = "repeated", "it repeats earlier similar requests (s20(3)(c))"
+        OTHER_CONTROLLER = (
+            "other_controller",
+            "another data user controls the use of the data (s20(3)(d))",
+        )
+        EXEMPTION = "exemption", "an exemption in Part 8 of the Ordinance applies"
+        OTHER = "other", "other ground (named in the reasons)"
+
+    request = models.OneToOneField(
+        DataAccessRequest, on_delete=models.PROTECT, related_name="refusal"
+    )
+    ground = models.CharField(max_length=24, choices=Ground)
+    reasons = models.TextField()
+    notified_on = models.DateField(help_text="When the requestor was told, in writing.")
+    refused_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    refused_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-refused_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"refusal of request {self.request_id} ({self.ground})"

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from governance.privacy.views import cases, requests
+from governance.privacy.views import cases, request_replies, requests
 
 request_patterns = [
     path("", requests.dsar_list, name="dsar-list"),
     path("new/", requests.dsar_create, name="dsar-create"),
+    path("refusals/", request_replies.dsar_refusals, name="dsar-refusals"),
     path("<int:pk>/", requests.dsar_detail, name="dsar-detail"),
     path("<int:pk>/photos/", requests.dsar_photo_upload, name="dsar-photo-upload"),
     path("<int:pk>/photos/<int:photo>.jpg", requests.dsar_photo_image, name="dsar-photo-image"),
@@ -30,6 +31,9 @@ request_patterns = [
         requests.dsar_pack_download,
         name="dsar-pack-download",
     ),
+    path("<int:pk>/reply/", request_replies.dsar_reply, name="dsar-reply"),
+    path("<int:pk>/refuse/", request_replies.dsar_refuse, name="dsar-refuse"),
+    path("<int:pk>/close/", request_replies.dsar_close, name="dsar-close"),
 ]
 
 urlpatterns = [

@@ -31,7 +31,7 @@ STEPS = [
     "access_request_photo",
     "access_request_searched",
     "access_request_match",
-    "access_request_responded",
+    "access_request_pack_built",
 ]
 
 
@@ -120,14 +120,14 @@ def test_legal_reviewer_answers_a_data_access_request(
         assert len([n for n in archive.namelist() if n.startswith("images/")]) == 3
     assert {f"{r['source']}/{r['path']}" for r in rows_csv} == face_archive.astronaut_paths
     request.refresh_from_db()
-    assert request.status == DataAccessRequest.Status.RESPONDED
+    assert request.status == DataAccessRequest.Status.OPEN  # built, not yet sent
     looks = set(PersonalDataView.objects.values_list("kind", flat=True))
     assert looks == {"reference", "thumbnail", "redaction"}
 
     page.get_by_role("link", name="This request in the audit log").click()
     expect(page.get_by_role("heading", name="Audit log")).to_be_visible()
     events = page.locator("main table").last.locator("tbody tr")
-    expect(events).to_have_count(7)  # received, photo, searched, 3 matches, responded
+    expect(events).to_have_count(7)  # received, photo, searched, 3 matches, pack built
     for step in STEPS:
         expect(events.filter(has_text=step).first).to_be_visible()
     expect(events.filter(has_text="access_request_match")).to_have_count(3)

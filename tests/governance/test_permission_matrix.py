@@ -352,6 +352,23 @@ def _received_today(s: Seeds) -> dict:
     return {"subject_reference": "DSAR-MATRIX-2", "received_on": timezone.localdate().isoformat()}
 
 
+def _reply_sent(s: Seeds) -> dict:
+    return {
+        "kind": "full",
+        "pack": s.pack.pk,
+        "sent_on": timezone.localdate().isoformat(),
+        "means": "e-mail",
+    }
+
+
+def _refusal(s: Seeds) -> dict:
+    return {
+        "ground": "identity",
+        "reasons": "permission matrix",
+        "notified_on": timezone.localdate().isoformat(),
+    }
+
+
 def _reference_photo(field: str) -> Callable[[Seeds], dict]:
     """Return a body uploading a photo the request does not hold yet (Grace Hopper)."""
 
@@ -523,6 +540,10 @@ MATRIX: dict[str, Row] = {
     ),
     "dsar-pack-build": Row(LEGAL_POST, _dsar, Write(LEGAL_WRITE)),
     "dsar-pack-download": Row(LEGAL, lambda s: {"pk": s.access_request.pk, "pack": s.pack.pk}),
+    "dsar-reply": Row(LEGAL_POST, _dsar, Write(LEGAL_WRITE, _reply_sent)),
+    "dsar-refuse": Row(LEGAL_POST, _dsar, Write(LEGAL_WRITE, _refusal)),
+    "dsar-close": Row(LEGAL_POST, _dsar, Write(LEGAL_WRITE, lambda s: {"note": "matrix"})),
+    "dsar-refusals": Row(LEGAL),
     # --- remediation pages ---
     "remediation-dashboard": Row(page()),
     "remediation-tasks": Row(page(), query="?status=outstanding&source=film_archive&q=rocket"),
@@ -688,6 +709,12 @@ MATRIX: dict[str, Row] = {
     "api:dsar-api-download": Row(
         LEGAL_API, lambda s: {"pk": s.access_request.pk, "pack_id": s.pack.pk}
     ),
+    "api:dsar-api-reply": Row(LEGAL_API_POST, _dsar, Write(LEGAL_API_WRITE, _reply_sent)),
+    "api:dsar-api-refuse": Row(LEGAL_API_POST, _dsar, Write(LEGAL_API_WRITE, _refusal)),
+    "api:dsar-api-close": Row(
+        LEGAL_API_POST, _dsar, Write(LEGAL_API_WRITE, lambda s: {"note": "matrix"})
+    ),
+    "api:dsar-api-refusals": Row(LEGAL_API),
     # --- API: remediation ---
     "api:remediation-summary": Row(api()),
     "api:remediation-task-list": Row(api()),

@@ -188,7 +188,8 @@ def test_search_confirm_and_respond_with_others_faces_blurred(
     pack = response_pack_build(request=request, user=legal)
 
     request.refresh_from_db()
-    assert request.status == DataAccessRequest.Status.RESPONDED and request.responded_at
+    # Building the pack is not sending it: the request waits for the reply to be recorded.
+    assert request.status == DataAccessRequest.Status.OPEN and request.responded_at is None
     zip_path = Path(settings.PROVENA_MEDIA_ROOT) / pack.path
     assert hashlib.sha256(zip_path.read_bytes()).hexdigest() == pack.sha256
     with zipfile.ZipFile(zip_path) as archive:
@@ -236,9 +237,9 @@ def test_search_confirm_and_respond_with_others_faces_blurred(
         "access_request_match",
         "access_request_match",
         "access_request_match",
-        "access_request_responded",
+        "access_request_pack_built",
     ]
-    responded = AuditEvent.objects.get(event_type="access_request_responded")
+    responded = AuditEvent.objects.get(event_type="access_request_pack_built")
     assert responded.detail["sha256"] == pack.sha256
     assert responded.detail["copies"] == 4
     # The scanned archive is evidence: read, never written.
@@ -329,7 +330,7 @@ def test_a_copy_changed_since_the_scan_is_listed_but_not_sent(face_archive, role
     assert pack.copies == 4 and pack.images == 2
     assert rows["portraits/pair.jpg"]["image"] == ""
     assert "no copy could be read unchanged since the last scan" in readme
-    event = AuditEvent.objects.get(event_type="access_request_responded")
+    event = AuditEvent.objects.get(event_type="access_request_pack_built")
     assert event.outcome == "warning" and event.detail["problems"]
 
 
@@ -515,7 +516,7 @@ def test_a_legal_reviewer_works_a_request_through_the_pages(face_archive, role_u
     body = b"".join(download.streaming_content)
     assert hashlib.sha256(body).hexdigest() == pack.sha256
     assert "attachment" in download["Content-Disposition"]
-    assert _events(request)[-1] == "access_request_responded"
+    assert _events(request)[-1] == "access_request_pack_built"
 
 
 @pytest.mark.parametrize(
@@ -659,7 +660,25 @@ def test_the_api_works_a_request_end_to_end(face_archive, role_users) -> None:
     assert download.status_code == 200
     assert hashlib.sha256(b"".join(download.streaming_content)).hexdigest() == pack.json()["sha256"]
     detail = api.get(f"/api/access-requests/{pk}/").json()
-    assert detail["status"] == "responded" and detail["confirmed"] == 3
+    assert detail["status"] == "open" and detail["confirmed"] == 3  # built, not yet sent
+
+    sent = api.post(
+        f"/api/access-requests/{pk}/reply/",
+        {
+            "kind": "full",
+            "pack": pack.json()["id"],
+            "sent_on": timezone.localdate().isoformat(),
+            "means": "e-mail",
+        },
+        content_type="application/json",
+    )
+    assert sent.status_code == 201, sent.content
+    assert sent.json()["late"] is False and sent.json()["pack"] == pack.json()["id"]
+    closed = api.post(f"/api/access-requests/{pk}/close/", {}, content_type="application/json")
+    assert closed.status_code == 200, closed.content
+    detail = closed.json()
+    assert detail["status"] == "closed" and detail["replies"][0]["kind"] == "full"
+    assert detail["retention_until"] and detail["data_purged_at"] is None
 
 
 def test_the_api_refuses_bad_photos_with_a_message(open_request, role_users, settings) -> None:

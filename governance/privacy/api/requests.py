@@ -4,6 +4,7 @@ face encodings never leave the server."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -12,7 +13,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import filesizeformat
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -23,6 +24,8 @@ from rest_framework.response import Response
 
 from governance.api.services import call_service, signed_in_user, validated_params
 from governance.privacy.models import (
+    AccessRequestRefusal,
+    AccessRequestReply,
     DataAccessRequest,
     PersonalDataView,
     ReferencePhoto,
@@ -31,8 +34,12 @@ from governance.privacy.models import (
 )
 from governance.privacy.selectors.requests import (
     access_requests_visible_to,
+    is_overdue,
+    open_cases_by_rendition,
+    refusal_log,
     request_candidates,
     response_pack_file,
+    retention_until,
 )
 from governance.privacy.selectors.requests import (
     days_left as request_days_left,
@@ -41,6 +48,11 @@ from governance.privacy.services.images import personal_view_record
 from governance.privacy.services.reference_photos import (
     reference_photo_add,
     reference_photo_choose_face,
+)
+from governance.privacy.services.request_replies import (
+    access_request_close,
+    access_request_refuse,
+    access_request_reply_record,
 )
 from governance.privacy.services.requests import (
     access_request_create,
@@ -109,6 +121,50 @@ class ResponsePackSerializer(serializers.ModelSerializer):
         return f"/api/access-requests/{pack.request_id}/packs/{pack.pk}/download/"
 
 
+class ReplySerializer(serializers.ModelSerializer):
+    recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
+    late = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AccessRequestReply
+        fields = [
+            "id",
+            "kind",
+            "pack",
+            "sent_on",
+            "late",
+            "means",
+            "reasons",
+            "recorded_by",
+            "recorded_at",
+        ]
+        read_only_fields = fields
+
+    def get_late(self, reply: AccessRequestReply) -> bool:
+        return reply.sent_on > reply.request.due_on
+
+
+class RefusalSerializer(serializers.ModelSerializer):
+    refused_by = serializers.CharField(source="refused_by.username", read_only=True)
+    received_on = serializers.DateField(source="request.received_on", read_only=True)
+    due_on = serializers.DateField(source="request.due_on", read_only=True)
+
+    class Meta:
+        model = AccessRequestRefusal
+        fields = [
+            "id",
+            "request",
+            "received_on",
+            "due_on",
+            "ground",
+            "reasons",
+            "notified_on",
+            "refused_by",
+            "refused_at",
+        ]
+        read_only_fields = fields
+
+
 class AccessRequestSerializer(serializers.ModelSerializer):
     created_by = serializers.CharField(source="created_by.username", read_only=True)
     days_left = serializers.SerializerMethodField()
@@ -116,6 +172,11 @@ class AccessRequestSerializer(serializers.ModelSerializer):
     confirmed = serializers.IntegerField(source="confirmed_count", read_only=True, default=0)
     reference_photos = ReferencePhotoSerializer(many=True, read_only=True)
     response_packs = ResponsePackSerializer(many=True, read_only=True)
+    overdue = serializers.SerializerMethodField()
+    replies = ReplySerializer(many=True, read_only=True)
+    refusal = serializers.SerializerMethodField()
+    closed_by = serializers.CharField(source="closed_by.username", read_only=True, default=None)
+    retention_until = serializers.SerializerMethodField()
 
     class Meta:
         model = DataAccessRequest
@@ -130,15 +191,36 @@ class AccessRequestSerializer(serializers.ModelSerializer):
             "created_by",
             "created_at",
             "responded_at",
+            "overdue",
+            "reminder",
+            "reminded_at",
             "candidates",
             "confirmed",
             "reference_photos",
             "response_packs",
+            "replies",
+            "refusal",
+            "closed_at",
+            "closed_by",
+            "close_note",
+            "retention_until",
+            "data_purged_at",
         ]
         read_only_fields = fields
 
     def get_days_left(self, request: DataAccessRequest) -> int:
         return request_days_left(request=request)
+
+    def get_overdue(self, request: DataAccessRequest) -> bool:
+        return is_overdue(request=request)
+
+    @extend_schema_field(RefusalSerializer(allow_null=True))
+    def get_refusal(self, request: DataAccessRequest) -> dict | None:
+        refusal = AccessRequestRefusal.objects.filter(request=request).first()
+        return RefusalSerializer(refusal).data if refusal else None
+
+    def get_retention_until(self, request: DataAccessRequest) -> datetime | None:
+        return retention_until(request=request)
 
 
 class AccessRequestCreateSerializer(serializers.Serializer):
@@ -152,6 +234,7 @@ class CandidateSerializer(serializers.ModelSerializer):
     asset = serializers.IntegerField(source="face.rendition.asset_id", read_only=True)
     decided_by = serializers.CharField(source="decided_by.username", read_only=True, default=None)
     copies = serializers.SerializerMethodField()
+    privacy_cases = serializers.SerializerMethodField()
 
     class Meta:
         model = RequestCandidate
@@ -165,8 +248,16 @@ class CandidateSerializer(serializers.ModelSerializer):
             "decided_by",
             "decided_at",
             "copies",
+            "privacy_cases",
         ]
         read_only_fields = fields
+
+    def get_privacy_cases(self, candidate: RequestCandidate) -> list[int]:
+        """The privacy cases awaiting a decision on the candidate's photograph."""
+        cases = self.context.get("open_cases")
+        if cases is None:
+            cases = open_cases_by_rendition(rendition_ids=[candidate.face.rendition_id])
+        return [case.pk for case in cases.get(candidate.face.rendition_id, [])]
 
     def get_copies(self, candidate: RequestCandidate) -> list[dict]:
         return [
@@ -193,7 +284,31 @@ class CandidateDecideSerializer(serializers.Serializer):
     confirmed = serializers.BooleanField(help_text="true: this is the subject; false: not them.")
 
 
+class ReplyRecordSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=AccessRequestReply.Kind.choices)
+    pack = serializers.IntegerField(required=False, allow_null=True, default=None)
+    sent_on = serializers.DateField()
+    means = serializers.CharField(max_length=200)
+    reasons = serializers.CharField(required=False, allow_blank=True, max_length=10000, default="")
+
+
+class RefuseSerializer(serializers.Serializer):
+    ground = serializers.ChoiceField(choices=AccessRequestRefusal.Ground.choices)
+    reasons = serializers.CharField(max_length=10000)
+    notified_on = serializers.DateField()
+
+
+class CloseSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+
+
 # --- views ---------------------------------------------------------------------------------
+
+
+def _candidates(dsar: DataAccessRequest) -> Any:
+    candidates = list(request_candidates(request=dsar))
+    cases = open_cases_by_rendition(rendition_ids={c.face.rendition_id for c in candidates})
+    return CandidateSerializer(candidates, many=True, context={"open_cases": cases}).data
 
 
 class AccessRequestViewSet(
@@ -214,7 +329,10 @@ class AccessRequestViewSet(
 
     def get_queryset(self) -> QuerySet[DataAccessRequest]:
         return access_requests_visible_to(user=signed_in_user(self.request)).prefetch_related(
-            "reference_photos__uploaded_by", "response_packs__created_by"
+            "reference_photos__uploaded_by",
+            "response_packs__created_by",
+            "replies__recorded_by",
+            "replies__request",
         )
 
     def _fresh(self, pk: int) -> dict:
@@ -305,7 +423,7 @@ class AccessRequestViewSet(
         return Response(
             {
                 "result": AccessRequestSearchResultSerializer(result).data,
-                "candidates": CandidateSerializer(request_candidates(request=dsar), many=True).data,
+                "candidates": _candidates(dsar),
             }
         )
 
@@ -314,7 +432,7 @@ class AccessRequestViewSet(
     def candidates(self, request: Request, pk: str | None = None) -> Response:
         """List the candidate faces found so far, nearest first, with their verdicts."""
         dsar = self.get_object()
-        return Response(CandidateSerializer(request_candidates(request=dsar), many=True).data)
+        return Response(_candidates(dsar))
 
     @extend_schema(request=CandidateDecideSerializer, responses=CandidateSerializer)
     @action(
@@ -357,6 +475,10 @@ class AccessRequestViewSet(
         """Download a response pack (logged as a look at personal data)."""
         dsar = self.get_object()
         pack = get_object_or_404(dsar.response_packs, pk=pack_id)
+        if pack.purged_at is not None:
+            raise Http404(
+                f"response pack {pack.pk} was deleted {pack.purged_at:%Y-%m-%d} (retention)"
+            )
         path = response_pack_file(pack=pack)
         if not path.is_file():
             raise Http404("the response pack is missing from PROVENA_MEDIA_ROOT; build it again")
@@ -369,3 +491,62 @@ class AccessRequestViewSet(
         return FileResponse(
             path.open("rb"), as_attachment=True, filename=path.name, content_type="application/zip"
         )
+
+    @extend_schema(request=ReplyRecordSerializer, responses={201: ReplySerializer})
+    @action(detail=True, methods=["post"])
+    def reply(self, request: Request, pk: str | None = None) -> Response:
+        """Record a reply sent to the data subject: full (naming the pack sent) or partial
+        with the written reasons (s19(2))."""
+        dsar = self.get_object()
+        data = validated_params(ReplyRecordSerializer, request)
+        pack = None
+        if data["pack"] is not None:
+            pack = dsar.response_packs.filter(pk=data["pack"]).first()
+            if pack is None:
+                raise ValidationError(
+                    {"pack": f"response pack {data['pack']} is not one of this request's"}
+                )
+        reply = call_service(
+            lambda: access_request_reply_record(
+                request=dsar,
+                kind=data["kind"],
+                pack=pack,
+                sent_on=data["sent_on"],
+                means=data["means"],
+                reasons=data["reasons"],
+                user=signed_in_user(request),
+            )
+        )
+        return Response(ReplySerializer(reply).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=RefuseSerializer, responses={201: RefusalSerializer})
+    @action(detail=True, methods=["post"])
+    def refuse(self, request: Request, pk: str | None = None) -> Response:
+        """Refuse the request with a ground and reasons (entered in the refusal log, s27)."""
+        dsar = self.get_object()
+        data = validated_params(RefuseSerializer, request)
+        refusal = call_service(
+            lambda: access_request_refuse(request=dsar, user=signed_in_user(request), **data)
+        )
+        return Response(RefusalSerializer(refusal).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=CloseSerializer, responses=AccessRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, pk: str | None = None) -> Response:
+        """Close the request; its data is deleted PROVENA_DSAR_RETENTION_DAYS later."""
+        dsar = self.get_object()
+        note = validated_params(CloseSerializer, request)["note"]
+        call_service(
+            lambda: access_request_close(request=dsar, note=note, user=signed_in_user(request))
+        )
+        return Response(self._fresh(dsar.pk))
+
+    @extend_schema(request=None, responses=RefusalSerializer(many=True))
+    @action(detail=False, methods=["get"])
+    def refusals(self, request: Request) -> Response:
+        """The refusal log (s27), newest first."""
+        log = refusal_log(user=signed_in_user(request))
+        page = self.paginate_queryset(log)
+        if page is not None:
+            return self.get_paginated_response(RefusalSerializer(page, many=True).data)
+        return Response(RefusalSerializer(log, many=True).data)

@@ -1,4 +1,4 @@
-"""Forms of the data access request pages (privacy case forms are in forms_cases.py)."""
+"""Forms of the data access request pages (privacy case forms are in forms/cases.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+
+from governance.privacy.models import AccessRequestRefusal, AccessRequestReply
 
 
 class AccessRequestForm(forms.Form):
@@ -54,3 +56,33 @@ class CandidateDecisionForm(forms.Form):
     @property
     def confirmed(self) -> bool:
         return self.cleaned_data["verdict"] == "confirm"
+
+
+class ReplyForm(forms.Form):
+    kind = forms.ChoiceField(choices=AccessRequestReply.Kind.choices, label="Reply")
+    pack = forms.IntegerField(required=False, label="Response pack sent")
+    sent_on = forms.DateField(label="Sent on", widget=forms.DateInput(attrs={"type": "date"}))
+    means = forms.CharField(max_length=200, label="Sent by", help_text="e-mail, post, by hand")
+    reasons = forms.CharField(
+        required=False,
+        max_length=10000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="For a partial reply: why the rest cannot be supplied yet (s19(2)).",
+    )
+
+
+class RefusalForm(forms.Form):
+    ground = forms.ChoiceField(choices=AccessRequestRefusal.Ground.choices)
+    reasons = forms.CharField(max_length=10000, widget=forms.Textarea(attrs={"rows": 3}))
+    notified_on = forms.DateField(
+        label="Requestor told on", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class CloseForm(forms.Form):
+    note = forms.CharField(
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Needed when the request has no complete reply or refusal (e.g. withdrawn).",
+    )

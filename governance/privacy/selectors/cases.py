@@ -257,11 +257,11 @@ def privacy_figures(*, sources: QuerySet[Source]) -> dict:
         .count(),
         "decisions_by_outcome": {str(k): v for k, v in sorted(decisions.items())},
         "decisions": sum(decisions.values()),
-        "access_requests_open": requests.filter(status=DataAccessRequest.Status.OPEN).count(),
+        "access_requests_open": requests.filter(status__in=DataAccessRequest.AWAITING).count(),
         "access_requests_overdue": requests.filter(
             status=DataAccessRequest.Status.OPEN, due_on__lt=today
         ).count(),
-        "access_requests_answered": requests.exclude(status=DataAccessRequest.Status.OPEN).count(),
+        "access_requests_answered": requests.exclude(status__in=DataAccessRequest.AWAITING).count(),
     }
 
 

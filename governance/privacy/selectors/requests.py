@@ -1,9 +1,11 @@
-"""Reads over data access requests: the list, candidates, their copies, reference images."""
+"""Reads over data access requests: the list, candidates, their copies, reference images,
+the 40-day clock and its reminders, the retention period and the refusal log."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -12,12 +14,15 @@ from django.utils import timezone
 
 from governance.models import User
 from governance.privacy.models import (
+    AccessRequestRefusal,
+    AccessRequestReply,
     DataAccessRequest,
+    PrivacyCase,
     ReferencePhoto,
     RequestCandidate,
     ResponsePack,
 )
-from inventory.models import Copy, Face
+from inventory.models import Copy, Face, Rendition
 from inventory.storage import store_for
 
 
@@ -108,3 +113,99 @@ def encoding_coverage() -> EncodingCoverage:
         searchable_faces=searchable,
         renditions_without_encodings=unencoded,
     )
+
+
+# --- the clock, reminders, retention and the refusal log --------------------------------------
+
+
+def is_overdue(*, request: DataAccessRequest, today: date | None = None) -> bool:
+    """Return whether the request is past its due date with no reply of any kind sent.
+
+    A partial reply with reasons sent in time meets s19(2); the rest is still owed, but the
+    request is then "partly answered", not overdue.
+    """
+    return (
+        request.status == DataAccessRequest.Status.OPEN
+        and days_left(request=request, today=today) < 0
+    )
+
+
+def reminder_due(*, request: DataAccessRequest, today: date | None = None) -> str:
+    """Return the reminder stage the request has reached and not yet been reminded of, or ""."""
+    if request.status != DataAccessRequest.Status.OPEN:
+        return DataAccessRequest.Reminder.NONE
+    left = days_left(request=request, today=today)
+    if left < 0:
+        stage = DataAccessRequest.Reminder.OVERDUE
+    elif left <= settings.PROVENA_DSAR_REMINDER_DAYS:
+        stage = DataAccessRequest.Reminder.DUE_SOON
+    else:
+        return DataAccessRequest.Reminder.NONE
+    order = [c.value for c in DataAccessRequest.Reminder]
+    return stage if order.index(stage) > order.index(request.reminder) else ""
+
+
+def requests_needing_reminder(*, today: date) -> list[tuple[DataAccessRequest, str]]:
+    """Return the open requests due within PROVENA_DSAR_REMINDER_DAYS (or overdue) not yet
+    reminded of that stage, soonest due first, each with its stage."""
+    horizon = today + timedelta(days=settings.PROVENA_DSAR_REMINDER_DAYS)
+    candidates = DataAccessRequest.objects.filter(
+        status=DataAccessRequest.Status.OPEN, due_on__lte=horizon
+    ).order_by("due_on", "pk")
+    rows = [(request, reminder_due(request=request, today=today)) for request in candidates]
+    return [(request, stage) for request, stage in rows if stage]
+
+
+def retention_until(*, request: DataAccessRequest) -> datetime | None:
+    """Return when a closed request's reference photos, candidates and packs are deleted."""
+    if request.closed_at is None:
+        return None
+    return request.closed_at + timedelta(days=settings.PROVENA_DSAR_RETENTION_DAYS)
+
+
+def requests_due_for_purge(*, now: datetime) -> QuerySet[DataAccessRequest]:
+    """Return the closed requests past the retention period whose data is not yet deleted."""
+    cutoff = now - timedelta(days=settings.PROVENA_DSAR_RETENTION_DAYS)
+    return DataAccessRequest.objects.filter(
+        status=DataAccessRequest.Status.CLOSED,
+        closed_at__lte=cutoff,
+        data_purged_at__isnull=True,
+    ).order_by("closed_at", "pk")
+
+
+def refusal_log(*, user: User) -> QuerySet[AccessRequestRefusal]:
+    """Return the refusal log (s27), newest first: the legal role only."""
+    if not user.has_perm("privacy.view_accessrequestrefusal"):
+        return AccessRequestRefusal.objects.none()
+    return AccessRequestRefusal.objects.select_related("request", "refused_by").order_by(
+        "-refused_at", "-pk"
+    )
+
+
+def request_replies(*, request: DataAccessRequest) -> QuerySet[AccessRequestReply]:
+    """Return the replies sent to the data subject, in the order they were sent."""
+    return request.replies.select_related("pack", "recorded_by").order_by("sent_on", "pk")
+
+
+def open_cases_by_rendition(*, rendition_ids: Iterable[int]) -> dict[int, list[PrivacyCase]]:
+    """Return, per rendition, the privacy cases awaiting a decision on its photograph."""
+    renditions = dict(
+        Rendition.objects.filter(pk__in=list(rendition_ids)).values_list("pk", "asset_id")
+    )
+    if not renditions:
+        return {}
+    awaiting = PrivacyCase.objects.exclude(
+        status__in=[PrivacyCase.Status.DECIDED, PrivacyCase.Status.MERGED]
+    )
+    assets = {a for a in renditions.values() if a is not None}
+    cases = awaiting.filter(
+        Q(asset_id__in=assets) | Q(asset__isnull=True, anchor_id__in=list(renditions))
+    ).order_by("pk")
+    result: dict[int, list[PrivacyCase]] = {pk: [] for pk in renditions}
+    for case in cases:
+        for rendition_id, asset_id in renditions.items():
+            if (case.asset_id is not None and case.asset_id == asset_id) or (
+                case.asset_id is None and case.anchor_id == rendition_id
+            ):
+                result[rendition_id].append(case)
+    return result

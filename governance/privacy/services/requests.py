@@ -59,9 +59,13 @@ def check_worker(user: User) -> None:
 
 
 def check_open(request: DataAccessRequest) -> None:
-    """Refuse work on a closed request."""
+    """Refuse work on a closed or refused request."""
     if request.status == DataAccessRequest.Status.CLOSED:
         raise ValidationError(f"data access request {request.pk} is closed")
+    if request.status == DataAccessRequest.Status.REFUSED:
+        raise ValidationError(
+            f"data access request {request.pk} was refused; close it, or record a new request"
+        )
 
 
 def require_encoding_key() -> None:
@@ -75,9 +79,13 @@ def require_encoding_key() -> None:
 
 
 def audit_step(
-    event_type: str, request: DataAccessRequest, user: User, detail: dict, outcome: str = ""
+    event_type: str,
+    request: DataAccessRequest,
+    user: User | None,
+    detail: dict,
+    outcome: str = "",
 ) -> None:
-    """Record one step of a request in the audit log."""
+    """Record one step of a request in the audit log (user None: Provena itself, as from cron)."""
     audit_record(
         event_type=event_type,
         object_type="access_request",

@@ -177,7 +177,7 @@ def _write_pack(
 
 @transaction.atomic
 def response_pack_build(*, request: DataAccessRequest, user: User) -> ResponsePack:
-    """Write the response ZIP (copies.csv and the images, others' faces blurred); respond."""
+    """Write the response ZIP (copies.csv and the images, others' faces blurred)."""
     check_worker(user)
     request = DataAccessRequest.objects.select_for_update().get(pk=request.pk)
     check_open(request)
@@ -214,11 +214,10 @@ def response_pack_build(*, request: DataAccessRequest, user: User) -> ResponsePa
         images=images,
         created_by=user,
     )
-    request.status = DataAccessRequest.Status.RESPONDED
-    request.responded_at = request.responded_at or timezone.now()
-    request.save(update_fields=["status", "responded_at"])
+    # Building the pack is not replying: the reply is recorded when it is sent
+    # (services/request_replies.py).
     audit_step(
-        AuditEvent.EventType.ACCESS_REQUEST_RESPONDED,
+        AuditEvent.EventType.ACCESS_REQUEST_PACK_BUILT,
         request,
         user,
         {

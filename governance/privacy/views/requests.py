@@ -25,13 +25,23 @@ from governance.privacy.forms.requests import (
     ChooseFaceForm,
     ReferencePhotoForm,
 )
-from governance.privacy.models import DataAccessRequest, PersonalDataView, RequestCandidate
+from governance.privacy.models import (
+    AccessRequestRefusal,
+    AccessRequestReply,
+    DataAccessRequest,
+    PersonalDataView,
+    RequestCandidate,
+)
 from governance.privacy.selectors.requests import (
     access_requests_visible_to,
     days_left,
     encoding_coverage,
+    is_overdue,
+    open_cases_by_rendition,
     request_candidates,
+    request_replies,
     response_pack_file,
+    retention_until,
 )
 from governance.privacy.services.images import personal_view_record
 from governance.privacy.services.reference_photos import (
@@ -150,7 +160,11 @@ def _detail(
     status: int = 200,
 ) -> HttpResponse:
     candidates = list(request_candidates(request=dsar))
+    cases = open_cases_by_rendition(rendition_ids={c.face.rendition_id for c in candidates})
+    for candidate in candidates:
+        candidate.open_cases = cases.get(candidate.face.rendition_id, [])  # type: ignore[attr-defined]
     coverage = encoding_coverage()
+    refusal = AccessRequestRefusal.objects.filter(request=dsar).first()
     return render(
         request,
         "privacy/dsar_detail.html",
@@ -168,7 +182,16 @@ def _detail(
             "coverage": coverage,
             "coverage_problem": "" if coverage.searchable_faces else no_encodings_message(),
             "can_work": request.user.has_perm(WORK),
-            "is_open": dsar.status != DataAccessRequest.Status.CLOSED,
+            "is_open": dsar.status
+            not in (DataAccessRequest.Status.CLOSED, DataAccessRequest.Status.REFUSED),
+            "overdue": is_overdue(request=dsar),
+            "replies": request_replies(request=dsar),
+            "refusal": refusal,
+            "retention_until": retention_until(request=dsar),
+            "retention_days": settings.PROVENA_DSAR_RETENTION_DAYS,
+            "reply_kinds": AccessRequestReply.Kind.choices,
+            "grounds": AccessRequestRefusal.Ground.choices,
+            "today": timezone.localdate(),
         },
         status=status,
     )
@@ -351,6 +374,10 @@ def dsar_pack_download(request: AuthenticatedRequest, pk: int, pack: int) -> Fil
     """Download a response pack (its images are personal data: the download is logged)."""
     dsar = _visible(request, pk)
     found = get_object_or_404(dsar.response_packs, pk=pack)
+    if found.purged_at is not None:
+        raise Http404(
+            f"response pack {found.pk} was deleted {found.purged_at:%Y-%m-%d} (retention)"
+        )
     path = response_pack_file(pack=found)
     if not path.is_file():
         raise Http404("the response pack is missing from PROVENA_MEDIA_ROOT; build it again")
