@@ -4,7 +4,6 @@ Off unless switched on per source; putting files back and purging them is servic
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,19 +16,15 @@ from django.utils import timezone
 from governance.audit import EventSpec, audit_record, audit_record_many
 from governance.audit import format_time as audit_time
 from governance.models import AuditEvent, User
-from governance.remediation.files import (
-    MoveRefused,
-    file_sha256,
-    manifest_append,
-    move_verified,
-    regular_file_problem,
-)
+from governance.remediation.files import manifest_append
 from governance.remediation.models import QuarantineEntry, RemediationTask, SourcePolicy
 from governance.remediation.selectors.execution import executable_tasks
 from governance.remediation.services.tasks import task_change, task_event
 from inventory.models import Copy, Source
 from inventory.selectors.visibility import sources_visible_to
-from inventory.storage import store_for
+from inventory.storage import SourceStore, store_for
+from inventory.storage.local import PathOutsideSource
+from inventory.storage.moves import MoveRefused
 
 logger = logging.getLogger(__name__)
 Status = RemediationTask.Status
@@ -149,18 +144,18 @@ def _destination(root: Path, source: Source, task: RemediationTask) -> str:
     return f"{folder}/{task.copy.path}"
 
 
-def _step_problem(task: RemediationTask, path: Path, root: Path) -> tuple[str | None, str]:
+def _step_problem(task: RemediationTask, store: SourceStore) -> tuple[str | None, str]:
     """Return (sha256 now, problem) for one task's file."""
     copy = task.copy
     if copy.state != Copy.State.PRESENT:
         return None, f"the copy is {copy.state}; there is nothing to move"
-    problem = regular_file_problem(path, root)
+    problem = store.move_problem(copy.path)
     if problem:
         return None, f"{problem}; the next scan records what happened to it"
     if not task.sha256:
         return None, "no SHA-256 was recorded at the decision, so the file cannot be matched"
     try:
-        now = file_sha256(path)
+        now = store.sha256(copy.path)
     except (OSError, MoveRefused) as exc:
         return None, f"the file cannot be read: {exc}"
     if now != task.sha256:
@@ -182,16 +177,19 @@ def execution_plan(*, source: Source, task_ids: list[int] | None = None) -> Exec
         )
     else:
         plan.problem = quarantine_root_problem(root=root) or ""
-    source_root = store_for(source).local_root
-    if not plan.problem and not source_root.is_dir():
-        plan.problem = f"source root {source_root} is not reachable (a share not mounted?)"
+    store = store_for(source)
+    if not plan.problem and not store.is_reachable():
+        plan.problem = f"source root {store.local_root} is not reachable (a share not mounted?)"
     tasks = executable_tasks(source_id=source.pk)
     if task_ids is not None:
         tasks = tasks.filter(pk__in=task_ids)
     for task in tasks:
-        path = source_root / task.copy.path
+        try:
+            path = store.local_path(task.copy.path)
+        except PathOutsideSource:
+            path = store.local_root  # move_problem refuses the step below
         step = PlanStep(task=task, path=path, destination=_destination(root, source, task))
-        step.sha256_now, step.problem = _step_problem(task, path, source_root)
+        step.sha256_now, step.problem = _step_problem(task, store)
         plan.steps.append(step)
     return plan
 
@@ -240,12 +238,12 @@ def _quarantine(step: PlanStep, user: User, root: Path) -> QuarantineEntry:
     """Move one file into quarantine and record it: entry, manifest, copy, task, events."""
     task = step.task
     copy = task.copy
-    source_root = store_for(copy.source).local_root
+    store = store_for(copy.source)
     # Hash again right before the move: the plan may be minutes old.
-    _, problem = _step_problem(task, step.path, source_root)
+    _, problem = _step_problem(task, store)
     if problem:
         raise MoveRefused(problem)
-    info = os.lstat(step.path)
+    info = store.stat(copy.path)
     now = timezone.now()
     destination = root / step.destination
     with transaction.atomic():
@@ -262,7 +260,7 @@ def _quarantine(step: PlanStep, user: User, root: Path) -> QuarantineEntry:
             quarantined_at=now,
             quarantined_by=user,
         )
-        after = move_verified(step.path, destination, sha256=task.sha256)
+        after = store.move_to_quarantine(copy.path, destination, sha256=task.sha256)
         try:
             entry.sha256_after = after
             entry.save(update_fields=["sha256_after"])
@@ -295,7 +293,7 @@ def _quarantine(step: PlanStep, user: User, root: Path) -> QuarantineEntry:
             manifest_append(root, manifest_line(entry, "quarantined", user))
         except BaseException:
             # The record failed: the file goes back where it was, as if nothing happened.
-            move_verified(destination, step.path, sha256=after)
+            store.move_from_quarantine(destination, copy.path, sha256=after)
             raise
     return entry
 

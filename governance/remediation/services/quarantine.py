@@ -3,7 +3,6 @@ after the retention period. Allowed whether or not execution is still switched o
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -15,13 +14,7 @@ from django.utils import timezone
 from governance.audit import EventSpec, audit_record, audit_record_many
 from governance.audit import format_time as audit_time
 from governance.models import AuditEvent, User
-from governance.remediation.files import (
-    MoveRefused,
-    file_sha256,
-    manifest_append,
-    move_verified,
-    remove_empty_parents,
-)
+from governance.remediation.files import manifest_append, remove_empty_parents
 from governance.remediation.models import QuarantineEntry, RemediationTask
 from governance.remediation.services.execution import (
     execution_permission_check,
@@ -32,6 +25,7 @@ from governance.remediation.services.tasks import task_change, task_event
 from inventory.models import Copy
 from inventory.selectors.visibility import sources_visible_to
 from inventory.storage import store_for
+from inventory.storage.moves import MoveRefused, file_sha256
 
 Status = RemediationTask.Status
 
@@ -46,11 +40,12 @@ def quarantine_restore(*, entry: QuarantineEntry, user: User) -> QuarantineEntry
     if entry.state != QuarantineEntry.State.QUARANTINED:
         raise ValidationError(f"quarantine entry {entry.pk} is {entry.state}; nothing to restore")
     root = quarantine_root()
-    source_root = store_for(entry.source).local_root
-    if not source_root.is_dir():
-        raise ValidationError(f"source root {source_root} is not reachable; nothing was restored")
-    original = source_root / entry.original_path
-    if os.path.lexists(original):
+    store = store_for(entry.source)
+    if not store.is_reachable():
+        raise ValidationError(
+            f"source root {store.local_root} is not reachable; nothing was restored"
+        )
+    if store.exists(entry.original_path):
         raise ValidationError(
             f"something now sits at {entry.source.name}:{entry.original_path}; move it away "
             f"first (the quarantined file stays at {entry.quarantine_path})"
@@ -67,9 +62,10 @@ def quarantine_restore(*, entry: QuarantineEntry, user: User) -> QuarantineEntry
         )
     now = timezone.now()
     with transaction.atomic():
-        after = move_verified(held, original, sha256=entry.sha256_before)
+        after = store.move_from_quarantine(
+            held, entry.original_path, sha256=entry.sha256_before, mtime_ns=entry.mtime_ns
+        )
         try:
-            os.utime(original, ns=(entry.mtime_ns, entry.mtime_ns), follow_symlinks=False)
             entry.state = QuarantineEntry.State.RESTORED
             entry.restored_at = now
             entry.restored_by = user
@@ -104,7 +100,7 @@ def quarantine_restore(*, entry: QuarantineEntry, user: User) -> QuarantineEntry
             audit_record_many(events)
             manifest_append(root, manifest_line(entry, "restored", user))
         except BaseException:
-            move_verified(original, held, sha256=after)
+            store.move_to_quarantine(entry.original_path, held, sha256=after)
             raise
     return entry
 
