@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from inventory.pairs.relations import MATCH_RELATIONS
+
 
 class Source(models.Model):
     """A registered image store: a folder tree with a department and a risk tier."""
@@ -387,10 +389,7 @@ class Match(models.Model):
         CONFIRMED = "confirmed"  # a person said: the same photograph
         REJECTED = "rejected"  # a person said: different photographs; never proposed again
 
-    RELATIONS = (
-        "reencoded", "format_converted", "resized", "cropped", "rotated", "mirrored",
-        "colour_adjusted", "grayscale", "watermarked", "bordered", "blurred", "edited", "similar",
-    )  # fmt: skip
+    RELATIONS = MATCH_RELATIONS  # defined, with labels, in inventory/pairs/relations.py
 
     # rendition_a has the smaller id; "original" says which side the evidence takes as source.
     rendition_a = models.ForeignKey(Rendition, on_delete=models.CASCADE, related_name="+")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from governance.remediation.services.digest import digest_send
-from governance.remediation.services.execution import quarantine_purge
+from governance.remediation.services.quarantine import quarantine_purge
 
 
 @shared_task(acks_late=True)

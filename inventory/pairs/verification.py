@@ -18,22 +18,9 @@ from PIL import Image
 from inventory.imaging.fingerprints import DIHEDRAL
 from inventory.pairs.comparison import FULL, Comparison, box_area, compare, to_rgb
 from inventory.pairs.registration import Registration, register
+from inventory.pairs.relations import MATCH_RELATIONS
 
-RELATIONS = (
-    "resized",
-    "reencoded",
-    "format_converted",
-    "cropped",
-    "rotated",
-    "mirrored",
-    "colour_adjusted",
-    "grayscale",
-    "watermarked",
-    "bordered",
-    "blurred",
-    "edited",
-    "similar",
-)
+RELATIONS = MATCH_RELATIONS  # what a verdict may say; defined in inventory/pairs/relations.py
 # Decision thresholds, set in the gaps between the statistics of the accuracy corpus's edits
 # on half A of its photographs and checked on half B, a variant and a fresh corpus
 # (docs/matching.md section 3). Copies there: median block correlation 0.987 and up, every

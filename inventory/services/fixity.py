@@ -20,7 +20,8 @@ from inventory.events import ChangeKind, inventory_changed
 from inventory.models import Copy, Scan, Source
 from inventory.services.asset_upkeep import assets_check_masters
 from inventory.services.sources import SourceRefused, source_root_recheck
-from inventory.storage import store_for
+from inventory.storage import SourceStore, store_for
+from inventory.storage.local import PathOutsideSource
 
 _CHUNK = 500  # copies hashed, then written (flags and events), per transaction
 _HASH_THREADS = 4  # hashlib releases the GIL, so a few threads keep a disk or share busy
@@ -84,11 +85,13 @@ def _hash_file(path: Path) -> tuple[str, int, int]:
     return digest, before.st_size, before.st_mtime_ns
 
 
-def _observe(root: Path, row: tuple[int, str, str, int, int]) -> _Observed:
+def _observe(store: SourceStore, row: tuple[int, str, str, int, int]) -> _Observed:
     copy_id, rel_path, recorded, size, mtime_ns = row
     base = _Observed(copy_id, rel_path, recorded, size, mtime_ns)
     try:
-        digest, now_size, now_mtime = _hash_file(root / rel_path)
+        digest, now_size, now_mtime = _hash_file(store.local_path(rel_path))
+    except PathOutsideSource as exc:
+        return replace(base, kind=UNREADABLE, reason=str(exc))
     except (FileNotFoundError, NotADirectoryError):
         return replace(base, kind=MISSING, reason="the file is gone; the copy is marked missing")
     except OSError as exc:
@@ -202,7 +205,7 @@ def _check_source(source: Source, user: User | None, result: FixityResult) -> No
     if problem:
         _refuse(source, problem, user, result)
         return
-    root = store_for(source).local_root
+    store = store_for(source)
     rows = _present(source).order_by("pk").values_list("pk", "path", "sha256", "size", "mtime_ns")
     last_pk = 0
     with ThreadPoolExecutor(max_workers=_HASH_THREADS) as pool:
@@ -211,7 +214,7 @@ def _check_source(source: Source, user: User | None, result: FixityResult) -> No
             if not chunk:
                 return
             last_pk = chunk[-1][0]
-            observed = list(pool.map(lambda row: _observe(root, row), chunk))
+            observed = list(pool.map(lambda row: _observe(store, row), chunk))
             if any(seen.kind == MISSING for seen in observed):
                 # Files that vanish because the share went away are not missing files.
                 problem = _root_problem(source)

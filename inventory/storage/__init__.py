@@ -1,8 +1,9 @@
 """Where a source's files live: one interface, one module per kind of storage.
 
-Every place that reads a source's files by path goes through a store (`store_for(source)`),
-so that object storage (S3-compatible buckets, which archives use) is a new module beside
-`local.py`, not a rewrite of the scanner, the fixity check, remediation and privacy.
+Every place that reads or moves a source's files by path goes through a store
+(`store_for(source)`), so that object storage (S3-compatible buckets, which archives use) is
+a new module beside `local.py`, not a rewrite of the scanner, the fixity check, remediation
+and privacy.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
 
 class SourceStore(Protocol):
-    """The operations Provena needs of a source's storage; all of them read only."""
+    """The operations Provena needs of a source's storage: reads, and the quarantine moves."""
 
     @property
     def location(self) -> str:
@@ -55,6 +56,31 @@ class SourceStore(Protocol):
 
     def open(self, path: str) -> BinaryIO:
         """Open the file for reading bytes."""
+        ...
+
+    def exists(self, path: str) -> bool:
+        """Return whether anything (a file, a folder, a link) sits at `path`."""
+        ...
+
+    def sha256(self, path: str) -> str:
+        """Return the hex SHA-256 of the regular file at `path`, not following a link."""
+        ...
+
+    def move_problem(self, path: str) -> str | None:
+        """Return why the file may not be moved out (absent, a link, outside the root), or None."""
+        ...
+
+    def move_to_quarantine(self, path: str, destination: Path, *, sha256: str) -> str:
+        """Move the file out to `destination`, verified against `sha256`; return its hash there.
+
+        Refuses (MoveRefused) a file move_problem objects to; the file stays on failure.
+        """
+        ...
+
+    def move_from_quarantine(
+        self, held: Path, path: str, *, sha256: str, mtime_ns: int | None = None
+    ) -> str:
+        """Move the quarantined file `held` back to `path`, verified; restore its mtime."""
         ...
 
 

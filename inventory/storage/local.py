@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
+from inventory.storage.moves import MoveRefused, file_sha256, move_verified, regular_file_problem
 from inventory.storage.walk import WalkResult, walk_tree
 
 
@@ -15,7 +16,7 @@ class PathOutsideSource(ValueError):
 
 
 class LocalStore:
-    """Read a source's files from a local folder; never writes to it."""
+    """Read a source's files from a local folder; writes only the quarantine moves."""
 
     def __init__(self, root: str) -> None:
         self._root = root
@@ -52,3 +53,31 @@ class LocalStore:
 
     def open(self, path: str) -> BinaryIO:
         return self.local_path(path).open("rb")
+
+    def exists(self, path: str) -> bool:
+        return os.path.lexists(self.local_path(path))
+
+    def sha256(self, path: str) -> str:
+        return file_sha256(self.local_path(path))
+
+    def move_problem(self, path: str) -> str | None:
+        try:
+            local = self.local_path(path)
+        except PathOutsideSource as exc:
+            return str(exc)
+        return regular_file_problem(local, self.local_root)
+
+    def move_to_quarantine(self, path: str, destination: Path, *, sha256: str) -> str:
+        problem = self.move_problem(path)
+        if problem:
+            raise MoveRefused(problem)
+        return move_verified(self.local_path(path), destination, sha256=sha256)
+
+    def move_from_quarantine(
+        self, held: Path, path: str, *, sha256: str, mtime_ns: int | None = None
+    ) -> str:
+        original = self.local_path(path)
+        after = move_verified(held, original, sha256=sha256)
+        if mtime_ns is not None:
+            os.utime(original, ns=(mtime_ns, mtime_ns), follow_symlinks=False)
+        return after

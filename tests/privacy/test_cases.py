@@ -16,10 +16,10 @@ from django.utils import timezone
 from governance import roles
 from governance.models import AuditEvent
 from governance.privacy.models import PersonalDataView, PrivacyCase, PrivacyDecision, Redaction
-from governance.privacy.services.cases import (
+from governance.privacy.services.cases import privacy_cases_refresh
+from governance.privacy.services.decisions import (
     consent_record_create,
     privacy_case_decide,
-    privacy_cases_refresh,
     privacy_decision_review,
 )
 from governance.remediation.models import RemediationTask

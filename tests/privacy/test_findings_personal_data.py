@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command
 
 from governance.privacy.models import PrivacyCase, PrivacyDecision
-from governance.privacy.services.cases import privacy_case_decide
+from governance.privacy.services.decisions import privacy_case_decide
 from governance.remediation.models import RemediationTask
 from inventory.models import Copy
 from tests.conftest import SAMPLE_DEPARTMENTS

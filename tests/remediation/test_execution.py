@@ -18,12 +18,11 @@ from governance.remediation.services.disposal import disposal_decide
 from governance.remediation.services.execution import (
     execution_plan,
     execution_run,
-    quarantine_purge,
-    quarantine_restore,
     quarantine_root,
     quarantine_root_problem,
     source_policy_set,
 )
+from governance.remediation.services.quarantine import quarantine_purge, quarantine_restore
 from inventory.models import Copy, Source
 from inventory.services.sources import SourceRefused, source_register
 from tests.remediation.conftest import enable_execution, rescan, task_on

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from governance.remediation.files import MoveRefused, move_verified
 from inventory.sample_archive import PHOTOS_DIR
+from inventory.storage.moves import MoveRefused, move_verified
 from tests.full_volume import FullVolume
 
 

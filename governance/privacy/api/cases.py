@@ -18,7 +18,7 @@ from governance.api.services import call_service, signed_in_user, validated_para
 from governance.permissions import ModelPermissions
 from governance.privacy.models import ConsentRecord, PrivacyCase, PrivacyDecision
 from governance.privacy.selectors.cases import cases_queue, decision_awaiting_approval
-from governance.privacy.services.cases import privacy_case_decide, privacy_decision_review
+from governance.privacy.services.decisions import privacy_case_decide, privacy_decision_review
 from inventory.models import Face
 from inventory.selectors.visibility import copies_visible_to
 

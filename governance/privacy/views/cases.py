@@ -26,9 +26,9 @@ from governance.privacy.selectors.cases import (
     decision_awaiting_approval,
     personal_data_views,
 )
-from governance.privacy.services.cases import (
+from governance.privacy.services.cases import privacy_case_assign
+from governance.privacy.services.decisions import (
     consent_record_create,
-    privacy_case_assign,
     privacy_case_decide,
     privacy_decision_review,
 )

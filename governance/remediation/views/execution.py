@@ -19,11 +19,10 @@ from governance.remediation.selectors.execution import executable_tasks, quarant
 from governance.remediation.services.execution import (
     execution_plan,
     execution_run,
-    quarantine_purge,
-    quarantine_restore,
     quarantine_root,
     source_policy_set,
 )
+from governance.remediation.services.quarantine import quarantine_purge, quarantine_restore
 from governance.remediation.views.tasks import TASKS_PER_PAGE
 from inventory.models import Source
 from inventory.selectors.visibility import sources_visible_to

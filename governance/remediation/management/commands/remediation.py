@@ -19,10 +19,9 @@ from governance.remediation.models import QuarantineEntry
 from governance.remediation.services.execution import (
     execution_plan,
     execution_run,
-    quarantine_purge,
-    quarantine_restore,
     source_policy_set,
 )
+from governance.remediation.services.quarantine import quarantine_purge, quarantine_restore
 from inventory.models import Source
 
 
