@@ -164,10 +164,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # Two models call their choices "outcome"; name each so the schema is stable and clean.
+    # Several models call their choices "outcome" or "kind"; name each so the schema is stable.
     "ENUM_NAME_OVERRIDES": {
         "AuditOutcomeEnum": "governance.models.AuditEvent.Outcome",
         "PrivacyDecisionOutcomeEnum": "governance.privacy.models.PrivacyDecision.Outcome",
+        "ReportKindEnum": "reports.models.Report.Kind",
+        "AccessRequestReplyKindEnum": "governance.privacy.models.AccessRequestReply.Kind",
     },
 }
 
