@@ -8,13 +8,16 @@ colour changes, rotations, mirrors, borders, combined), fingerprints them and wr
 verifications, verifications per rendition, CPU seconds of the placement, and the
 verifications the old rule (every candidate) would have run. CPU time of one process.
 
-  python bench/matching_scale.py [--versions 5 20 60] [--photo astronaut]
+  python bench/matching_scale.py [--versions 5 20 60] [--photo astronaut] [--corpus]
+
+Writes var/bench/matching_scale.json (bench/results/matching_scale.json is a committed run).
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import json
 import sys
 import time
 from pathlib import Path
@@ -119,7 +122,7 @@ def measure_corpus() -> dict:
     accuracy.THUMBS = accuracy.OUT / "thumbs-placement"
     accuracy.THUMBS.mkdir(parents=True, exist_ok=True)
     rows = FingerprintRows()
-    thumbs, infos, group, seen = {}, {}, {}, set()
+    thumbs, infos, group, ages, seen = {}, {}, {}, {}, set()
     for rid, item in enumerate(items, start=1):
         scanned = accuracy.scan_file(item.path, rid)
         if scanned.pixel_key in seen or scanned.fingerprints is None:
@@ -136,9 +139,10 @@ def measure_corpus() -> dict:
             thumbs[rid] = t.convert("RGB")
         infos[rid] = scanned.info
         group[rid] = item.group
+        ages[rid] = item.path.stat().st_mtime_ns
     started = time.process_time()
     candidates = find_candidates(rows, set(thumbs))
-    placement = _place(candidates, thumbs, infos)
+    placement = _place(candidates, thumbs, infos, ages)
     seconds = time.process_time() - started
     wrong = sum(group[r] != group[p] for r, p in placement.placed.items())
     return {
@@ -151,7 +155,8 @@ def measure_corpus() -> dict:
     }
 
 
-def _place(candidates, thumbs, infos):
+def _place(candidates, thumbs, infos, ages=None):
+    ages = ages or {}
     by_pair = {(c.a, c.b): c for c in candidates}
     partners: dict[int, list[tuple[int, int]]] = {r: [] for r in thumbs}
     for c in candidates:
@@ -167,7 +172,10 @@ def _place(candidates, thumbs, infos):
                                         b_info=infos[second], hint=c.hint)  # fmt: skip
         return found
 
-    order = sorted(thumbs, key=lambda r: (-(infos[r].width * infos[r].height), r))
+    # matching_run's order: earliest capture, then the oldest file, then the larger picture.
+    # These versions carry no capture time and were written in the order of their ids (the
+    # photograph first), so the file age is the id.
+    order = sorted(thumbs, key=lambda r: (ages.get(r, r), -(infos[r].width * infos[r].height), r))
     return place_renditions(order, partners, groups={}, masters={}, verify=verify)
 
 
@@ -191,18 +199,25 @@ def main() -> None:
     print("| versions | candidate pairs (old rule: all verified) | verifications | per version |"
           " placed | seconds | ms per version |")  # fmt: skip
     print("|---|---|---|---|---|---|---|")
+    results: dict = {"photo": args.photo, "versions": []}
     for n in args.versions:
         r = measure(photo, n)
+        results["versions"].append(r)
         print(f"| {n} | {r['candidates']} | {r['verifications']} | {r['per_rendition']:.2f} |"
               f" {r['placed']} of {n - 1} | {r['seconds']:.2f} |"
               f" {1000 * r['seconds'] / n:.0f} |", flush=True)  # fmt: skip
     if args.corpus:
         r = measure_corpus()
+        results["corpus"] = r
         print(f"\naccuracy calibration corpus placed at once: {r['renditions']} renditions,"
               f" {r['candidates']} candidate pairs, {r['verifications']} verifications"
               f" ({r['verifications'] / r['renditions']:.2f} per rendition), {r['placed']}"
               f" placed, {r['placed_with_another_photograph']} with another photograph,"
               f" {r['seconds']:.1f} s")  # fmt: skip
+
+    out = REPO / "var" / "bench" / "matching_scale.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=1))
 
 
 if __name__ == "__main__":
