@@ -6,10 +6,11 @@ from typing import Any
 
 from django import forms
 from django.http import QueryDict
+from django.utils.translation import gettext_lazy as _
 
 from governance.remediation.models import RemediationTask
 
-BULK_ACTIONS = (("assign", "assign"), ("reschedule", "reschedule"), ("waive", "waive"))
+BULK_ACTIONS = (("assign", _("assign")), ("reschedule", _("reschedule")), ("waive", _("waive")))
 MANUAL_STATUSES = (
     RemediationTask.Status.OPEN,
     RemediationTask.Status.IN_PROGRESS,
@@ -21,7 +22,7 @@ class BulkForm(forms.Form):
     """Assign, reschedule or waive the chosen tasks."""
 
     action = forms.ChoiceField(choices=BULK_ACTIONS)
-    owner = forms.CharField(required=False, help_text="A user name; '-' for nobody.")
+    owner = forms.CharField(required=False, help_text=_("A user name; '-' for nobody."))
     due_date = forms.DateField(required=False)
     reason = forms.CharField(required=False, max_length=2000)
 
@@ -37,14 +38,14 @@ class BulkForm(forms.Form):
         super().clean()
         data = self.cleaned_data
         if not self.task_ids:
-            self.add_error(None, "choose at least one task")
+            self.add_error(None, _("choose at least one task"))
         action = data.get("action")
         if action == "assign" and not data.get("owner"):
-            self.add_error("owner", "name the owner (a user name, or '-' for nobody)")
+            self.add_error("owner", _("name the owner (a user name, or '-' for nobody)"))
         if action == "reschedule" and not data.get("due_date"):
-            self.add_error("due_date", "give the new due date (YYYY-MM-DD)")
+            self.add_error("due_date", _("give the new due date (YYYY-MM-DD)"))
         if action == "waive" and not (data.get("reason") or "").strip():
-            self.add_error("reason", "say why the work is waived")
+            self.add_error("reason", _("say why the work is waived"))
         return data
 
 

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from governance.http import AuthenticatedRequest
 from governance.models import Department, User
@@ -66,7 +67,7 @@ def licence_list(request: AuthenticatedRequest) -> HttpResponse:
                 for field, errors in exc.message_dict.items():
                     form.add_error(field if field in form.fields else None, errors)
             else:
-                messages.success(request, f"Licence {licence} recorded.")
+                messages.success(request, _("Licence %(licence)s recorded.") % {"licence": licence})
                 return redirect("licence-list")
     licences = (
         licences_visible_to(user=user)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from governance.privacy.models import ConsentRecord, PrivacyDecision
 from governance.privacy.selectors.cases import consents_in_force
@@ -16,12 +17,12 @@ class DecisionForm(forms.Form):
     legal_basis = forms.CharField(
         required=False,
         max_length=300,
-        help_text="Required to retain every copy, e.g. PDPO s.26 exemption, archive purposes.",
+        help_text=_("Required to retain every copy, e.g. PDPO s.26 exemption, archive purposes."),
     )
     consent = forms.ModelChoiceField(
         queryset=ConsentRecord.objects.none(),
         required=False,
-        help_text="Required for 'consent on file'.",
+        help_text=_("Required for 'consent on file'."),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -43,7 +44,7 @@ class ApprovalForm(forms.Form):
 class ConsentForm(forms.Form):
     subject_reference = forms.CharField(max_length=200)
     document_reference = forms.CharField(
-        max_length=200, help_text="Where the signed consent form is kept."
+        max_length=200, help_text=_("Where the signed consent form is kept.")
     )
     scope = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
     obtained_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
@@ -57,5 +58,5 @@ class ConsentForm(forms.Form):
             and data.get("obtained_on")
             and (data["expires_on"] < data["obtained_on"])
         ):
-            self.add_error("expires_on", "consent cannot expire before it was obtained")
+            self.add_error("expires_on", _("consent cannot expire before it was obtained"))
         return data
