@@ -29,6 +29,7 @@ def role_label(name: str) -> str:
     """Return the label people read for a role (its group name if it is not one of ours)."""
     return str(ROLE_LABELS.get(name, name))
 
+
 # Roles that see every department's sources.
 # Legal reviewers answer for personal data held anywhere in the organisation (PDPO).
 ORGANISATION_WIDE_ROLES = frozenset({AUDITOR, ADMINISTRATOR, LEGAL_REVIEWER})

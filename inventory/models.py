@@ -387,8 +387,11 @@ class Match(models.Model):
 
     class Status(models.TextChoices):
         PROPOSED = "proposed", _("Proposed")
-        CONFIRMED = "confirmed"  # a person said: the same photograph
-        REJECTED = "rejected"  # a person said: different photographs; never proposed again
+        CONFIRMED = "confirmed", _("Confirmed")  # a person said: the same photograph
+        REJECTED = (
+            "rejected",
+            _("Rejected"),
+        )  # a person said: different photographs; never proposed again
 
     RELATIONS = MATCH_RELATIONS  # defined, with labels, in inventory/pairs/relations.py
 

@@ -14,11 +14,13 @@ from reports.models import Report
 
 
 class ReportBuildForm(forms.Form):
-    kind = forms.ChoiceField(choices=Report.Kind.choices, initial=Report.Kind.AUDIT)
-    sources = forms.MultipleChoiceField(
-        required=False, help_text=_("None selected: every source you can see.")
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=Report.Kind.choices, initial=Report.Kind.AUDIT
     )
-    departments = forms.MultipleChoiceField(required=False)
+    sources = forms.MultipleChoiceField(
+        label=_("Sources"), required=False, help_text=_("None selected: every source you can see.")
+    )
+    departments = forms.MultipleChoiceField(label=_("Departments"), required=False)
     date_from = forms.DateField(
         required=False,
         label=_("Files first seen from"),

@@ -21,10 +21,12 @@ MANUAL_STATUSES = (
 class BulkForm(forms.Form):
     """Assign, reschedule or waive the chosen tasks."""
 
-    action = forms.ChoiceField(choices=BULK_ACTIONS)
-    owner = forms.CharField(required=False, help_text=_("A user name; '-' for nobody."))
-    due_date = forms.DateField(required=False)
-    reason = forms.CharField(required=False, max_length=2000)
+    action = forms.ChoiceField(label=_("Action"), choices=BULK_ACTIONS)
+    owner = forms.CharField(
+        label=_("Owner"), required=False, help_text=_("A user name; '-' for nobody.")
+    )
+    due_date = forms.DateField(label=_("Due date"), required=False)
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=2000)
 
     def __init__(self, data: QueryDict, *args: Any, **kwargs: Any) -> None:
         super().__init__(data, *args, **kwargs)
@@ -52,8 +54,8 @@ class BulkForm(forms.Form):
 class StatusForm(forms.Form):
     """Move one task to a status by hand."""
 
-    status = forms.CharField(max_length=32)
-    note = forms.CharField(required=False, max_length=2000)
+    status = forms.CharField(label=_("Status"), max_length=32)
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000)
 
 
 def form_errors(form: forms.Form) -> list[str]:

@@ -23,7 +23,7 @@ class AccessRequestForm(forms.Form):
         label=_("Received on"), widget=forms.DateInput(attrs={"type": "date"})
     )
     notes = forms.CharField(
-        required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Notes"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -46,12 +46,12 @@ class ReferencePhotoForm(forms.Form):
 
 
 class ChooseFaceForm(forms.Form):
-    face = forms.IntegerField(min_value=0)
+    face = forms.IntegerField(label=_("Face"), min_value=0)
 
 
 class CandidateDecisionForm(forms.Form):
     verdict = forms.ChoiceField(
-        choices=[("confirm", "This is the subject"), ("reject", "Not them")]
+        label=_("Verdict"), choices=[("confirm", "This is the subject"), ("reject", "Not them")]
     )
 
     @property
@@ -67,6 +67,7 @@ class ReplyForm(forms.Form):
         max_length=200, label=_("Sent by"), help_text=_("e-mail, post, by hand")
     )
     reasons = forms.CharField(
+        label=_("Reasons"),
         required=False,
         max_length=10000,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -75,8 +76,10 @@ class ReplyForm(forms.Form):
 
 
 class RefusalForm(forms.Form):
-    ground = forms.ChoiceField(choices=AccessRequestRefusal.Ground.choices)
-    reasons = forms.CharField(max_length=10000, widget=forms.Textarea(attrs={"rows": 3}))
+    ground = forms.ChoiceField(label=_("Ground"), choices=AccessRequestRefusal.Ground.choices)
+    reasons = forms.CharField(
+        label=_("Reasons"), max_length=10000, widget=forms.Textarea(attrs={"rows": 3})
+    )
     notified_on = forms.DateField(
         label=_("Requestor told on"), widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -84,6 +87,7 @@ class RefusalForm(forms.Form):
 
 class CloseForm(forms.Form):
     note = forms.CharField(
+        label=_("Note"),
         required=False,
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 2}),
