@@ -8,9 +8,18 @@ export SECRET_KEY ?= provena-test-only-key
 # Tests and the demo must never reach for a network or a model hub.
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install demo serve test test-postgres integration api-fuzz lint format bench bench-accuracy bench-graph lock clean system-deps
+.PHONY: install messages demo serve test test-postgres integration api-fuzz lint format bench bench-accuracy bench-graph lock clean system-deps
 
-install: $(STAMP)
+install: $(STAMP) messages
+
+# The interface catalogues (locale/*/LC_MESSAGES/django.po, committed) compiled to .mo, which
+# are built, not committed; msgfmt comes with gettext (make system-deps).
+CATALOGUES := $(wildcard locale/*/LC_MESSAGES/django.po)
+messages: $(CATALOGUES:.po=.mo)
+
+locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po $(STAMP)
+	command -v msgfmt >/dev/null || $(MAKE) system-deps
+	$(BIN)/python manage.py compilemessages --locale $* --ignore .venv
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,12 +27,15 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -r requirements.lock
 	touch $(STAMP)
 
-# Debian packages the report and browser tests use (pdfsig, chromium) and the tools make bench
+# Debian packages the report and browser tests use (pdfsig, chromium, the Noto CJK fonts that
+# Chinese reports embed), gettext for the interface catalogues, and the tools make bench
 # compares with (jdupes, findimagedupes); installs only if missing.
 system-deps:
 	@missing=""; \
 	command -v pdfsig >/dev/null || missing="$$missing poppler-utils"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v msgfmt >/dev/null || missing="$$missing gettext"; \
+	fc-list | grep -q "Noto Sans CJK HK" || missing="$$missing fonts-noto-cjk"; \
 	command -v jdupes >/dev/null || missing="$$missing jdupes"; \
 	command -v findimagedupes >/dev/null || missing="$$missing findimagedupes"; \
 	if [ -n "$$missing" ]; then \

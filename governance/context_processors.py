@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest
 
+from governance.roles import role_label
 from governance.version import VERSION
 
 
@@ -15,5 +16,5 @@ def navigation(request: HttpRequest) -> dict:
     return {
         "organisation": settings.PROVENA_ORGANISATION,
         "software_version": VERSION,
-        "user_roles": roles,
+        "user_roles": [role_label(name) for name in roles],
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 _UNITS = ("bytes", "kB", "MB", "GB", "TB", "PB")
 
 
@@ -13,7 +15,8 @@ def si_bytes(value: float | int | None) -> str:
     for unit in _UNITS:
         if abs(size) < 1000 or unit == _UNITS[-1]:
             if unit == "bytes":
-                return f"{int(size):,} bytes"
+                whole = int(size)
+                return _("%(n)s bytes") % {"n": f"{whole:,}"}
             return f"{size:,.2f} {unit}" if abs(size) < 100 else f"{size:,.1f} {unit}"
         size /= 1000
     raise AssertionError("unreachable")
@@ -24,7 +27,7 @@ def money(value: float | int | None, currency: str) -> str:
     if value is None:
         return "—"
     if 0 < value < 0.005:
-        return f"under {currency} 0.01"
+        return _("under %(currency)s 0.01") % {"currency": currency}
     return f"{currency} {value:,.2f}"
 
 

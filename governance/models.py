@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from governance.roles import LEGAL_ONLY_PERMISSIONS, LEGAL_REVIEWER
 
@@ -30,6 +31,12 @@ class User(AbstractUser):
     )
     organisation_wide = models.BooleanField(
         default=False, help_text="Sees every department's sources, not just its own."
+    )
+    language = models.CharField(
+        max_length=10,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text="The interface language the user chose; blank follows the browser.",
     )
 
     def role_names(self) -> list[str]:
@@ -58,56 +65,56 @@ class AuditEvent(models.Model):
 
     class EventType(models.TextChoices):
         # Add a member to record a new kind of event; the column has no choices, so no migration.
-        DISCOVERED = "discovered"
-        FIXITY_COMPUTED = "fixity_computed", "fixity computed"
-        METADATA_EXTRACTED = "metadata_extracted", "metadata extracted"
-        MATCHED = "matched"
-        MASTER_SET = "master_set", "master set"
-        MERGED = "merged"
-        LINEAGE_CHANGED = "lineage_changed", "lineage changed"
-        SPLIT = "split"
-        LICENCE_ATTACHED = "licence_attached", "licence attached"
-        LICENCE_DETACHED = "licence_detached", "licence detached"
-        LICENCE_RECORDED = "licence_recorded", "licence recorded"
-        LICENCE_CHANGED = "licence_changed", "licence changed"
-        LICENCE_DELETED = "licence_deleted", "licence deleted"
-        SUPERSEDED = "superseded"
-        SUPERSESSION_WITHDRAWN = "supersession_withdrawn", "supersession withdrawn"
-        CATALOGUED = "catalogued"
-        REVIEWED = "reviewed"
-        REMEDIATED = "remediated"
-        DISPOSAL_DECIDED = "disposal_decided", "disposal decided"
-        QUARANTINED = "quarantined"
-        RESTORED = "restored"
-        PURGED = "purged"
-        CITED_IN_REPORT = "cited_in_report", "cited in report"
-        SOURCE_REGISTERED = "source_registered", "source registered"
-        SCAN_FINISHED = "scan_finished", "scan finished"
-        SCAN_FAILED = "scan_failed", "scan failed"
-        PERSONAL_DATA_FOUND = "personal_data_found", "personal data found"
-        PRIVACY_CASE_OPENED = "privacy_case_opened", "privacy case opened"
-        PRIVACY_DECIDED = "privacy_decided", "privacy decision"
-        PRIVACY_APPROVED = "privacy_approved", "privacy decision approved"
-        PRIVACY_REJECTED = "privacy_rejected", "privacy decision rejected"
-        CONSENT_RECORDED = "consent_recorded", "consent recorded"
-        REDACTED = "redacted"
-        ACCESS_REQUEST_RECEIVED = "access_request_received", "access request received"
-        ACCESS_REQUEST_PHOTO = "access_request_photo", "access request reference photo"
-        ACCESS_REQUEST_SEARCHED = "access_request_searched", "access request searched"
-        ACCESS_REQUEST_MATCH = "access_request_match", "access request match decided"
+        DISCOVERED = "discovered", _("Discovered")
+        FIXITY_COMPUTED = "fixity_computed", _("fixity computed")
+        METADATA_EXTRACTED = "metadata_extracted", _("metadata extracted")
+        MATCHED = "matched", _("Matched")
+        MASTER_SET = "master_set", _("master set")
+        MERGED = "merged", _("Merged")
+        LINEAGE_CHANGED = "lineage_changed", _("lineage changed")
+        SPLIT = "split", _("Split")
+        LICENCE_ATTACHED = "licence_attached", _("licence attached")
+        LICENCE_DETACHED = "licence_detached", _("licence detached")
+        LICENCE_RECORDED = "licence_recorded", _("licence recorded")
+        LICENCE_CHANGED = "licence_changed", _("licence changed")
+        LICENCE_DELETED = "licence_deleted", _("licence deleted")
+        SUPERSEDED = "superseded", _("Superseded")
+        SUPERSESSION_WITHDRAWN = "supersession_withdrawn", _("supersession withdrawn")
+        CATALOGUED = "catalogued", _("Catalogued")
+        REVIEWED = "reviewed", _("Reviewed")
+        REMEDIATED = "remediated", _("Remediated")
+        DISPOSAL_DECIDED = "disposal_decided", _("disposal decided")
+        QUARANTINED = "quarantined", _("Quarantined")
+        RESTORED = "restored", _("Restored")
+        PURGED = "purged", _("Purged")
+        CITED_IN_REPORT = "cited_in_report", _("cited in report")
+        SOURCE_REGISTERED = "source_registered", _("source registered")
+        SCAN_FINISHED = "scan_finished", _("scan finished")
+        SCAN_FAILED = "scan_failed", _("scan failed")
+        PERSONAL_DATA_FOUND = "personal_data_found", _("personal data found")
+        PRIVACY_CASE_OPENED = "privacy_case_opened", _("privacy case opened")
+        PRIVACY_DECIDED = "privacy_decided", _("privacy decision")
+        PRIVACY_APPROVED = "privacy_approved", _("privacy decision approved")
+        PRIVACY_REJECTED = "privacy_rejected", _("privacy decision rejected")
+        CONSENT_RECORDED = "consent_recorded", _("consent recorded")
+        REDACTED = "redacted", _("Redacted")
+        ACCESS_REQUEST_RECEIVED = "access_request_received", _("access request received")
+        ACCESS_REQUEST_PHOTO = "access_request_photo", _("access request reference photo")
+        ACCESS_REQUEST_SEARCHED = "access_request_searched", _("access request searched")
+        ACCESS_REQUEST_MATCH = "access_request_match", _("access request match decided")
         # Before the reply became its own step, building the pack was recorded as this.
-        ACCESS_REQUEST_RESPONDED = "access_request_responded", "access request responded"
-        ACCESS_REQUEST_PACK_BUILT = "access_request_pack_built", "access request pack built"
-        ACCESS_REQUEST_SENT = "access_request_sent", "access request reply sent"
-        ACCESS_REQUEST_REFUSED = "access_request_refused", "access request refused"
-        ACCESS_REQUEST_CLOSED = "access_request_closed", "access request closed"
-        ACCESS_REQUEST_REMINDED = "access_request_reminded", "access request reminder sent"
-        ACCESS_REQUEST_PURGED = "access_request_purged", "access request data deleted"
+        ACCESS_REQUEST_RESPONDED = "access_request_responded", _("access request responded")
+        ACCESS_REQUEST_PACK_BUILT = "access_request_pack_built", _("access request pack built")
+        ACCESS_REQUEST_SENT = "access_request_sent", _("access request reply sent")
+        ACCESS_REQUEST_REFUSED = "access_request_refused", _("access request refused")
+        ACCESS_REQUEST_CLOSED = "access_request_closed", _("access request closed")
+        ACCESS_REQUEST_REMINDED = "access_request_reminded", _("access request reminder sent")
+        ACCESS_REQUEST_PURGED = "access_request_purged", _("access request data deleted")
 
     class Outcome(models.TextChoices):
-        SUCCESS = "success"
-        FAILURE = "failure"
-        WARNING = "warning"
+        SUCCESS = "success", _("Success")
+        FAILURE = "failure", _("Failure")
+        WARNING = "warning", _("Warning")
 
     seq = models.PositiveBigIntegerField(primary_key=True, help_text="1, 2, 3, ... with no gaps.")
     occurred_at = models.DateTimeField()

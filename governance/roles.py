@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.utils.translation import gettext_lazy as _
+
 if TYPE_CHECKING:
     from governance.models import User
 
@@ -13,6 +15,21 @@ MANAGER = "manager"
 AUDITOR = "auditor"
 ADMINISTRATOR = "administrator"
 ROLES = (COMPLIANCE_OFFICER, LEGAL_REVIEWER, MANAGER, AUDITOR, ADMINISTRATOR)
+# The group names stay English (they are data); people read these labels.
+ROLE_LABELS = {
+    COMPLIANCE_OFFICER: _("compliance officer"),
+    LEGAL_REVIEWER: _("legal reviewer"),
+    MANAGER: _("manager"),
+    AUDITOR: _("auditor"),
+    ADMINISTRATOR: _("administrator"),
+}
+
+
+def role_label(name: str) -> str:
+    """Return the label people read for a role (its group name if it is not one of ours)."""
+    return str(ROLE_LABELS.get(name, name))
+
+
 # Roles that see every department's sources.
 # Legal reviewers answer for personal data held anywhere in the organisation (PDPO).
 ORGANISATION_WIDE_ROLES = frozenset({AUDITOR, ADMINISTRATOR, LEGAL_REVIEWER})

@@ -58,9 +58,12 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The browser's language (or the switch's cookie); a signed-in user's choice overrides it.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "governance.language.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "governance.middleware.DatabaseUnavailableMiddleware",
@@ -123,6 +126,11 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-gb"
+# English and Traditional Chinese (Hong Kong usage): docs/i18n.md. The catalogues are
+# locale/*/LC_MESSAGES/django.po, compiled by make install (compilemessages).
+LANGUAGES = [("en-gb", "English"), ("zh-hant", "繁體中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_NAME = "provena_language"
 TIME_ZONE = env_str("PROVENA_TIME_ZONE", "Asia/Hong_Kong")
 USE_I18N = True
 USE_TZ = True

@@ -8,6 +8,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from governance import language
 from governance.api.views import ApiTokenDetailView, ApiTokenListView, AuthTokenView
 from governance.privacy.views import images
 from governance.views import tokens
@@ -30,6 +31,7 @@ urlpatterns = [
     path("api/token/", AuthTokenView.as_view(), name="api-token"),
     path("api/tokens/", ApiTokenListView.as_view(), name="api-token-list"),
     path("api/tokens/<int:pk>/", ApiTokenDetailView.as_view(), name="api-token-detail"),
+    path("account/language/", language.language_set, name="language-set"),
     path("account/tokens/", tokens.token_list, name="token-list"),
     path("account/tokens/<int:pk>/revoke/", tokens.token_revoke, name="token-revoke"),
     path("api/", include("reports.api.urls")),

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from inventory.pairs.relations import MATCH_RELATIONS
 
@@ -20,9 +21,9 @@ class Source(models.Model):
     """A registered image store: a folder tree with a department and a risk tier."""
 
     class RiskTier(models.TextChoices):
-        EXTERNAL = "external", "external-facing"
-        INTERNAL = "internal", "internal"
-        ARCHIVE = "archive", "archive"
+        EXTERNAL = "external", _("external-facing")
+        INTERNAL = "internal", _("internal")
+        ARCHIVE = "archive", _("archive")
 
     name = models.SlugField(max_length=100, unique=True)
     root = models.CharField(max_length=1024, unique=True, help_text="Absolute path of the tree.")
@@ -57,10 +58,10 @@ class Scan(models.Model):
     """One pass over a source, with its counters, timings and parameters."""
 
     class Status(models.TextChoices):
-        RUNNING = "running"
-        FINISHED = "finished"
-        FAILED = "failed"
-        INTERRUPTED = "interrupted"
+        RUNNING = "running", _("Running")
+        FINISHED = "finished", _("Finished")
+        FAILED = "failed", _("Failed")
+        INTERRUPTED = "interrupted", _("Interrupted")
 
     ACTIVE_STATUSES = (Status.RUNNING,)
 
@@ -150,8 +151,8 @@ class ScanBatch(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending"
-        DONE = "done"
+        PENDING = "pending", _("Pending")
+        DONE = "done", _("Done")
 
     scan = models.ForeignKey(Scan, on_delete=models.CASCADE, related_name="batches")
     index = models.PositiveIntegerField()
@@ -301,10 +302,10 @@ class Copy(models.Model):
     """One file at one path in one source."""
 
     class State(models.TextChoices):
-        PRESENT = "present"
-        MISSING = "missing"
-        QUARANTINED = "quarantined"
-        REMOVED = "removed"
+        PRESENT = "present", _("Present")
+        MISSING = "missing", _("Missing")
+        QUARANTINED = "quarantined", _("Quarantined")
+        REMOVED = "removed", _("Removed")
 
     source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="copies")
     path = models.TextField(help_text="Relative to the source root, '/'-separated.")
@@ -380,14 +381,17 @@ class Match(models.Model):
     """A proposed relation between two renditions, with tier, relation type and evidence."""
 
     class Tier(models.TextChoices):
-        CERTAIN = "certain"
-        PROBABLE = "probable"
-        POSSIBLE = "possible"
+        CERTAIN = "certain", _("Certain")
+        PROBABLE = "probable", _("Probable")
+        POSSIBLE = "possible", _("Possible")
 
     class Status(models.TextChoices):
-        PROPOSED = "proposed"
-        CONFIRMED = "confirmed"  # a person said: the same photograph
-        REJECTED = "rejected"  # a person said: different photographs; never proposed again
+        PROPOSED = "proposed", _("Proposed")
+        CONFIRMED = "confirmed", _("Confirmed")  # a person said: the same photograph
+        REJECTED = (
+            "rejected",
+            _("Rejected"),
+        )  # a person said: different photographs; never proposed again
 
     RELATIONS = MATCH_RELATIONS  # defined, with labels, in inventory/pairs/relations.py
 
@@ -435,8 +439,8 @@ class MatchDecision(models.Model):
     """An immutable ruling on a match; a later decision supersedes, never edits."""
 
     class Verdict(models.TextChoices):
-        SAME = "same", "same photograph"
-        DIFFERENT = "different", "different photographs"
+        SAME = "same", _("same photograph")
+        DIFFERENT = "different", _("different photographs")
 
     match = models.ForeignKey(Match, on_delete=models.PROTECT, related_name="decisions")
     verdict = models.CharField(max_length=16, choices=Verdict)
@@ -624,10 +628,10 @@ class CatalogueImportJob(models.Model):
     """A catalogue CSV too large to import while the request waits: imported in the background."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued"
-        RUNNING = "running"
-        FINISHED = "finished"
-        FAILED = "failed"
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        FINISHED = "finished", _("Finished")
+        FAILED = "failed", _("Failed")
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"

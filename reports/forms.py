@@ -7,26 +7,29 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from inventory.models import Source
 from reports.models import Report
 
 
 class ReportBuildForm(forms.Form):
-    kind = forms.ChoiceField(choices=Report.Kind.choices, initial=Report.Kind.AUDIT)
-    sources = forms.MultipleChoiceField(
-        required=False, help_text="None selected: every source you can see."
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=Report.Kind.choices, initial=Report.Kind.AUDIT
     )
-    departments = forms.MultipleChoiceField(required=False)
+    sources = forms.MultipleChoiceField(
+        label=_("Sources"), required=False, help_text=_("None selected: every source you can see.")
+    )
+    departments = forms.MultipleChoiceField(label=_("Departments"), required=False)
     date_from = forms.DateField(
         required=False,
-        label="Files first seen from",
+        label=_("Files first seen from"),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     date_to = forms.DateField(
-        required=False, label="to", widget=forms.DateInput(attrs={"type": "date"})
+        required=False, label=_("to"), widget=forms.DateInput(attrs={"type": "date"})
     )
-    sign = forms.BooleanField(required=False, initial=True, label="Sign (PAdES)")
+    sign = forms.BooleanField(required=False, initial=True, label=_("Sign (PAdES)"))
 
     def __init__(self, *args: Any, sources: QuerySet[Source], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -42,16 +45,16 @@ class ReportBuildForm(forms.Form):
             # Signing would be refused; do not offer a box that can only fail.
             self.fields["sign"].initial = False
             self.fields["sign"].disabled = True
-            self.fields["sign"].help_text = "No signing certificate is configured."
+            self.fields["sign"].help_text = _("No signing certificate is configured.")
 
     def clean(self) -> dict:
         super().clean()
         data = self.cleaned_data
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and start > end:
-            raise forms.ValidationError("The period starts after it ends; swap the dates.")
+            raise forms.ValidationError(_("The period starts after it ends; swap the dates."))
         return data
 
 
 class ReportVerifyForm(forms.Form):
-    file = forms.FileField(label="Report PDF")
+    file = forms.FileField(label=_("Report PDF"))

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Report(models.Model):
     """A generated PDF report and what it was built from (DESIGN.md, glossary: Report)."""
 
     class Kind(models.TextChoices):
-        AUDIT = "audit", "Inventory and duplication audit"
-        PRIVACY = "privacy", "Personal-data holdings"
-        REMEDIATION = "remediation", "Remediation progress"
+        AUDIT = "audit", _("Inventory and duplication audit")
+        PRIVACY = "privacy", _("Personal-data holdings")
+        REMEDIATION = "remediation", _("Remediation progress")
 
     class Status(models.TextChoices):
-        QUEUED = "queued"
-        RUNNING = "running"
-        FINISHED = "finished"
-        FAILED = "failed"
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        FINISHED = "finished", _("Finished")
+        FAILED = "failed", _("Failed")
 
     number = models.CharField(max_length=32, unique=True, help_text="e.g. PR-2026-0001")
     kind = models.CharField(max_length=16, choices=Kind)

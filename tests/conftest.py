@@ -20,6 +20,18 @@ def _plain_http() -> None:
     settings.SECURE_SSL_REDIRECT = False
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_catalogues() -> None:
+    """Compile the interface catalogues when a .po is newer than its .mo (make does it too)."""
+    from django.conf import settings
+    from django.core.management import call_command
+
+    for po in Path(settings.LOCALE_PATHS[0]).glob("*/LC_MESSAGES/django.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            call_command("compilemessages", locale=[po.parent.parent.name], verbosity=0)
+
+
 @pytest.fixture(autouse=True)
 def _provena_settings(settings, tmp_path: Path) -> None:
     """Give every test its own allowed root and media root; scans run inline."""

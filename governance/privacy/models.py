@@ -7,6 +7,7 @@ from datetime import date
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class PrivacyCase(models.Model):
@@ -17,11 +18,11 @@ class PrivacyCase(models.Model):
     """
 
     class Status(models.TextChoices):
-        OPEN = "open"
-        AWAITING_APPROVAL = "awaiting_approval", "awaiting approval"
-        DECIDED = "decided"
-        ESCALATED = "escalated"
-        MERGED = "merged", "merged into another case"
+        OPEN = "open", _("Open")
+        AWAITING_APPROVAL = "awaiting_approval", _("awaiting approval")
+        DECIDED = "decided", _("Decided")
+        ESCALATED = "escalated", _("Escalated")
+        MERGED = "merged", _("merged into another case")
 
     anchor = models.ForeignKey(
         "inventory.Rendition", on_delete=models.PROTECT, related_name="privacy_cases"
@@ -101,13 +102,13 @@ class PrivacyDecision(models.Model):
     """An immutable legal ruling on a privacy case; a later decision supersedes, never edits."""
 
     class Outcome(models.TextChoices):
-        RETAIN_ALL = "retain_all", "retain all (with legal basis)"
-        RETAIN_MASTER_ONLY = "retain_master_only", "retain the master only, remove other copies"
-        RESTRICT_ACCESS = "restrict_access", "restrict access"
-        REDACT = "redact", "redact (blur faces in a derivative)"
-        DELETE_ALL = "delete_all", "delete all copies"
-        CONSENT_ON_FILE = "consent_on_file", "consent on file"
-        ESCALATE = "escalate"
+        RETAIN_ALL = "retain_all", _("retain all (with legal basis)")
+        RETAIN_MASTER_ONLY = "retain_master_only", _("retain the master only, remove other copies")
+        RESTRICT_ACCESS = "restrict_access", _("restrict access")
+        REDACT = "redact", _("redact (blur faces in a derivative)")
+        DELETE_ALL = "delete_all", _("delete all copies")
+        CONSENT_ON_FILE = "consent_on_file", _("consent on file")
+        ESCALATE = "escalate", _("Escalate")
 
     DESTRUCTIVE = frozenset({"retain_master_only", "delete_all"})
 
@@ -185,10 +186,10 @@ class PersonalDataView(models.Model):
     """One look at an image of an identifiable person: who, when, which, how."""
 
     class Kind(models.TextChoices):
-        THUMBNAIL = "thumbnail"
-        IMAGE = "image", "full image"
-        REDACTION = "redaction"
-        REFERENCE = "reference", "reference photograph"
+        THUMBNAIL = "thumbnail", _("Thumbnail")
+        IMAGE = "image", _("full image")
+        REDACTION = "redaction", _("Redaction")
+        REFERENCE = "reference", _("reference photograph")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     rendition = models.ForeignKey(
@@ -209,16 +210,16 @@ class DataAccessRequest(models.Model):
     """A data subject's request for the personal data held about them (40-day clock)."""
 
     class Status(models.TextChoices):
-        OPEN = "open"
-        PARTIAL = "partial", "partly answered (s19(2))"
-        RESPONDED = "responded", "answered"
-        REFUSED = "refused"
-        CLOSED = "closed"
+        OPEN = "open", _("Open")
+        PARTIAL = "partial", _("partly answered (s19(2))")
+        RESPONDED = "responded", _("answered")
+        REFUSED = "refused", _("Refused")
+        CLOSED = "closed", _("Closed")
 
     class Reminder(models.TextChoices):
-        NONE = "", "none"
-        DUE_SOON = "due_soon", "due soon"
-        OVERDUE = "overdue"
+        NONE = "", _("none")
+        DUE_SOON = "due_soon", _("due soon")
+        OVERDUE = "overdue", _("Overdue")
 
     # Still owed a (complete) reply: the clock and the reminders apply.
     AWAITING = frozenset({"open", "partial"})
@@ -327,8 +328,8 @@ class AccessRequestReply(models.Model):
     """A reply sent to the data subject: complete, or partial with written reasons (s19(2))."""
 
     class Kind(models.TextChoices):
-        FULL = "full", "complete reply"
-        PARTIAL = "partial", "partial reply with reasons (s19(2))"
+        FULL = "full", _("complete reply")
+        PARTIAL = "partial", _("partial reply with reasons (s19(2))")
 
     request = models.ForeignKey(DataAccessRequest, on_delete=models.PROTECT, related_name="replies")
     kind = models.CharField(max_length=16, choices=Kind)
@@ -358,23 +359,23 @@ class AccessRequestRefusal(models.Model):
     """
 
     class Ground(models.TextChoices):
-        IDENTITY = "identity", "the requestor's identity is not established (s20(1)(a))"
+        IDENTITY = "identity", _("the requestor's identity is not established (s20(1)(a))")
         OTHERS_DATA = (
             "others_data",
-            "it would disclose another person's data without their consent (s20(1)(b))",
+            _("it would disclose another person's data without their consent (s20(1)(b))"),
         )
-        LANGUAGE = "language", "the request is not in Chinese or English (s20(3)(a))"
+        LANGUAGE = "language", _("the request is not in Chinese or English (s20(3)(a))")
         NOT_LOCATABLE = (
             "not_locatable",
-            "information needed to locate the data was not supplied (s20(3)(b))",
+            _("information needed to locate the data was not supplied (s20(3)(b))"),
         )
-        REPEATED = "repeated", "it repeats earlier similar requests (s20(3)(c))"
+        REPEATED = "repeated", _("it repeats earlier similar requests (s20(3)(c))")
         OTHER_CONTROLLER = (
             "other_controller",
-            "another data user controls the use of the data (s20(3)(d))",
+            _("another data user controls the use of the data (s20(3)(d))"),
         )
-        EXEMPTION = "exemption", "an exemption in Part 8 of the Ordinance applies"
-        OTHER = "other", "other ground (named in the reasons)"
+        EXEMPTION = "exemption", _("an exemption in Part 8 of the Ordinance applies")
+        OTHER = "other", _("other ground (named in the reasons)")
 
     request = models.OneToOneField(
         DataAccessRequest, on_delete=models.PROTECT, related_name="refusal"

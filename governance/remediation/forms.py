@@ -6,10 +6,11 @@ from typing import Any
 
 from django import forms
 from django.http import QueryDict
+from django.utils.translation import gettext_lazy as _
 
 from governance.remediation.models import RemediationTask
 
-BULK_ACTIONS = (("assign", "assign"), ("reschedule", "reschedule"), ("waive", "waive"))
+BULK_ACTIONS = (("assign", _("assign")), ("reschedule", _("reschedule")), ("waive", _("waive")))
 MANUAL_STATUSES = (
     RemediationTask.Status.OPEN,
     RemediationTask.Status.IN_PROGRESS,
@@ -20,10 +21,12 @@ MANUAL_STATUSES = (
 class BulkForm(forms.Form):
     """Assign, reschedule or waive the chosen tasks."""
 
-    action = forms.ChoiceField(choices=BULK_ACTIONS)
-    owner = forms.CharField(required=False, help_text="A user name; '-' for nobody.")
-    due_date = forms.DateField(required=False)
-    reason = forms.CharField(required=False, max_length=2000)
+    action = forms.ChoiceField(label=_("Action"), choices=BULK_ACTIONS)
+    owner = forms.CharField(
+        label=_("Owner"), required=False, help_text=_("A user name; '-' for nobody.")
+    )
+    due_date = forms.DateField(label=_("Due date"), required=False)
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=2000)
 
     def __init__(self, data: QueryDict, *args: Any, **kwargs: Any) -> None:
         super().__init__(data, *args, **kwargs)
@@ -37,22 +40,22 @@ class BulkForm(forms.Form):
         super().clean()
         data = self.cleaned_data
         if not self.task_ids:
-            self.add_error(None, "choose at least one task")
+            self.add_error(None, _("choose at least one task"))
         action = data.get("action")
         if action == "assign" and not data.get("owner"):
-            self.add_error("owner", "name the owner (a user name, or '-' for nobody)")
+            self.add_error("owner", _("name the owner (a user name, or '-' for nobody)"))
         if action == "reschedule" and not data.get("due_date"):
-            self.add_error("due_date", "give the new due date (YYYY-MM-DD)")
+            self.add_error("due_date", _("give the new due date (YYYY-MM-DD)"))
         if action == "waive" and not (data.get("reason") or "").strip():
-            self.add_error("reason", "say why the work is waived")
+            self.add_error("reason", _("say why the work is waived"))
         return data
 
 
 class StatusForm(forms.Form):
     """Move one task to a status by hand."""
 
-    status = forms.CharField(max_length=32)
-    note = forms.CharField(required=False, max_length=2000)
+    status = forms.CharField(label=_("Status"), max_length=32)
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000)
 
 
 def form_errors(form: forms.Form) -> list[str]:

@@ -9,33 +9,37 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class RemediationTask(models.Model):
     """The work one decision asks for on one copy, with its owner, due date and verification."""
 
     class Action(models.TextChoices):
-        REMOVE_DUPLICATE = "remove_duplicate", "remove duplicate copy"
-        QUARANTINE = "quarantine", "quarantine"
-        REPLACE_WITH_REFERENCE = "replace_with_reference", "replace with a reference to the master"
-        RESTRICT_ACCESS = "restrict_access", "restrict access"
-        APPLY_REDACTION = "apply_redaction", "apply a redaction"
-        RETIRE_OLD_VERSION = "retire_old_version", "retire old version"
-        CORRECT_METADATA = "correct_metadata", "correct metadata"
+        REMOVE_DUPLICATE = "remove_duplicate", _("remove duplicate copy")
+        QUARANTINE = "quarantine", _("quarantine")
+        REPLACE_WITH_REFERENCE = (
+            "replace_with_reference",
+            _("replace with a reference to the master"),
+        )
+        RESTRICT_ACCESS = "restrict_access", _("restrict access")
+        APPLY_REDACTION = "apply_redaction", _("apply a redaction")
+        RETIRE_OLD_VERSION = "retire_old_version", _("retire old version")
+        CORRECT_METADATA = "correct_metadata", _("correct metadata")
 
     class Status(models.TextChoices):
-        OPEN = "open", "open"
-        IN_PROGRESS = "in_progress", "in progress"
-        DONE = "done", "done"
-        VERIFIED = "verified", "verified"
-        WAIVED = "waived", "waived"
+        OPEN = "open", _("open")
+        IN_PROGRESS = "in_progress", _("in progress")
+        DONE = "done", _("done")
+        VERIFIED = "verified", _("verified")
+        WAIVED = "waived", _("waived")
 
     class Severity(models.IntegerChoices):
         # Lower sorts first: personal data in an external-facing source is the first job.
-        CRITICAL = 1, "critical"
-        HIGH = 2, "high"
-        MEDIUM = 3, "medium"
-        LOW = 4, "low"
+        CRITICAL = 1, _("critical")
+        HIGH = 2, _("high")
+        MEDIUM = 3, _("medium")
+        LOW = 4, _("low")
 
     # Work still to do (verified and waived tasks are closed; done awaits its evidence).
     OUTSTANDING = (Status.OPEN, Status.IN_PROGRESS, Status.DONE)
@@ -192,9 +196,9 @@ class QuarantineEntry(models.Model):
     """One file Provena moved out of a source into the quarantine root, and what became of it."""
 
     class State(models.TextChoices):
-        QUARANTINED = "quarantined"
-        RESTORED = "restored"
-        PURGED = "purged"
+        QUARANTINED = "quarantined", _("Quarantined")
+        RESTORED = "restored", _("Restored")
+        PURGED = "purged", _("Purged")
 
     task = models.ForeignKey(
         RemediationTask, on_delete=models.PROTECT, related_name="quarantine_entries"

@@ -18,7 +18,16 @@ from django import template
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeData, mark_safe
 
+from governance.vocabulary import code_label as _code_label
+
 register = template.Library()
+
+
+@register.filter
+def code_label(code: Any) -> str:
+    """Return a state, tier or type code as people read it (governance/vocabulary.py)."""
+    return _code_label(code)
+
 
 # The Unicode bidirectional formatting characters (UAX #9): embeddings, overrides, isolates
 # and the implicit marks.

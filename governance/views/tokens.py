@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from governance.http import AuthenticatedRequest
@@ -29,5 +30,5 @@ def token_revoke(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Revoke one of the user's own API tokens."""
     if not api_token_revoke(user=request.user, token_id=pk):
         raise Http404("you have no such token")
-    messages.success(request, "Token revoked: it no longer opens the API.")
+    messages.success(request, _("Token revoked: it no longer opens the API."))
     return redirect("token-list")

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -123,5 +124,20 @@ def relation_explanation(code: str) -> str:
 def relation_sentence(code: str, derivative: str, original: str) -> str:
     """Return e.g. "the right is a crop of the left" (derivative and original name the sides)."""
     label = relation_label(code)
-    article = "an" if label[:1] in "aeiou" else "a"
-    return f"the {derivative} is {article} {label} of the {original}"
+    sides = {
+        "derivative": SIDES.get(derivative, derivative),
+        "original": SIDES.get(original, original),
+    }
+    # Two sentences rather than an article placeholder: other languages have no article.
+    if label[:1] in "aeiou":
+        return gettext("the %(derivative)s is an %(label)s of the %(original)s") % {
+            **sides,
+            "label": label,
+        }
+    return gettext("the %(derivative)s is a %(label)s of the %(original)s") % {
+        **sides,
+        "label": label,
+    }
+
+
+SIDES = {"left": _("left"), "right": _("right")}

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 
 from governance.http import AuthenticatedRequest
 from governance.models import Department, User
@@ -21,15 +22,25 @@ from inventory.services.licences import licence_create
 
 
 class LicenceForm(forms.Form):
-    licensor = forms.CharField(max_length=300)
-    reference = forms.CharField(max_length=200)
-    permitted_uses = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), required=False)
-    cost = forms.DecimalField(max_digits=14, decimal_places=2, min_value=0, initial=0)
-    currency = forms.CharField(max_length=8, required=False)
-    departments = forms.ModelMultipleChoiceField(queryset=Department.objects.none(), required=False)
-    sources = forms.ModelMultipleChoiceField(queryset=Source.objects.none(), required=False)
+    licensor = forms.CharField(label=_("Licensor"), max_length=300)
+    reference = forms.CharField(label=_("Reference"), max_length=200)
+    permitted_uses = forms.CharField(
+        label=_("Permitted uses"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    start = forms.DateField(label=_("Start"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(
+        label=_("End"), widget=forms.DateInput(attrs={"type": "date"}), required=False
+    )
+    cost = forms.DecimalField(
+        label=_("Cost"), max_digits=14, decimal_places=2, min_value=0, initial=0
+    )
+    currency = forms.CharField(label=_("Currency"), max_length=8, required=False)
+    departments = forms.ModelMultipleChoiceField(
+        label=_("Departments"), queryset=Department.objects.none(), required=False
+    )
+    sources = forms.ModelMultipleChoiceField(
+        label=_("Sources"), queryset=Source.objects.none(), required=False
+    )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -66,7 +77,7 @@ def licence_list(request: AuthenticatedRequest) -> HttpResponse:
                 for field, errors in exc.message_dict.items():
                     form.add_error(field if field in form.fields else None, errors)
             else:
-                messages.success(request, f"Licence {licence} recorded.")
+                messages.success(request, _("Licence %(licence)s recorded.") % {"licence": licence})
                 return redirect("licence-list")
     licences = (
         licences_visible_to(user=user)

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 
 from governance.http import AuthenticatedRequest
 from inventory.models import Match
@@ -73,9 +74,13 @@ def review_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"Decision recorded: {match.rendition_a.format} {match.rendition_a.width}x"
-                f"{match.rendition_a.height} and {match.rendition_b.format} "
-                f"{match.rendition_b.width}x{match.rendition_b.height}.",
+                _("Decision recorded: %(a)s and %(b)s.")
+                % {
+                    "a": f"{match.rendition_a.format} {match.rendition_a.width}x"
+                    f"{match.rendition_a.height}",
+                    "b": f"{match.rendition_b.format} {match.rendition_b.width}x"
+                    f"{match.rendition_b.height}",
+                },
             )
             following = review_queue(user=request.user).exclude(pk=match.pk).first()
             if following is not None:

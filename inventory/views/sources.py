@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from governance.http import AuthenticatedRequest
@@ -59,7 +60,14 @@ def source_scan(request: AuthenticatedRequest, name: str) -> HttpResponse:
     else:
         latest = source.scans.first()
         if latest is not None and latest.status == Scan.Status.FINISHED:
-            messages.success(request, f"Scan #{latest.pk} of {source.name} finished.")
+            messages.success(
+                request,
+                _("Scan #%(pk)s of %(source)s finished.")
+                % {"pk": latest.pk, "source": source.name},
+            )
         else:
-            messages.success(request, f"Scan of {source.name} started; progress shows below.")
+            messages.success(
+                request,
+                _("Scan of %(source)s started; progress shows below.") % {"source": source.name},
+            )
     return redirect("source-detail", name=source.name)

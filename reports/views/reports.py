@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from governance.formatting import si_bytes
 from governance.http import AuthenticatedRequest
@@ -48,7 +49,9 @@ def report_list(request: AuthenticatedRequest) -> HttpResponse:
             except ReportRefused as exc:
                 form.add_error(None, str(exc))
             else:
-                messages.success(request, f"Report {report.number} is being built.")
+                messages.success(
+                    request, _("Report %(number)s is being built.") % {"number": report.number}
+                )
                 return redirect("report-detail", number=report.number)
     reports = reports_visible_to(user=request.user)
     return render(

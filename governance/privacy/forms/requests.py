@@ -8,6 +8,7 @@ from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from governance.privacy.models import AccessRequestRefusal, AccessRequestReply
 
@@ -15,14 +16,14 @@ from governance.privacy.models import AccessRequestRefusal, AccessRequestReply
 class AccessRequestForm(forms.Form):
     subject_reference = forms.CharField(
         max_length=200,
-        label="Subject reference",
-        help_text="Your file number for the data subject; it stays out of the audit log.",
+        label=_("Subject reference"),
+        help_text=_("Your file number for the data subject; it stays out of the audit log."),
     )
     received_on = forms.DateField(
-        label="Received on", widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Received on"), widget=forms.DateInput(attrs={"type": "date"})
     )
     notes = forms.CharField(
-        required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Notes"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -34,7 +35,7 @@ class AccessRequestForm(forms.Form):
 
 
 class ReferencePhotoForm(forms.Form):
-    photo = forms.FileField(label="Reference photo")
+    photo = forms.FileField(label=_("Reference photo"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -45,12 +46,12 @@ class ReferencePhotoForm(forms.Form):
 
 
 class ChooseFaceForm(forms.Form):
-    face = forms.IntegerField(min_value=0)
+    face = forms.IntegerField(label=_("Face"), min_value=0)
 
 
 class CandidateDecisionForm(forms.Form):
     verdict = forms.ChoiceField(
-        choices=[("confirm", "This is the subject"), ("reject", "Not them")]
+        label=_("Verdict"), choices=[("confirm", "This is the subject"), ("reject", "Not them")]
     )
 
     @property
@@ -59,30 +60,36 @@ class CandidateDecisionForm(forms.Form):
 
 
 class ReplyForm(forms.Form):
-    kind = forms.ChoiceField(choices=AccessRequestReply.Kind.choices, label="Reply")
-    pack = forms.IntegerField(required=False, label="Response pack sent")
-    sent_on = forms.DateField(label="Sent on", widget=forms.DateInput(attrs={"type": "date"}))
-    means = forms.CharField(max_length=200, label="Sent by", help_text="e-mail, post, by hand")
+    kind = forms.ChoiceField(choices=AccessRequestReply.Kind.choices, label=_("Reply"))
+    pack = forms.IntegerField(required=False, label=_("Response pack sent"))
+    sent_on = forms.DateField(label=_("Sent on"), widget=forms.DateInput(attrs={"type": "date"}))
+    means = forms.CharField(
+        max_length=200, label=_("Sent by"), help_text=_("e-mail, post, by hand")
+    )
     reasons = forms.CharField(
+        label=_("Reasons"),
         required=False,
         max_length=10000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="For a partial reply: why the rest cannot be supplied yet (s19(2)).",
+        help_text=_("For a partial reply: why the rest cannot be supplied yet (s19(2))."),
     )
 
 
 class RefusalForm(forms.Form):
-    ground = forms.ChoiceField(choices=AccessRequestRefusal.Ground.choices)
-    reasons = forms.CharField(max_length=10000, widget=forms.Textarea(attrs={"rows": 3}))
+    ground = forms.ChoiceField(label=_("Ground"), choices=AccessRequestRefusal.Ground.choices)
+    reasons = forms.CharField(
+        label=_("Reasons"), max_length=10000, widget=forms.Textarea(attrs={"rows": 3})
+    )
     notified_on = forms.DateField(
-        label="Requestor told on", widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Requestor told on"), widget=forms.DateInput(attrs={"type": "date"})
     )
 
 
 class CloseForm(forms.Form):
     note = forms.CharField(
+        label=_("Note"),
         required=False,
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Needed when the request has no complete reply or refusal (e.g. withdrawn).",
+        help_text=_("Needed when the request has no complete reply or refusal (e.g. withdrawn)."),
     )

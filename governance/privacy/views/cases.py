@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from governance.errors import validation_text
@@ -92,7 +93,11 @@ def _case_or_404(request: AuthenticatedRequest, pk: int) -> PrivacyCase:
 def case_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = _case_or_404(request, pk)
     if case.status == PrivacyCase.Status.MERGED and case.merged_into_id:
-        messages.info(request, f"Case {case.pk} was merged into case {case.merged_into_id}.")
+        messages.info(
+            request,
+            _("Case %(pk)s was merged into case %(into)s.")
+            % {"pk": case.pk, "into": case.merged_into_id},
+        )
         return redirect("privacy-case", case.merged_into_id)
     view = case_view(case=case)
     return render(
@@ -117,7 +122,9 @@ def case_decide(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = _case_or_404(request, pk)
     form = DecisionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "The decision was not recorded: " + _form_errors(form))
+        messages.error(
+            request, _("The decision was not recorded: %(reason)s") % {"reason": _form_errors(form)}
+        )
         return redirect("privacy-case", pk)
     data = form.cleaned_data
     try:
@@ -130,14 +137,20 @@ def case_decide(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             decided_by=request.user,
         )
     except ValidationError as exc:
-        messages.error(request, "The decision was not recorded: " + validation_text(exc))
+        messages.error(
+            request,
+            _("The decision was not recorded: %(reason)s") % {"reason": validation_text(exc)},
+        )
         return redirect("privacy-case", pk)
     if decision.needs_approval:
         messages.success(
-            request, "Decision recorded; it takes effect when a second reviewer approves."
+            request, _("Decision recorded; it takes effect when a second reviewer approves.")
         )
     else:
-        messages.success(request, f"Decision recorded: {decision.get_outcome_display()}.")
+        messages.success(
+            request,
+            _("Decision recorded: %(outcome)s.") % {"outcome": decision.get_outcome_display()},
+        )
     return redirect("privacy-case", pk)
 
 
@@ -149,10 +162,12 @@ def case_approve(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     decision = decision_awaiting_approval(case)
     form = ApprovalForm(request.POST)
     if decision is None:
-        messages.error(request, "No decision on this case is waiting for approval.")
+        messages.error(request, _("No decision on this case is waiting for approval."))
         return redirect("privacy-case", pk)
     if not form.is_valid():
-        messages.error(request, "Nothing was recorded: " + _form_errors(form))
+        messages.error(
+            request, _("Nothing was recorded: %(reason)s") % {"reason": _form_errors(form)}
+        )
         return redirect("privacy-case", pk)
     try:
         privacy_decision_review(
@@ -162,9 +177,11 @@ def case_approve(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             decided_by=request.user,
         )
     except ValidationError as exc:
-        messages.error(request, "Nothing was recorded: " + validation_text(exc))
+        messages.error(
+            request, _("Nothing was recorded: %(reason)s") % {"reason": validation_text(exc)}
+        )
         return redirect("privacy-case", pk)
-    messages.success(request, "Approved." if form.cleaned_data["approved"] else "Rejected.")
+    messages.success(request, _("Approved.") if form.cleaned_data["approved"] else _("Rejected."))
     return redirect("privacy-case", pk)
 
 
@@ -175,7 +192,7 @@ def case_assign(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = _case_or_404(request, pk)
     assignee = request.user if request.POST.get("assignee") == "me" else None
     privacy_case_assign(case=case, assignee=assignee, assigned_by=request.user)
-    messages.success(request, "Assigned to you." if assignee else "Unassigned.")
+    messages.success(request, _("Assigned to you.") if assignee else _("Unassigned."))
     return redirect("privacy-case", pk)
 
 
@@ -215,7 +232,11 @@ def consent_list(request: AuthenticatedRequest) -> HttpResponse:
             except ValidationError as exc:
                 form.add_error(None, validation_text(exc))
             else:
-                messages.success(request, f"Consent {consent.document_reference} recorded.")
+                messages.success(
+                    request,
+                    _("Consent %(reference)s recorded.")
+                    % {"reference": consent.document_reference},
+                )
                 return redirect("privacy-consents")
     consents = ConsentRecord.objects.select_related("recorded_by").order_by("-recorded_at")
     return render(

@@ -8,6 +8,8 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from governance.errors import validation_text
@@ -61,9 +63,16 @@ def dsar_reply(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         return _detail(request, dsar, error=validation_text(exc), status=400)
     late = reply.sent_on > dsar.due_on
-    text = f"{reply.get_kind_display().capitalize()} sent on {reply.sent_on:%Y-%m-%d} recorded."
+    text = _("%(kind)s sent on %(sent)s recorded.") % {
+        "kind": capfirst(reply.get_kind_display()),
+        "sent": f"{reply.sent_on:%Y-%m-%d}",
+    }
     if late:
-        messages.warning(request, f"{text} It was sent after the due date ({dsar.due_on}).")
+        messages.warning(
+            request,
+            _("%(text)s It was sent after the due date (%(due)s).")
+            % {"text": text, "due": dsar.due_on},
+        )
     else:
         messages.success(request, text)
     return redirect("dsar-detail", pk=dsar.pk)
@@ -82,7 +91,9 @@ def dsar_refuse(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         access_request_refuse(request=dsar, user=request.user, **form.cleaned_data)
     except ValidationError as exc:
         return _detail(request, dsar, error=validation_text(exc), status=400)
-    messages.success(request, f"Request {dsar.pk} refused; the refusal is in the refusal log.")
+    messages.success(
+        request, _("Request %(pk)s refused; the refusal is in the refusal log.") % {"pk": dsar.pk}
+    )
     return redirect("dsar-detail", pk=dsar.pk)
 
 
@@ -99,7 +110,7 @@ def dsar_close(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         access_request_close(request=dsar, note=form.cleaned_data["note"], user=request.user)
     except ValidationError as exc:
         return _detail(request, dsar, error=validation_text(exc), status=400)
-    messages.success(request, f"Request {dsar.pk} closed.")
+    messages.success(request, _("Request %(pk)s closed.") % {"pk": dsar.pk})
     return redirect("dsar-detail", pk=dsar.pk)
 
 

@@ -15,6 +15,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from governance.errors import validation_text
@@ -111,8 +113,8 @@ def dsar_create(request: AuthenticatedRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"Data access request {created.pk} recorded; the response is due "
-                f"{created.due_on:%Y-%m-%d}.",
+                _("Data access request %(pk)s recorded; the response is due %(due)s.")
+                % {"pk": created.pk, "due": f"{created.due_on:%Y-%m-%d}"},
             )
             return redirect("dsar-detail", pk=created.pk)
     status = 400 if request.method == "POST" else 200
@@ -239,10 +241,14 @@ def dsar_photo_upload(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if photo.chosen_face is None:
         messages.warning(
             request,
-            f"{len(photo.faces)} faces found in {photo.original_name}: pick the subject's face.",
+            _("%(count)s faces found in %(name)s: pick the subject's face.")
+            % {"count": len(photo.faces), "name": photo.original_name},
         )
     else:
-        messages.success(request, f"One face found in {photo.original_name}; ready to search.")
+        messages.success(
+            request,
+            _("One face found in %(name)s; ready to search.") % {"name": photo.original_name},
+        )
     return redirect("dsar-detail", pk=dsar.pk)
 
 
@@ -276,14 +282,17 @@ def dsar_photo_choose(request: AuthenticatedRequest, pk: int, photo: int) -> Htt
     reference = get_object_or_404(dsar.reference_photos, pk=photo)
     form = ChooseFaceForm(request.POST)
     if not form.is_valid():
-        return _detail(request, dsar, error="Pick one of the faces.", status=400)
+        return _detail(request, dsar, error=_("Pick one of the faces."), status=400)
     try:
         reference_photo_choose_face(
             photo=reference, face=form.cleaned_data["face"], user=request.user
         )
     except ValidationError as exc:
         return _detail(request, dsar, error=validation_text(exc), status=400)
-    messages.success(request, f"Face {form.cleaned_data['face'] + 1} chosen; ready to search.")
+    messages.success(
+        request,
+        _("Face %(number)s chosen; ready to search.") % {"number": form.cleaned_data["face"] + 1},
+    )
     return redirect("dsar-detail", pk=dsar.pk)
 
 
@@ -299,9 +308,19 @@ def dsar_search(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         return _detail(request, dsar, error=validation_text(exc), status=400)
     messages.success(
         request,
-        f"Searched {result.searched} faces: {result.candidates} candidate"
-        f"{'s' if result.candidates != 1 else ''} within distance "
-        f"{settings.PROVENA_DSAR_MATCH_DISTANCE:.2f} ({result.new} new).",
+        ngettext(
+            "Searched %(searched)s faces: %(count)s candidate within distance "
+            "%(distance)s (%(new)s new).",
+            "Searched %(searched)s faces: %(count)s candidates within distance "
+            "%(distance)s (%(new)s new).",
+            result.candidates,
+        )
+        % {
+            "searched": result.searched,
+            "count": result.candidates,
+            "distance": f"{settings.PROVENA_DSAR_MATCH_DISTANCE:.2f}",
+            "new": result.new,
+        },
     )
     for warning in result.warnings:
         messages.warning(request, warning)
@@ -362,8 +381,11 @@ def dsar_pack_build(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         return _detail(request, dsar, error=validation_text(exc), status=400)
     messages.success(
         request,
-        f"Response pack built: {pack.copies} cop{'y' if pack.copies == 1 else 'ies'} listed, "
-        f"{pack.images} image{'s' if pack.images != 1 else ''} with other faces blurred.",
+        _("Response pack built: %(copies)s listed, %(images)s with other faces blurred.")
+        % {
+            "copies": ngettext("%(n)s copy", "%(n)s copies", pack.copies) % {"n": pack.copies},
+            "images": ngettext("%(n)s image", "%(n)s images", pack.images) % {"n": pack.images},
+        },
     )
     return redirect("dsar-detail", pk=dsar.pk)
 

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from governance.http import AuthenticatedRequest
 from governance.remediation.selectors.disposal import disposal_plan
@@ -44,8 +45,8 @@ def asset_dispose(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             tasks = tasks_for_origin(origin=decision)
             messages.success(
                 request,
-                f"Disposal decision {decision.pk} recorded: {tasks.count()} remediation "
-                "task(s) created.",
+                _("Disposal decision %(pk)s recorded: %(count)s remediation task(s) created.")
+                % {"pk": decision.pk, "count": tasks.count()},
             )
             label = tasks.values_list("origin_label", flat=True).first() or ""
             query = QueryDict(mutable=True)

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from governance.http import AuthenticatedRequest
@@ -77,8 +78,12 @@ def execution_source(request: AuthenticatedRequest, name: str) -> HttpResponse:
     try:
         if action in ("enable", "disable"):
             source_policy_set(source=source, enabled=action == "enable", user=request.user)
-            state = "on" if action == "enable" else "off"
-            messages.success(request, f"Execution is {state} for {source.name}.")
+            text = (
+                _("Execution is on for %(source)s.")
+                if action == "enable"
+                else _("Execution is off for %(source)s.")
+            )
+            messages.success(request, text % {"source": source.name})
             return redirect("remediation-execution-source", name=source.name)
         if action != "execute":
             raise ValidationError(f"{action!r} is not an action; use execute, enable or disable")
@@ -137,7 +142,9 @@ def quarantine_restore_view(request: AuthenticatedRequest, pk: int) -> HttpRespo
         context = _quarantine_context(request, page, "quarantined", errors=exc.messages)
         return render(request, "remediation/quarantine.html", context, status=400)
     messages.success(
-        request, f"Restored {entry.source.name}:{entry.original_path}; its task is open again."
+        request,
+        _("Restored %(source)s:%(path)s; its task is open again.")
+        % {"source": entry.source.name, "path": entry.original_path},
     )
     return redirect("remediation-quarantine")
 

@@ -10,12 +10,14 @@ from django.db.models import QuerySet
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from governance.csvsafe import csv_writer
 from governance.http import AuthenticatedRequest
 from governance.models import Department, User
-from governance.remediation.forms import BulkForm, StatusForm, form_errors
+from governance.remediation.forms import BULK_ACTIONS, BulkForm, StatusForm, form_errors
 from governance.remediation.models import RemediationTask
 from governance.remediation.selectors.tasks import (
     search_text,
@@ -127,7 +129,14 @@ def task_bulk(request: AuthenticatedRequest) -> HttpResponse:
             except ValidationError as exc:
                 errors = exc.messages
             else:
-                messages.success(request, f"{data['action'].capitalize()}: {changed} task(s).")
+                messages.success(
+                    request,
+                    _("%(action)s: %(count)s task(s).")
+                    % {
+                        "action": capfirst(str(dict(BULK_ACTIONS)[data["action"]])),
+                        "count": changed,
+                    },
+                )
                 if single:
                     return redirect("remediation-task", pk=form.task_ids[0])
                 # Back to the same filters; re-encoded so only a query string goes through.
@@ -229,7 +238,11 @@ def task_status(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             errors = exc.messages
         else:
             task.refresh_from_db()
-            messages.success(request, f"Task {task.pk} is {task.get_status_display()}.")
+            messages.success(
+                request,
+                _("Task %(pk)s is %(status)s.")
+                % {"pk": task.pk, "status": task.get_status_display()},
+            )
             return redirect("remediation-task", pk=task.pk)
     context = _task_context(request, task)
     context["errors"] = errors
