@@ -44,7 +44,7 @@ def status_by_department(rows: Sequence[DepartmentProgress], *, width: int = 640
     for status, colour in STATUS_COLOURS.items():
         body.append(
             f'<rect x="{x}" y="6" width="11" height="11" fill="{colour}"/>'
-            f'<text x="{x + 15}" y="16" fill="{TEXT}">{escape(_LABELS[status])}</text>'
+            f'<text x="{x + 15}" y="16" fill="{TEXT}">{escape(str(_LABELS[status]))}</text>'
         )
         x += 18 + 8 * len(_LABELS[status]) + 10
     for index, row in enumerate(rows):
@@ -61,7 +61,7 @@ def status_by_department(rows: Sequence[DepartmentProgress], *, width: int = 640
             span = count / largest * plot
             body.append(
                 f'<rect x="{x:.1f}" y="{y}" width="{span:.1f}" height="{bar}" fill="{colour}">'
-                f"<title>{escape(row.department)}: {count} {escape(_LABELS[status])}</title></rect>"
+                f"<title>{escape(row.department)}: {count} {escape(str(_LABELS[status]))}</title></rect>"
             )
             x += span
         body.append(

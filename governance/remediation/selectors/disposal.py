@@ -23,7 +23,7 @@ class DisposalLine:
 
     @property
     def action_label(self) -> str:
-        return RemediationTask.Action(self.action).label if self.action else ""
+        return str(RemediationTask.Action(self.action).label) if self.action else ""
 
 
 @dataclass(slots=True)

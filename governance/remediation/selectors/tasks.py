@@ -71,7 +71,7 @@ def tasks_filtered(
     if params.get("action"):
         tasks = tasks.filter(action=params["action"])
     if params.get("severity"):
-        severities = {label: value for value, label in RemediationTask.Severity.choices}
+        severities = {s.name.lower(): s.value for s in RemediationTask.Severity}
         tasks = tasks.filter(severity=severities.get(params["severity"], 0))
     if params.get("owner"):
         owner = params["owner"]

@@ -22,7 +22,8 @@ from inventory.models import Copy
 
 Status = RemediationTask.Status
 Action = RemediationTask.Action
-_SEVERITY_BY_NAME = {label: value for value, label in RemediationTask.Severity.choices}
+# By the code name ("high"), never the label: labels are translated.
+_SEVERITY_BY_NAME = {s.name.lower(): s.value for s in RemediationTask.Severity}
 # What a person may move a task to by hand; verified comes from evidence, waived from a waiver.
 MANUAL_STEPS: dict[str, tuple[str, ...]] = {
     Status.OPEN: (Status.IN_PROGRESS, Status.DONE),

@@ -21,5 +21,5 @@ def task_overdue(task: RemediationTask, day: date) -> bool:
 def status_label(value: str) -> str:
     """Return a task status as people read it ("in_progress" -> "in progress")."""
     if value in RemediationTask.Status.values:
-        return RemediationTask.Status(value).label
+        return str(RemediationTask.Status(value).label)
     return value

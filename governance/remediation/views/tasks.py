@@ -74,7 +74,8 @@ def _list_context(request: AuthenticatedRequest, params: QueryDict) -> dict:
         "departments": Department.objects.filter(sources__in=sources).distinct(),
         "statuses": RemediationTask.Status.choices,
         "actions": RemediationTask.Action.choices,
-        "severities": RemediationTask.Severity.choices,
+        # (code name, label): the filter takes the code name, whatever the language.
+        "severities": [(s.name.lower(), s.label) for s in RemediationTask.Severity],
         "owners": _owners(user),
         "can_assign": user.has_perm("remediation.assign_remediationtask"),
         "can_waive": user.has_perm("remediation.waive_remediationtask"),
