@@ -13,7 +13,11 @@ from reports.models import Report
 
 
 class ReportBuildForm(forms.Form):
-    kind = forms.ChoiceField(choices=Report.Kind.choices, initial=Report.Kind.AUDIT)
+    # A merge-readiness report starts from a partner's bundle (the Before a merge page).
+    kind = forms.ChoiceField(
+        choices=[c for c in Report.Kind.choices if c[0] != Report.Kind.MERGE_READINESS],
+        initial=Report.Kind.AUDIT,
+    )
     sources = forms.MultipleChoiceField(
         required=False, help_text="None selected: every source you can see."
     )

@@ -13,6 +13,7 @@ class Report(models.Model):
         AUDIT = "audit", "Inventory and duplication audit"
         PRIVACY = "privacy", "Personal-data holdings"
         REMEDIATION = "remediation", "Remediation progress"
+        MERGE_READINESS = "merge_readiness", "Merge readiness"
 
     class Status(models.TextChoices):
         QUEUED = "queued"
