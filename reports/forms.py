@@ -59,3 +59,23 @@ class ReportBuildForm(forms.Form):
 
 class ReportVerifyForm(forms.Form):
     file = forms.FileField(label="Report PDF")
+
+
+class MergeCompareForm(forms.Form):
+    """A partner's fingerprint bundle to compare with the sources the user may see."""
+
+    bundle = forms.FileField(label="Partner's fingerprint bundle (.zip)")
+    sources = forms.MultipleChoiceField(
+        required=False, help_text="None selected: every source you can see."
+    )
+    sign = forms.BooleanField(required=False, initial=True, label="Sign the report (PAdES)")
+
+    def __init__(self, *args: Any, sources: QuerySet[Source], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        source_field = self.fields["sources"]
+        assert isinstance(source_field, forms.ChoiceField)
+        source_field.choices = [(s.name, s.name) for s in sources.order_by("name")]
+        if not settings.PROVENA_SIGNING_CERT:
+            self.fields["sign"].initial = False
+            self.fields["sign"].disabled = True
+            self.fields["sign"].help_text = "No signing certificate is configured."

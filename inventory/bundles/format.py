@@ -18,7 +18,7 @@ import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO
 
 import numpy as np
 
@@ -207,20 +207,23 @@ class ReadBundle:
     data: BundleData
 
 
-def bundle_read(path: Path | str, *, verify: Callable[[bytes, bytes], Any]) -> ReadBundle:
+def bundle_read(
+    path: Path | str | IO[bytes], *, verify: Callable[[bytes, bytes], Any]
+) -> ReadBundle:
     """Read and check a bundle; raise BundleError with the reason for anything wrong.
 
     Checked, in order: a whole ZIP with the three members; the format and version; the
     signature over the manifest; every row's fields; no id twice; the row count and the
     SHA-256 of the data against the manifest.
     """
+    label = path if isinstance(path, str | Path) else "the file"
     try:
         zf = zipfile.ZipFile(path)
     except FileNotFoundError:
-        raise BundleError(f"{path} does not exist") from None
+        raise BundleError(f"{label} does not exist") from None
     except (zipfile.BadZipFile, OSError) as exc:
         raise BundleError(
-            f"{path} is not a whole fingerprint bundle (truncated or not a ZIP file: {exc})"
+            f"{label} is not a whole fingerprint bundle (truncated or not a ZIP file: {exc})"
         ) from None
     with zf:
         names = set(zf.namelist())

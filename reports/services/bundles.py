@@ -11,7 +11,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -106,7 +106,7 @@ def _verify_or_refuse(manifest: bytes, signature: bytes) -> BundleSigner:
         raise BundleError(f"bad signature: {exc}") from exc
 
 
-def bundle_open(path: Path | str) -> ReadBundle:
+def bundle_open(path: Path | str | IO[bytes]) -> ReadBundle:
     """Read and check a partner's bundle; BundleError says what is wrong with it.
 
     A bundle exported by this archive itself is refused too: comparing an archive with

@@ -271,3 +271,50 @@ def test_signed_merge_report_validates_and_shows_the_reduction_after_clean_up(
 
     text = pdf_text(second)
     assert f"Since the last comparison with this bundle ({report.number}" in text
+
+
+def _upload(path: Path, name: str = "partner.zip"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, path.read_bytes(), "application/zip")
+
+
+def test_compliance_officer_page_builds_the_signed_report(two_archives, client, role_users):
+    _, bundle = two_archives
+    client.force_login(role_users["administrator"])
+    page = client.get("/reports/merge/")
+    assert page.status_code == 200 and b"Before a merge" in page.content
+
+    response = client.post(
+        "/reports/merge/",
+        {"bundle": _upload(bundle), "sign": "on", "sources": ["ours_photos", "ours_web"]},
+    )
+
+    report = Report.objects.get(kind=Report.Kind.MERGE_READINESS)
+    assert response.status_code == 302 and response["Location"].endswith(f"/{report.number}/")
+    assert report.signed and report.figures["exact"] == 3
+
+
+def test_page_refuses_a_bad_or_oversized_bundle_with_the_reason(
+    two_archives, client, role_users, settings, tmp_path
+) -> None:
+    _, bundle = two_archives
+    client.force_login(role_users["compliance"])
+    truncated = tmp_path / "cut.zip"
+    truncated.write_bytes(bundle.read_bytes()[:500])
+
+    response = client.post("/reports/merge/", {"bundle": _upload(truncated)})
+
+    assert response.status_code == 400
+    assert b"not a whole fingerprint bundle" in response.content
+    settings.PROVENA_BUNDLE_MAX_BYTES = 1024
+    response = client.post("/reports/merge/", {"bundle": _upload(bundle)})
+    assert response.status_code == 413 and b"PROVENA_BUNDLE_MAX_BYTES" in response.content
+    assert not Report.objects.exists()
+
+
+def test_roles_that_do_not_build_reports_may_not_compare(two_archives, client, role_users):
+    _, bundle = two_archives
+    client.force_login(role_users["legal"])
+    assert client.get("/reports/merge/").status_code == 403
+    assert client.post("/reports/merge/", {"bundle": _upload(bundle)}).status_code == 403
