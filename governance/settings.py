@@ -398,6 +398,8 @@ PROVENA_REPORT_MAX_ERRORS = env_int("PROVENA_REPORT_MAX_ERRORS", 500, minimum=1)
 PROVENA_REPORT_VERIFY_MAX_BYTES = env_int(
     "PROVENA_REPORT_VERIFY_MAX_BYTES", 50_000_000, minimum=1024
 )
+# Largest fingerprint bundle the "Before a merge" page accepts (docs/fingerprint-bundle.md).
+PROVENA_BUNDLE_MAX_BYTES = env_int("PROVENA_BUNDLE_MAX_BYTES", 50_000_000, minimum=1024)
 PROVENA_COST_CURRENCY = env_str("PROVENA_COST_CURRENCY", "HK$")
 # Reports built from a page or the API render in a background thread without a broker.
 PROVENA_BACKGROUND_REPORTS = env_bool("PROVENA_BACKGROUND_REPORTS", True)
@@ -420,6 +422,7 @@ PROVENA_MAX_REQUEST_BYTES = env_int(
         DATA_UPLOAD_MAX_MEMORY_SIZE,
         PROVENA_CATALOGUE_MAX_BYTES,
         PROVENA_REPORT_VERIFY_MAX_BYTES,
+        PROVENA_BUNDLE_MAX_BYTES,
         PROVENA_REFERENCE_PHOTO_MAX_BYTES,
     )
     + 1024 * 1024,

@@ -14,8 +14,11 @@ from reports.models import Report
 
 
 class ReportBuildForm(forms.Form):
+    # A merge-readiness report starts from a partner's bundle (the Before a merge page).
     kind = forms.ChoiceField(
-        label=_("Kind"), choices=Report.Kind.choices, initial=Report.Kind.AUDIT
+        label=_("Kind"),
+        choices=[c for c in Report.Kind.choices if c[0] != Report.Kind.MERGE_READINESS],
+        initial=Report.Kind.AUDIT,
     )
     sources = forms.MultipleChoiceField(
         label=_("Sources"), required=False, help_text=_("None selected: every source you can see.")
@@ -58,3 +61,23 @@ class ReportBuildForm(forms.Form):
 
 class ReportVerifyForm(forms.Form):
     file = forms.FileField(label=_("Report PDF"))
+
+
+class MergeCompareForm(forms.Form):
+    """A partner's fingerprint bundle to compare with the sources the user may see."""
+
+    bundle = forms.FileField(label=_("Partner's fingerprint bundle (.zip)"))
+    sources = forms.MultipleChoiceField(
+        label=_("Sources"), required=False, help_text=_("None selected: every source you can see.")
+    )
+    sign = forms.BooleanField(required=False, initial=True, label=_("Sign the report (PAdES)"))
+
+    def __init__(self, *args: Any, sources: QuerySet[Source], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        source_field = self.fields["sources"]
+        assert isinstance(source_field, forms.ChoiceField)
+        source_field.choices = [(s.name, s.name) for s in sources.order_by("name")]
+        if not settings.PROVENA_SIGNING_CERT:
+            self.fields["sign"].initial = False
+            self.fields["sign"].disabled = True
+            self.fields["sign"].help_text = _("No signing certificate is configured.")

@@ -14,6 +14,7 @@ class Report(models.Model):
         AUDIT = "audit", _("Inventory and duplication audit")
         PRIVACY = "privacy", _("Personal-data holdings")
         REMEDIATION = "remediation", _("Remediation progress")
+        MERGE_READINESS = "merge_readiness", _("Merge readiness")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")

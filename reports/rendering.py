@@ -259,7 +259,12 @@ def findings_attachments(document: dict) -> dict[str, bytes]:
 
 
 def pdf_render(
-    *, html: str, attachments: dict[str, bytes], identifier: str, when: datetime
+    *,
+    html: str,
+    attachments: dict[str, bytes],
+    identifier: str,
+    when: datetime,
+    descriptions: dict[str, str] | None = None,
 ) -> tuple[bytes, int]:
     """Return the PDF/A-3b bytes of the report HTML, findings embedded, and its page count."""
     import weasyprint  # heavy (Pango, fonts): loaded only when a report is rendered
@@ -270,7 +275,8 @@ def pdf_render(
         weasyprint.Attachment(
             string=content,
             name=name,
-            description=(
+            description=(descriptions or {}).get(name)
+            or (
                 "Findings export (provena.findings/1), JSON"
                 if name.endswith(".json")
                 else "Findings export (provena.findings/1), one row per group member, CSV"

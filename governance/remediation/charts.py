@@ -61,7 +61,8 @@ def status_by_department(rows: Sequence[DepartmentProgress], *, width: int = 640
             span = count / largest * plot
             body.append(
                 f'<rect x="{x:.1f}" y="{y}" width="{span:.1f}" height="{bar}" fill="{colour}">'
-                f"<title>{escape(row.department)}: {count} {escape(str(_LABELS[status]))}</title></rect>"
+                f"<title>{escape(row.department)}: {count} "
+                f"{escape(str(_LABELS[status]))}</title></rect>"
             )
             x += span
         body.append(

@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from celery import current_app
@@ -22,7 +22,7 @@ from django.db.models import QuerySet
 from django.db.models.functions import Length
 from django.utils import timezone
 
-from governance.audit import audit_head, audit_record
+from governance.audit import AuditHead, audit_head, audit_record
 from governance.audit_checkpoints import CheckpointError, audit_checkpoint_write
 from governance.files import write_bytes_atomic
 from governance.models import User
@@ -132,6 +132,11 @@ def report_build(
     """
     if kind not in Report.Kind.values:
         raise ReportRefused(f"unknown report kind {kind!r}; use one of {', '.join(Report.Kind)}")
+    if kind == Report.Kind.MERGE_READINESS:
+        raise ReportRefused(
+            "a merge-readiness report is built from a partner's fingerprint bundle: use "
+            "manage.py compare_archive BUNDLE --report FILE.pdf, or the Before a merge page"
+        )
     date_from, date_to = period or (None, None)
     try:
         scope = ReportScope(
@@ -213,60 +218,21 @@ def report_run(
         signed_at, timestamped = None, False
         if credentials is not None:
             _progress(report, 85, "signing", progress)
-            pdf = pdf_sign(
-                pdf,
-                credentials=credentials,
-                reason=f"Provena report {report.number}",
-                location=settings.PROVENA_ORGANISATION,
+            pdf, signed_at, timestamped = pdf_sign_checked(
+                pdf, credentials=credentials, report=report
             )
-            check = signature_self_check(data=pdf, certificate_pem=credentials.certificate_pem)
-            if not check.ok:
-                reasons = "; ".join(c.detail for c in check.failures)
-                raise SigningError(f"the signed file does not verify: {reasons}")
-            signed_at, timestamped = check.signed_at, check.timestamped
             mark = lap("sign_seconds", mark)
         _progress(report, 95, "storing", progress)
-        report.file = report.file_name
-        write_bytes_atomic(report_path(report), pdf)  # never a half-written report
-        lap("store_seconds", mark)
-        timings["total_seconds"] = round(time.perf_counter() - started, 3)
-        report.status = Report.Status.FINISHED
-        report.progress = 100
-        report.finished_at = timezone.now()
-        report.size = len(pdf)
-        report.pages = pages
-        report.sha256 = file_sha256(pdf)
-        report.signed = credentials is not None
-        if credentials is not None:
-            report.signer_subject = credentials.subject
-            report.signer_certificate = credentials.certificate_pem
-            report.signer_certificate_sha256 = credentials.certificate_sha256
-            report.signed_at = signed_at
-            report.timestamped = timestamped
-        report.audit_head_hash = head.hash
-        report.audit_head_seq = head.seq
-        report.audit_event_count = head.count
-        report.figures = data.figures
-        report.timings = timings
-        with transaction.atomic():
-            report.save()
-            audit_record(
-                event_type="cited_in_report",
-                object_type="report",
-                object_id=report.number,
-                user=report.created_by,
-                detail={
-                    "kind": report.kind,
-                    "sha256": report.sha256,
-                    "signed": report.signed,
-                    "signer": report.signer_subject,
-                    "sources": report.scope.get("resolved_sources", []),
-                    "period": {"from": report.scope.get("from"), "to": report.scope.get("to")},
-                    "audit_head_hash": head.hash,
-                    "audit_head_seq": head.seq,
-                    "audit_event_count": head.count,
-                },
-            )
+        report_store(
+            report=report,
+            pdf=pdf,
+            pages=pages,
+            signature=(credentials, signed_at, timestamped),
+            head=head,
+            figures=data.figures,
+            timings=timings,
+            since=(started, mark),
+        )
     except Exception as exc:
         reason = str(exc) or type(exc).__name__
         if not isinstance(exc, SigningError | ReportRefused):
@@ -285,6 +251,83 @@ def report_run(
     if progress:
         progress(report, "finished")
     return report
+
+
+def pdf_sign_checked(
+    pdf: bytes, *, credentials: SigningCredentials, report: Report
+) -> tuple[bytes, datetime | None, bool]:
+    """Return the signed PDF, when it was signed and whether it was timestamped.
+
+    The signature is checked straight away: a file that does not verify is never stored.
+    """
+    pdf = pdf_sign(
+        pdf,
+        credentials=credentials,
+        reason=f"Provena report {report.number}",
+        location=settings.PROVENA_ORGANISATION,
+    )
+    check = signature_self_check(data=pdf, certificate_pem=credentials.certificate_pem)
+    if not check.ok:
+        reasons = "; ".join(c.detail for c in check.failures)
+        raise SigningError(f"the signed file does not verify: {reasons}")
+    return pdf, check.signed_at, check.timestamped
+
+
+def report_store(
+    *,
+    report: Report,
+    pdf: bytes,
+    pages: int,
+    signature: tuple[SigningCredentials | None, datetime | None, bool],
+    head: AuditHead,
+    figures: dict,
+    timings: dict[str, float],
+    since: tuple[float, float],
+) -> None:
+    """Write the report's file, finish its registry row and cite it in the audit log."""
+    credentials, signed_at, timestamped = signature
+    started, mark = since
+    report.file = report.file_name
+    write_bytes_atomic(report_path(report), pdf)  # never a half-written report
+    timings["store_seconds"] = round(time.perf_counter() - mark, 3)
+    timings["total_seconds"] = round(time.perf_counter() - started, 3)
+    report.status = Report.Status.FINISHED
+    report.progress = 100
+    report.finished_at = timezone.now()
+    report.size = len(pdf)
+    report.pages = pages
+    report.sha256 = file_sha256(pdf)
+    report.signed = credentials is not None
+    if credentials is not None:
+        report.signer_subject = credentials.subject
+        report.signer_certificate = credentials.certificate_pem
+        report.signer_certificate_sha256 = credentials.certificate_sha256
+        report.signed_at = signed_at
+        report.timestamped = timestamped
+    report.audit_head_hash = head.hash
+    report.audit_head_seq = head.seq
+    report.audit_event_count = head.count
+    report.figures = figures
+    report.timings = timings
+    with transaction.atomic():
+        report.save()
+        audit_record(
+            event_type="cited_in_report",
+            object_type="report",
+            object_id=report.number,
+            user=report.created_by,
+            detail={
+                "kind": report.kind,
+                "sha256": report.sha256,
+                "signed": report.signed,
+                "signer": report.signer_subject,
+                "sources": report.scope.get("resolved_sources", []),
+                "period": {"from": report.scope.get("from"), "to": report.scope.get("to")},
+                "audit_head_hash": head.hash,
+                "audit_head_seq": head.seq,
+                "audit_event_count": head.count,
+            },
+        )
 
 
 def report_run_queued(*, report_id: int) -> str | None:

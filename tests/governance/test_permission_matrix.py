@@ -340,6 +340,10 @@ def _not_a_pdf(s: Seeds) -> dict:
     return {"file": SimpleUploadedFile("report.pdf", b"not a PDF", "application/pdf")}
 
 
+def _not_a_bundle(s: Seeds) -> dict:
+    return {"bundle": SimpleUploadedFile("bundle.zip", b"not a ZIP", "application/zip")}
+
+
 def _case(s: Seeds) -> dict:
     return {"pk": s.case.pk}
 
@@ -497,6 +501,11 @@ MATRIX: dict[str, Row] = {
     ),
     "report-list": Row(page(), write=Write(writers(hidden=False), lambda s: {"kind": "nonsense"})),
     "report-verify": Row(page(), write=Write(page(ALLOWED), _not_a_pdf)),
+    # Comparing a partner's bundle builds a report: the roles that build reports.
+    "report-merge": Row(
+        page(403, compliance=200, administrator=200, other_department=200),
+        write=Write(writers(hidden=False), _not_a_bundle),
+    ),
     "report-detail": Row(page(**OTHER_HIDDEN), lambda s: {"number": s.report.number}),
     "report-download": Row(page(**OTHER_HIDDEN), lambda s: {"number": s.report.number}),
     # --- privacy review pages (legal role only) ---
