@@ -17,13 +17,11 @@ from typing import Any
 import numpy as np
 
 from inventory.bundles.format import BundleData
-from inventory.pairs.index import HashIndex
+from inventory.pairs.index import cross_join
 from inventory.pairs.pairing import CANDIDATE_RADIUS
 from inventory.selectors.departments import figures_by_department
 
 NONE, EXACT, NEAR = 0, 1, 2
-# Owners of the partner's hashes sit above any local row number in the index.
-_REMOTE = np.int64(1 << 40)
 # The overlap figures per source and per department.
 OVERLAP_FIGURES = ("exact_copies", "exact_bytes", "near_copies", "near_bytes")
 
@@ -76,23 +74,20 @@ def match_bundles(remote: BundleData, local: BundleData, radius: int = CANDIDATE
     l_rows, l_keys = local.hashes("keys")
     r_rows, r_probes = remote.hashes("probes")
     keep = open_rows[r_rows]
-    hits = HashIndex(l_rows, l_keys).query(r_rows[keep] + _REMOTE, r_probes[keep], radius)
-    found.append(np.stack([hits[:, 0] - _REMOTE, hits[:, 1], hits[:, 2]], axis=1))
+    found.append(cross_join(r_rows[keep], r_probes[keep], l_rows, l_keys, radius))
     del l_keys, r_probes
     # ...the local probes against the partner's keys (a crop on this side of theirs)...
     r_rows, r_keys = remote.hashes("keys")
     keep = open_rows[r_rows]
     l_rows, l_probes = local.hashes("probes")
-    hits = HashIndex(r_rows[keep] + _REMOTE, r_keys[keep]).query(l_rows, l_probes, radius)
-    found.append(np.stack([hits[:, 1] - _REMOTE, hits[:, 0], hits[:, 2]], axis=1))
+    found.append(cross_join(r_rows[keep], r_keys[keep], l_rows, l_probes, radius))
     del r_keys, l_probes
     # ...and the global dHashes against each other.
     l_fp = np.flatnonzero(np.asarray(local.has_fp, dtype=bool))
     r_open = np.flatnonzero(open_rows)
     l_dhash = np.asarray(local.dhash, dtype=np.uint64)[l_fp]
     r_dhash = np.asarray(remote.dhash, dtype=np.uint64)[r_open]
-    hits = HashIndex(l_fp, l_dhash).query(r_open + _REMOTE, r_dhash, radius)
-    found.append(np.stack([hits[:, 0] - _REMOTE, hits[:, 1], hits[:, 2]], axis=1))
+    found.append(cross_join(r_open, r_dhash, l_fp, l_dhash, radius))
     near_local, near_distance = _best(found, n)
     near = open_rows & (near_local >= 0)
     tier[near] = NEAR

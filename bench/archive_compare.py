@@ -1,0 +1,194 @@
+"""Time and memory of comparing a partner's fingerprint bundle with a local inventory (issue 22).
+
+SYNTHETIC FINGERPRINT ROWS, for scale only: no photograph stands behind them. Accuracy on
+real photographs is tested in tests/reports/test_compare_archive.py; this measures how the
+comparison scales. Each side has N renditions with the fingerprint shape the scanner stores
+(a global pHash leading 10 index keys and 8 probes, and a dHash), one copy each; of the
+partner's renditions 10% are pixel-identical to a local one (half of them byte-identical) and
+10% are near copies (global pHash and dHash within 1 to 8 bits of a local one's), the rest
+unrelated random hashes.
+
+Timed, in one process: writing the partner's bundle (signed with a trial certificate, not
+part of the comparison), then what `manage.py compare_archive` does after loading the local
+rows: reading and checking the bundle (ZIP, signature, every row, digest), matching
+(inventory.bundles.compare.match_bundles) and the figures (comparison_figures). The local
+side is built from the same row dicts as the database read would give; the database query
+itself is not in the figure. Peak memory is the process's maximum resident set size.
+
+  python bench/archive_compare.py [--renditions 1000000] [--output FILE.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import platform
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "governance.settings")
+os.environ.setdefault("SECRET_KEY", "provena-bench-only-key")
+
+import django  # noqa: E402
+
+django.setup()
+
+from inventory.bundles.compare import comparison_figures, match_bundles  # noqa: E402
+from inventory.bundles.format import BundleData, bundle_read, bundle_write  # noqa: E402
+from reports.bundle_signing import manifest_sign, manifest_verify  # noqa: E402
+from reports.signing import signing_certificate_create, signing_credentials_load  # noqa: E402
+
+KEYS, PROBES = 10, 8  # per rendition, the global pHash first in both
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _flip(values: np.ndarray, rng: np.random.Generator, low: int, high: int) -> np.ndarray:
+    """Return values with between low and high random bits flipped in each."""
+    out = values.copy()
+    bits = rng.integers(low, high + 1, size=len(values))
+    for k in range(high):
+        where = bits > k
+        positions = rng.integers(0, 64, size=int(where.sum())).astype(np.uint64)
+        out[where] ^= np.uint64(1) << positions
+    return out
+
+
+def _random(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    return rng.integers(0, 2**64, size=shape, dtype=np.uint64, endpoint=False)
+
+
+def _rows(prefix: str, phash, dhash, keys, probes, pixels, shas, sizes, source):
+    """Yield bundle rows from the columns (as fingerprint_rows would)."""
+    for i in range(len(phash)):
+        key_blob = np.concatenate([[phash[i]], keys[i]]).astype("<u8").tobytes()
+        probe_blob = np.concatenate([[phash[i]], probes[i]]).astype("<u8").tobytes()
+        yield {
+            "id": f"{prefix}{i:09d}",
+            "asset": f"{prefix}a{i:09d}",
+            "pixel": pixels[i],
+            "width": 3000,
+            "height": 2000,
+            "format": "JPEG",
+            "phash": f"{int(phash[i]):016x}",
+            "dhash": f"{int(dhash[i]):016x}",
+            "keys": base64.b64encode(key_blob).decode("ascii"),
+            "probes": base64.b64encode(probe_blob).decode("ascii"),
+            "personal": i % 7 == 0,
+            "licensed": i % 11 == 0,
+            "copies": [
+                {"sha256": shas[i], "size": int(sizes[i]), "source": source, "department": "DEPT"}
+            ],  # fmt: skip
+        }
+
+
+def _hexes(rng: np.random.Generator, n: int) -> list[str]:
+    return [bytes(row).hex() for row in rng.integers(0, 256, size=(n, 32), dtype=np.uint8)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--renditions", type=int, default=1_000_000)
+    parser.add_argument("--output", default=str(REPO / "bench/results/archive_compare.json"))
+    args = parser.parse_args()
+    n = args.renditions
+    rng = np.random.default_rng(20261204)
+    started = time.perf_counter()
+    # The local side.
+    l_phash, l_dhash = _random(rng, (n,)), _random(rng, (n,))
+    l_keys, l_probes = _random(rng, (n, KEYS - 1)), _random(rng, (n, PROBES - 1))
+    l_pixels, l_shas = _hexes(rng, n), _hexes(rng, n)
+    l_sizes = rng.integers(200_000, 8_000_000, size=n)
+    # The partner's: 10% exact, 10% near, the rest unrelated.
+    exact, near = n // 10, n // 10
+    picks = rng.permutation(n)[: exact + near]
+    r_phash, r_dhash = _random(rng, (n,)), _random(rng, (n,))
+    r_keys, r_probes = _random(rng, (n, KEYS - 1)), _random(rng, (n, PROBES - 1))
+    r_pixels, r_shas = _hexes(rng, n), _hexes(rng, n)
+    r_sizes = rng.integers(200_000, 8_000_000, size=n)
+    e, nr = picks[:exact], picks[exact:]
+    r_phash[:exact], r_dhash[:exact] = l_phash[e], l_dhash[e]
+    r_keys[:exact], r_probes[:exact] = l_keys[e], l_probes[e]
+    for i, j in enumerate(e.tolist()):
+        r_pixels[i] = l_pixels[j]
+        if i % 2 == 0:
+            r_shas[i], r_sizes[i] = l_shas[j], l_sizes[j]
+    r_phash[exact : exact + near] = _flip(l_phash[nr], rng, 1, 8)
+    r_dhash[exact : exact + near] = _flip(l_dhash[nr], rng, 1, 8)
+    generated = time.perf_counter()
+
+    local = BundleData()
+    for row in _rows("l", l_phash, l_dhash, l_keys, l_probes, l_pixels, l_shas, l_sizes, "ours"):
+        local.add(row, local_id=len(local))
+    local_built = time.perf_counter()
+
+    with tempfile.TemporaryDirectory() as folder:
+        cert = Path(folder) / "bench.p12"
+        cert.write_bytes(
+            signing_certificate_create(
+                common_name="Bench partner", organisation="Bench", password="bench", key_size=2048
+            )
+        )
+        credentials = signing_credentials_load(path=cert, password="bench")
+        bundle = Path(folder) / "partner.zip"
+        rows = _rows("r", r_phash, r_dhash, r_keys, r_probes, r_pixels, r_shas, r_sizes, "theirs")
+        with bundle.open("wb") as handle:
+            bundle_write(
+                handle,
+                rows=rows,
+                manifest={"organisation": "Bench partner", "archive": "bench"},
+                sign=lambda data: manifest_sign(data, credentials=credentials),
+            )
+        bundle_bytes = bundle.stat().st_size
+        written = time.perf_counter()
+        del r_keys, r_probes, r_pixels, r_shas
+        peak_before = _peak_mb()
+        read = bundle_read(bundle, verify=manifest_verify)
+    bundle_done = time.perf_counter()
+    matches = match_bundles(read.data, local)
+    matched = time.perf_counter()
+    figures = comparison_figures(read.data, local, matches)
+    finished = time.perf_counter()
+
+    result = {
+        "synthetic_rows": True,
+        "renditions_per_side": n,
+        "keys_per_rendition": KEYS,
+        "probes_per_rendition": PROBES,
+        "planted": {"exact": exact, "exact_files": (exact + 1) // 2, "near": near},
+        "found": {k: figures[k] for k in ("exact", "exact_files", "near")},
+        # Of the planted near copies, the share found with the local rendition planted; the
+        # rest of "near" are chance collisions of unrelated random 64-bit hashes within 8 bits.
+        "near_recall": round(float(np.mean(matches.local_row[exact : exact + near] == nr)), 4),
+        "bundle_bytes": bundle_bytes,
+        "seconds": {
+            "generate": round(generated - started, 1),
+            "local_rows_to_columns": round(local_built - generated, 1),
+            "write_bundle": round(written - local_built, 1),
+            "read_and_check_bundle": round(bundle_done - written, 1),
+            "match": round(matched - bundle_done, 1),
+            "figures": round(finished - matched, 1),
+            "comparison_total": round(finished - written + (local_built - generated), 1),
+        },
+        "peak_rss_mb": round(_peak_mb()),
+        "peak_rss_mb_before_reading_bundle": round(peak_before),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "command": f"python bench/archive_compare.py --renditions {n}",
+    }
+    print(json.dumps(result, indent=2))
+    Path(args.output).write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
