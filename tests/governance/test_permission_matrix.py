@@ -420,6 +420,11 @@ MATRIX: dict[str, Row] = {
     # --- site ---
     "login": Row(page(200, anonymous=200)),
     "logout": Row(page(405, anonymous=405), write=Write(page(302))),
+    # The language switch is on the login page too: anyone may choose, a user's choice is kept.
+    "language-set": Row(
+        page(405, anonymous=405),
+        write=Write(page(302, anonymous=302), body=lambda s: {"language": "zh-hant", "next": "/"}),
+    ),
     # --- inventory pages ---
     "dashboard": Row(page()),
     "source-list": Row(page()),
