@@ -58,7 +58,11 @@ def access_request_reminders_send(
     due = requests_needing_reminder(today=day)
     if not due:
         return result
-    rows = [(request, stage, days_left(request=request, today=day)) for request, stage in due]
+    # (request, stage, days left, days late): the template counts with plain numbers.
+    rows = []
+    for request, stage in due:
+        left = days_left(request=request, today=day)
+        rows.append((request, stage, left, max(0, -left)))
     result.requests = len(rows)
     messages = []
     for person in _legal_reviewers():
@@ -76,7 +80,7 @@ def access_request_reminders_send(
                 "organisation": settings.PROVENA_ORGANISATION,
             },
         )
-        overdue = sum(stage == DataAccessRequest.Reminder.OVERDUE for _, stage, _ in rows)
+        overdue = sum(stage == DataAccessRequest.Reminder.OVERDUE for _, stage, _, _ in rows)
         subject = (
             f"[Provena] {len(rows)} data access request{'s' if len(rows) != 1 else ''} to answer"
             + (f" ({overdue} overdue)" if overdue else "")
@@ -91,7 +95,7 @@ def access_request_reminders_send(
     result.sent = get_connection().send_messages(messages) or 0
     now = timezone.now()
     with transaction.atomic():
-        for request, stage, left in rows:
+        for request, stage, left, _ in rows:
             request.reminder = stage
             request.reminded_at = now
             request.save(update_fields=["reminder", "reminded_at"])
