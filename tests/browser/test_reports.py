@@ -66,7 +66,7 @@ def test_compliance_officer_builds_downloads_and_verifies_a_signed_report(
     expect(page.locator("main table tbody")).to_have_text("No reports yet.")
     page.get_by_label("Kind").select_option(value=Report.Kind.AUDIT)
     expect(page.get_by_label("Kind").locator("option:checked")).to_have_text(
-        Report.Kind.AUDIT.label
+        str(Report.Kind.AUDIT.label)
     )
     expect(page.get_by_label("Sign (PAdES)")).to_be_checked()
     shot(page, "build-form")
