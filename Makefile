@@ -95,6 +95,8 @@ bench: install
 	PROVENA_DEBUG=true $(BIN)/python bench/exposure.py
 	PROVENA_DEBUG=true $(BIN)/python bench/matching_scale.py
 	PROVENA_DEBUG=true $(BIN)/python bench/face_pass.py
+	PROVENA_DEBUG=true $(BIN)/python bench/archive_compare.py
+	PROVENA_DEBUG=true $(BIN)/python bench/archive_compare_command.py
 
 # Near-duplicate accuracy on real photographs and their edited copies, against plain pHash:
 # the calibration corpus (looked at while setting thresholds), the evaluation corpus (never

@@ -29,6 +29,8 @@ import resource
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -97,66 +99,103 @@ def _hexes(rng: np.random.Generator, n: int) -> list[str]:
     return [bytes(row).hex() for row in rng.integers(0, 256, size=(n, 32), dtype=np.uint8)]
 
 
+@dataclass
+class Side:
+    """One side's synthetic columns."""
+
+    phash: np.ndarray
+    dhash: np.ndarray
+    keys: np.ndarray
+    probes: np.ndarray
+    pixels: list[str]
+    shas: list[str]
+    sizes: np.ndarray
+
+    def rows(self, prefix: str, source: str) -> Iterator[dict]:
+        return _rows(prefix, self.phash, self.dhash, self.keys, self.probes, self.pixels,
+                     self.shas, self.sizes, source)  # fmt: skip
+
+
+def _side(rng: np.random.Generator, n: int) -> Side:
+    return Side(
+        phash=_random(rng, (n,)),
+        dhash=_random(rng, (n,)),
+        keys=_random(rng, (n, KEYS - 1)),
+        probes=_random(rng, (n, PROBES - 1)),
+        pixels=_hexes(rng, n),
+        shas=_hexes(rng, n),
+        sizes=rng.integers(200_000, 8_000_000, size=n),
+    )
+
+
+def planted_sides(n: int) -> tuple[Side, Side, np.ndarray, np.ndarray]:
+    """Return (local, partner, local rows planted exact, local rows planted near).
+
+    The partner's first n/10 rows are pixel-identical to local rows (every other one
+    byte-identical too), the next n/10 near copies; the rest unrelated.
+    """
+    rng = np.random.default_rng(20261204)
+    local = _side(rng, n)
+    exact, near = n // 10, n // 10
+    picks = rng.permutation(n)[: exact + near]
+    partner = _side(rng, n)
+    e, nr = picks[:exact], picks[exact:]
+    partner.phash[:exact], partner.dhash[:exact] = local.phash[e], local.dhash[e]
+    partner.keys[:exact], partner.probes[:exact] = local.keys[e], local.probes[e]
+    for i, j in enumerate(e.tolist()):
+        partner.pixels[i] = local.pixels[j]
+        if i % 2 == 0:
+            partner.shas[i], partner.sizes[i] = local.shas[j], local.sizes[j]
+    partner.phash[exact : exact + near] = _flip(local.phash[nr], rng, 1, 8)
+    partner.dhash[exact : exact + near] = _flip(local.dhash[nr], rng, 1, 8)
+    return local, partner, e, nr
+
+
+def partner_bundle_write(partner: Side, folder: Path) -> Path:
+    """Write the partner's side as a bundle signed with a trial certificate; return its path."""
+    cert = folder / "bench.p12"
+    cert.write_bytes(
+        signing_certificate_create(
+            common_name="Bench partner", organisation="Bench", password="bench", key_size=2048
+        )
+    )
+    credentials = signing_credentials_load(path=cert, password="bench")
+    bundle = folder / "partner.zip"
+    with bundle.open("wb") as handle:
+        bundle_write(
+            handle,
+            rows=partner.rows("r", "theirs"),
+            manifest={"organisation": "Bench partner", "archive": "bench"},
+            sign=lambda data: manifest_sign(data, credentials=credentials),
+        )
+    return bundle
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--renditions", type=int, default=1_000_000)
     parser.add_argument("--output", default=str(REPO / "bench/results/archive_compare.json"))
     args = parser.parse_args()
     n = args.renditions
-    rng = np.random.default_rng(20261204)
     started = time.perf_counter()
-    # The local side.
-    l_phash, l_dhash = _random(rng, (n,)), _random(rng, (n,))
-    l_keys, l_probes = _random(rng, (n, KEYS - 1)), _random(rng, (n, PROBES - 1))
-    l_pixels, l_shas = _hexes(rng, n), _hexes(rng, n)
-    l_sizes = rng.integers(200_000, 8_000_000, size=n)
-    # The partner's: 10% exact, 10% near, the rest unrelated.
+    ours, partner, _, nr = planted_sides(n)
     exact, near = n // 10, n // 10
-    picks = rng.permutation(n)[: exact + near]
-    r_phash, r_dhash = _random(rng, (n,)), _random(rng, (n,))
-    r_keys, r_probes = _random(rng, (n, KEYS - 1)), _random(rng, (n, PROBES - 1))
-    r_pixels, r_shas = _hexes(rng, n), _hexes(rng, n)
-    r_sizes = rng.integers(200_000, 8_000_000, size=n)
-    e, nr = picks[:exact], picks[exact:]
-    r_phash[:exact], r_dhash[:exact] = l_phash[e], l_dhash[e]
-    r_keys[:exact], r_probes[:exact] = l_keys[e], l_probes[e]
-    for i, j in enumerate(e.tolist()):
-        r_pixels[i] = l_pixels[j]
-        if i % 2 == 0:
-            r_shas[i], r_sizes[i] = l_shas[j], l_sizes[j]
-    r_phash[exact : exact + near] = _flip(l_phash[nr], rng, 1, 8)
-    r_dhash[exact : exact + near] = _flip(l_dhash[nr], rng, 1, 8)
     generated = time.perf_counter()
 
     local = BundleData()
-    for row in _rows("l", l_phash, l_dhash, l_keys, l_probes, l_pixels, l_shas, l_sizes, "ours"):
+    for row in ours.rows("l", "ours"):
         local.add(row, local_id=len(local))
     local_built = time.perf_counter()
 
     with tempfile.TemporaryDirectory() as folder:
-        cert = Path(folder) / "bench.p12"
-        cert.write_bytes(
-            signing_certificate_create(
-                common_name="Bench partner", organisation="Bench", password="bench", key_size=2048
-            )
-        )
-        credentials = signing_credentials_load(path=cert, password="bench")
-        bundle = Path(folder) / "partner.zip"
-        rows = _rows("r", r_phash, r_dhash, r_keys, r_probes, r_pixels, r_shas, r_sizes, "theirs")
-        with bundle.open("wb") as handle:
-            bundle_write(
-                handle,
-                rows=rows,
-                manifest={"organisation": "Bench partner", "archive": "bench"},
-                sign=lambda data: manifest_sign(data, credentials=credentials),
-            )
+        bundle = partner_bundle_write(partner, Path(folder))
         bundle_bytes = bundle.stat().st_size
         written = time.perf_counter()
-        del r_keys, r_probes, r_pixels, r_shas
+        del partner
         peak_before = _peak_mb()
         read = bundle_read(bundle, verify=manifest_verify)
     bundle_done = time.perf_counter()
-    matches = match_bundles(read.data, local)
+    matches = match_bundles(read.data, local, workers=os.cpu_count() or 1)
     matched = time.perf_counter()
     figures = comparison_figures(read.data, local, matches)
     finished = time.perf_counter()

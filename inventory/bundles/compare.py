@@ -54,8 +54,13 @@ def _best(rows: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
     return local, distance
 
 
-def match_bundles(remote: BundleData, local: BundleData, radius: int = CANDIDATE_RADIUS) -> Matches:
-    """Return how each of the partner's renditions matches the local inventory."""
+def match_bundles(
+    remote: BundleData, local: BundleData, radius: int = CANDIDATE_RADIUS, *, workers: int = 1
+) -> Matches:
+    """Return how each of the partner's renditions matches the local inventory.
+
+    The fingerprint joins run on `workers` processes when they are large (cross_join).
+    """
     n = len(remote)
     tier = np.zeros(n, dtype=np.int8)
     local_row = np.full(n, -1, dtype=np.int64)
@@ -74,20 +79,20 @@ def match_bundles(remote: BundleData, local: BundleData, radius: int = CANDIDATE
     l_rows, l_keys = local.hashes("keys")
     r_rows, r_probes = remote.hashes("probes")
     keep = open_rows[r_rows]
-    found.append(cross_join(r_rows[keep], r_probes[keep], l_rows, l_keys, radius))
+    found.append(cross_join(r_rows[keep], r_probes[keep], l_rows, l_keys, radius, workers=workers))
     del l_keys, r_probes
     # ...the local probes against the partner's keys (a crop on this side of theirs)...
     r_rows, r_keys = remote.hashes("keys")
     keep = open_rows[r_rows]
     l_rows, l_probes = local.hashes("probes")
-    found.append(cross_join(r_rows[keep], r_keys[keep], l_rows, l_probes, radius))
+    found.append(cross_join(r_rows[keep], r_keys[keep], l_rows, l_probes, radius, workers=workers))
     del r_keys, l_probes
     # ...and the global dHashes against each other.
     l_fp = np.flatnonzero(np.asarray(local.has_fp, dtype=bool))
     r_open = np.flatnonzero(open_rows)
     l_dhash = np.asarray(local.dhash, dtype=np.uint64)[l_fp]
     r_dhash = np.asarray(remote.dhash, dtype=np.uint64)[r_open]
-    found.append(cross_join(r_open, r_dhash, l_fp, l_dhash, radius))
+    found.append(cross_join(r_open, r_dhash, l_fp, l_dhash, radius, workers=workers))
     near_local, near_distance = _best(found, n)
     near = open_rows & (near_local >= 0)
     tier[near] = NEAR

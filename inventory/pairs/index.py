@@ -12,7 +12,9 @@ permutation, so distances are computed on the permuted values. Pure numpy; no Dj
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing import get_context
 
 import numpy as np
 
@@ -20,6 +22,8 @@ import numpy as np
 # 0.997 uniform, 0.999 clustered with these; 40 tables and a window of 16 gave 0.985 / 0.988.
 DEFAULT_TABLES = 56
 DEFAULT_WINDOW = 20
+_WIDE_LOOKUP_FROM = 100_000  # hashes; below it the 8-bit lookup tables are cheaper
+_PARALLEL_FROM = 1_000_000  # hashes in a cross join; below it starting processes costs more
 
 
 def hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -52,7 +56,19 @@ class _Permutation:
 
     def apply(self, hashes: np.ndarray) -> np.ndarray:
         """Return the hashes with their 64 bits permuted."""
-        as_bytes = np.asarray(hashes, dtype="<u8").view(np.uint8).reshape(-1, 8)
+        hashes = np.ascontiguousarray(hashes, dtype="<u8")
+        if len(hashes) >= _WIDE_LOOKUP_FROM:
+            # Four lookups of 16 bits instead of eight of 8: half the gathers over a long
+            # array, for 2 MB of tables built per call (4 ms; not worth it for a few hashes).
+            values = np.arange(65536, dtype=np.uint64)
+            low, high = values & np.uint64(255), values >> np.uint64(8)
+            words = hashes.view(np.uint16).reshape(-1, 4)
+            out = self.luts[0][low][words[:, 0]] | self.luts[1][high][words[:, 0]]
+            for column in range(1, 4):
+                wide = self.luts[2 * column][low] | self.luts[2 * column + 1][high]
+                out |= wide[words[:, column]]
+            return out
+        as_bytes = hashes.view(np.uint8).reshape(-1, 8)
         out = self.luts[0][as_bytes[:, 0]]
         for column in range(1, 8):
             out = out | self.luts[column][as_bytes[:, column]]
@@ -169,37 +185,38 @@ class HashIndex:
         )
 
 
-def cross_join(
-    a_owners: np.ndarray,
-    a_hashes: np.ndarray,
-    b_owners: np.ndarray,
-    b_hashes: np.ndarray,
-    radius: int,
-    *,
-    tables: int = DEFAULT_TABLES,
-    window: int = DEFAULT_WINDOW,
-    seed: int = 20261122,
-) -> np.ndarray:
-    """Return (a owner, b owner, distance) rows within radius, pairs across the two sets only.
+def _sorted_with_origin(permuted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the permuted hashes sorted by their leading 32 bits, and where each came from.
 
-    The join of HashIndex over both sets sorted together, keeping the pairs that cross: each
-    table costs one sort and `window` passes over contiguous slices, where a query of one set
-    against an index of the other gathers 2 x window times at random. For comparing two
-    archives of a million renditions each.
+    One sort of (leading 32 bits, position) packed in a word costs about half an argsort and
+    a gather over the same values; rows tied on 32 leading bits stay together (in position
+    order), which is all the window passes need.
     """
-    a_hashes = np.asarray(a_hashes, dtype=np.uint64)
-    b_hashes = np.asarray(b_hashes, dtype=np.uint64)
-    owners = np.concatenate([np.asarray(a_owners, dtype=np.int64),
-                             np.asarray(b_owners, dtype=np.int64)])  # fmt: skip
-    n_a = len(a_hashes)
-    if not n_a or not len(b_hashes):
-        return np.empty((0, 3), dtype=np.int64)
-    found_a, found_b, found_d = [], [], []
-    for perm in _permutations(tables, seed):
-        permuted = np.concatenate([perm.apply(a_hashes), perm.apply(b_hashes)])
+    if len(permuted) >= 2**32:
         order = np.argsort(permuted)
-        keys = permuted[order]
-        del permuted
+        return permuted[order], order
+    packed = (permuted >> np.uint64(32)) << np.uint64(32)
+    packed |= np.arange(len(permuted), dtype=np.uint64)
+    packed.sort()
+    order = (packed & np.uint64(0xFFFFFFFF)).astype(np.int64)
+    return permuted[order], order
+
+
+def _cross_tables(
+    a_hashes: np.ndarray,
+    b_hashes: np.ndarray,
+    owners: np.ndarray,
+    radius: int,
+    perms: list[_Permutation],
+    window: int,
+) -> np.ndarray:
+    """Return the crossing (a owner, b owner, distance) rows the given tables find."""
+    n_a = len(a_hashes)
+    found_a, found_b, found_d = [], [], []
+    for perm in perms:
+        keys, order = _sorted_with_origin(
+            np.concatenate([perm.apply(a_hashes), perm.apply(b_hashes)])
+        )
         for step in range(1, window + 1):
             if step >= len(keys):
                 break
@@ -220,3 +237,44 @@ def cross_join(
     return _unique_pairs(
         np.concatenate(found_a), np.concatenate(found_b), np.concatenate(found_d), True
     )
+
+
+def cross_join(
+    a_owners: np.ndarray,
+    a_hashes: np.ndarray,
+    b_owners: np.ndarray,
+    b_hashes: np.ndarray,
+    radius: int,
+    *,
+    tables: int = DEFAULT_TABLES,
+    window: int = DEFAULT_WINDOW,
+    seed: int = 20261122,
+    workers: int = 1,
+) -> np.ndarray:
+    """Return (a owner, b owner, distance) rows within radius, pairs across the two sets only.
+
+    The join of HashIndex over both sets sorted together, keeping the pairs that cross: each
+    table costs one sort and `window` passes over contiguous slices, where a query of one set
+    against an index of the other gathers 2 x window times at random. For comparing two
+    archives of a million renditions each. With workers > 1 (and a million hashes or more) the
+    tables are shared out among that many processes; the rows are the same whatever the number.
+    """
+    a_hashes = np.asarray(a_hashes, dtype=np.uint64)
+    b_hashes = np.asarray(b_hashes, dtype=np.uint64)
+    owners = np.concatenate([np.asarray(a_owners, dtype=np.int64),
+                             np.asarray(b_owners, dtype=np.int64)])  # fmt: skip
+    if not len(a_hashes) or not len(b_hashes):
+        return np.empty((0, 3), dtype=np.int64)
+    perms = _permutations(tables, seed)
+    workers = max(1, min(workers, tables))
+    if workers == 1 or len(a_hashes) + len(b_hashes) < _PARALLEL_FROM:
+        return _cross_tables(a_hashes, b_hashes, owners, radius, perms, window)
+    shares = [perms[i::workers] for i in range(workers)]
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        futures = [
+            pool.submit(_cross_tables, a_hashes, b_hashes, owners, radius, share, window)
+            for share in shares
+        ]
+        parts = [future.result() for future in futures]
+    rows = np.concatenate(parts)
+    return _unique_pairs(rows[:, 0], rows[:, 1], rows[:, 2], True)

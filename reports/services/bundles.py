@@ -30,6 +30,7 @@ from inventory.bundles.format import (
 )
 from inventory.bundles.rows import archive_id, fingerprint_rows
 from inventory.models import Source
+from inventory.services.scan_lifecycle import default_workers
 from reports.bundle_signing import BundleSignatureError, BundleSigner, manifest_sign
 from reports.bundle_signing import manifest_verify as _verify
 from reports.signing import SigningCredentials, SigningError, signing_credentials_load
@@ -171,7 +172,7 @@ def local_inventory(*, sources: QuerySet[Source]) -> tuple[BundleData, str]:
 def archive_compare(*, bundle: ReadBundle, sources: QuerySet[Source]) -> ArchiveComparison:
     """Compare a checked bundle with the local inventory of the sources."""
     local, local_sha = local_inventory(sources=sources)
-    matches = match_bundles(bundle.data, local)
+    matches = match_bundles(bundle.data, local, workers=default_workers())
     figures = comparison_figures(bundle.data, local, matches)
     return ArchiveComparison(
         bundle=bundle,

@@ -11,7 +11,8 @@ from PIL import Image, ImageEnhance, ImageOps
 from skimage import data as skdata
 
 from inventory.imaging.fingerprints import compute_fingerprints
-from inventory.pairs.index import HashIndex, hamming, pack_hashes, unpack_hashes
+from inventory.pairs import index
+from inventory.pairs.index import HashIndex, cross_join, hamming, pack_hashes, unpack_hashes
 from inventory.pairs.pairing import CANDIDATE_RADIUS
 
 
@@ -145,3 +146,43 @@ def test_packed_hashes_round_trip():
     values = [0, 1, 2**63, 2**64 - 1, 0x0123456789ABCDEF]
     assert unpack_hashes(pack_hashes(values)).tolist() == values
     assert unpack_hashes(None).tolist() == []
+
+
+def planted_queries(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return 20,000 random keys and 400 queries planted at distances 0 to 12 from them."""
+    rng = np.random.default_rng(seed)
+    keys = random_keys(20_000, rng)
+    picked = rng.choice(len(keys), size=400, replace=False)
+    q_hashes = np.array(
+        [flipped(int(keys[p]), int(d), rng) for p, d in zip(picked, itertools.cycle(range(13)))],
+        dtype=np.uint64,
+    )
+    return -1 - np.arange(len(q_hashes), dtype=np.int64), q_hashes, np.arange(20_000), keys
+
+
+def test_cross_join_finds_what_brute_force_finds_between_two_sets():
+    q_owners, q_hashes, owners, keys = planted_queries(31)
+    expected = brute_force(q_owners, q_hashes, owners, keys, CANDIDATE_RADIUS)
+    assert len(expected) >= 400 * 9 / 13 * 0.9
+    assert rows(cross_join(q_owners, q_hashes, owners, keys, CANDIDATE_RADIUS)) == expected
+
+
+def test_cross_join_gives_the_same_rows_on_several_processes(monkeypatch):
+    q_owners, q_hashes, owners, keys = planted_queries(32)
+    alone = cross_join(q_owners, q_hashes, owners, keys, CANDIDATE_RADIUS)
+    monkeypatch.setattr(index, "_PARALLEL_FROM", 0)  # these sets are small; share them anyway
+    shared = cross_join(q_owners, q_hashes, owners, keys, CANDIDATE_RADIUS, workers=2)
+    assert len(alone) >= 250  # the planted queries within the radius
+    assert np.array_equal(alone, shared)
+
+
+def test_wide_and_narrow_lookup_tables_permute_alike(monkeypatch):
+    hashes = random_keys(5_000, np.random.default_rng(33))
+    for perm in index._permutations(4, seed=7):
+        narrow = perm.apply(hashes)
+        monkeypatch.setattr(index, "_WIDE_LOOKUP_FROM", 0)
+        wide = perm.apply(hashes)
+        monkeypatch.undo()
+        assert np.array_equal(narrow, wide)
+        # A permutation keeps every hash's number of set bits.
+        assert np.array_equal(np.bitwise_count(narrow), np.bitwise_count(hashes))
