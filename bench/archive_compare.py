@@ -21,7 +21,6 @@ itself is not in the figure. Peak memory is the process's maximum resident set s
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import os
 import platform
@@ -45,7 +44,13 @@ import django  # noqa: E402
 django.setup()
 
 from inventory.bundles.compare import comparison_figures, match_bundles  # noqa: E402
-from inventory.bundles.format import BundleData, bundle_read, bundle_write  # noqa: E402
+from inventory.bundles.format import (  # noqa: E402
+    BundleData,
+    bundle_read,
+    bundle_write,
+    encode_hashes,
+)
+from inventory.pairs.index import pack_hashes  # noqa: E402
 from reports.bundle_signing import manifest_sign, manifest_verify  # noqa: E402
 from reports.signing import signing_certificate_create, signing_credentials_load  # noqa: E402
 
@@ -71,30 +76,6 @@ def _random(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     return rng.integers(0, 2**64, size=shape, dtype=np.uint64, endpoint=False)
 
 
-def _rows(prefix: str, phash, dhash, keys, probes, pixels, shas, sizes, source):
-    """Yield bundle rows from the columns (as fingerprint_rows would)."""
-    for i in range(len(phash)):
-        key_blob = np.concatenate([[phash[i]], keys[i]]).astype("<u8").tobytes()
-        probe_blob = np.concatenate([[phash[i]], probes[i]]).astype("<u8").tobytes()
-        yield {
-            "id": f"{prefix}{i:09d}",
-            "asset": f"{prefix}a{i:09d}",
-            "pixel": pixels[i],
-            "width": 3000,
-            "height": 2000,
-            "format": "JPEG",
-            "phash": f"{int(phash[i]):016x}",
-            "dhash": f"{int(dhash[i]):016x}",
-            "keys": base64.b64encode(key_blob).decode("ascii"),
-            "probes": base64.b64encode(probe_blob).decode("ascii"),
-            "personal": i % 7 == 0,
-            "licensed": i % 11 == 0,
-            "copies": [
-                {"sha256": shas[i], "size": int(sizes[i]), "source": source, "department": "DEPT"}
-            ],  # fmt: skip
-        }
-
-
 def _hexes(rng: np.random.Generator, n: int) -> list[str]:
     return [bytes(row).hex() for row in rng.integers(0, 256, size=(n, 32), dtype=np.uint8)]
 
@@ -111,9 +92,41 @@ class Side:
     shas: list[str]
     sizes: np.ndarray
 
+    def fingerprint(self, i: int) -> tuple[str, str, bytes, bytes]:
+        """Return row i's pHash and dHash (hex) and key and probe blobs, as a scan stores them."""
+        return (
+            f"{int(self.phash[i]):016x}",
+            f"{int(self.dhash[i]):016x}",
+            pack_hashes([self.phash[i], *self.keys[i]]),
+            pack_hashes([self.phash[i], *self.probes[i]]),
+        )
+
     def rows(self, prefix: str, source: str) -> Iterator[dict]:
-        return _rows(prefix, self.phash, self.dhash, self.keys, self.probes, self.pixels,
-                     self.shas, self.sizes, source)  # fmt: skip
+        """Yield the side's bundle rows, as fingerprint_rows would."""
+        for i in range(len(self.phash)):
+            phash, dhash, keys, probes = self.fingerprint(i)
+            yield {
+                "id": f"{prefix}{i:09d}",
+                "asset": f"{prefix}a{i:09d}",
+                "pixel": self.pixels[i],
+                "width": 3000,
+                "height": 2000,
+                "format": "JPEG",
+                "phash": phash,
+                "dhash": dhash,
+                "keys": encode_hashes(keys),
+                "probes": encode_hashes(probes),
+                "personal": i % 7 == 0,
+                "licensed": i % 11 == 0,
+                "copies": [
+                    {
+                        "sha256": self.shas[i],
+                        "size": int(self.sizes[i]),
+                        "source": source,
+                        "department": "DEPT",
+                    }
+                ],  # fmt: skip
+            }
 
 
 def _side(rng: np.random.Generator, n: int) -> Side:

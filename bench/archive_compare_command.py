@@ -35,7 +35,6 @@ os.environ.setdefault("SECRET_KEY", "provena-bench-only-key")
 sys.path.insert(0, str(REPO / "bench"))
 
 import archive_compare as synthetic  # noqa: E402  (sets Django up with the database above)
-import numpy as np  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
@@ -54,8 +53,10 @@ def _seed(side: synthetic.Side) -> None:
     for start in range(0, n, _BATCH):
         rows = range(start, min(n, start + _BATCH))
         assets = Asset.objects.bulk_create([Asset() for _ in rows])
-        renditions = Rendition.objects.bulk_create(
-            [
+        renditions = []
+        for i, asset in zip(rows, assets, strict=True):
+            phash, dhash, keys, probes = side.fingerprint(i)
+            renditions.append(
                 Rendition(
                     asset=asset,
                     pixel_hash=side.pixels[i],
@@ -63,16 +64,13 @@ def _seed(side: synthetic.Side) -> None:
                     width=3000,
                     height=2000,
                     mode="RGB",
-                    phash=f"{int(side.phash[i]):016x}",
-                    dhash=f"{int(side.dhash[i]):016x}",
-                    fp_keys=np.concatenate([[side.phash[i]], side.keys[i]]).astype("<u8").tobytes(),
-                    fp_probes=np.concatenate([[side.phash[i]], side.probes[i]])
-                    .astype("<u8")
-                    .tobytes(),
-                )
-                for i, asset in zip(rows, assets, strict=True)
-            ]
-        )
+                    phash=phash,
+                    dhash=dhash,
+                    fp_keys=keys,
+                    fp_probes=probes,
+                )  # fmt: skip
+            )
+        renditions = Rendition.objects.bulk_create(renditions)
         Copy.objects.bulk_create(
             [
                 Copy(

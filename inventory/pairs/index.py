@@ -203,20 +203,20 @@ def _sorted_with_origin(permuted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _cross_tables(
-    a_hashes: np.ndarray,
-    b_hashes: np.ndarray,
+    hashes: np.ndarray,
     owners: np.ndarray,
+    n_a: int,
     radius: int,
     perms: list[_Permutation],
     window: int,
 ) -> np.ndarray:
-    """Return the crossing (a owner, b owner, distance) rows the given tables find."""
-    n_a = len(a_hashes)
+    """Return the crossing (a owner, b owner, distance) rows the given tables find.
+
+    hashes and owners hold set a's n_a rows first, then set b's.
+    """
     found_a, found_b, found_d = [], [], []
     for perm in perms:
-        keys, order = _sorted_with_origin(
-            np.concatenate([perm.apply(a_hashes), perm.apply(b_hashes)])
-        )
+        keys, order = _sorted_with_origin(perm.apply(hashes))
         for step in range(1, window + 1):
             if step >= len(keys):
                 break
@@ -259,20 +259,21 @@ def cross_join(
     archives of a million renditions each. With workers > 1 (and a million hashes or more) the
     tables are shared out among that many processes; the rows are the same whatever the number.
     """
-    a_hashes = np.asarray(a_hashes, dtype=np.uint64)
-    b_hashes = np.asarray(b_hashes, dtype=np.uint64)
+    n_a = len(a_hashes)
+    if not n_a or not len(b_hashes):
+        return np.empty((0, 3), dtype=np.int64)
+    hashes = np.concatenate([np.asarray(a_hashes, dtype=np.uint64),
+                             np.asarray(b_hashes, dtype=np.uint64)])  # fmt: skip
     owners = np.concatenate([np.asarray(a_owners, dtype=np.int64),
                              np.asarray(b_owners, dtype=np.int64)])  # fmt: skip
-    if not len(a_hashes) or not len(b_hashes):
-        return np.empty((0, 3), dtype=np.int64)
     perms = _permutations(tables, seed)
     workers = max(1, min(workers, tables))
-    if workers == 1 or len(a_hashes) + len(b_hashes) < _PARALLEL_FROM:
-        return _cross_tables(a_hashes, b_hashes, owners, radius, perms, window)
+    if workers == 1 or len(hashes) < _PARALLEL_FROM:
+        return _cross_tables(hashes, owners, n_a, radius, perms, window)
     shares = [perms[i::workers] for i in range(workers)]
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
         futures = [
-            pool.submit(_cross_tables, a_hashes, b_hashes, owners, radius, share, window)
+            pool.submit(_cross_tables, hashes, owners, n_a, radius, share, window)
             for share in shares
         ]
         parts = [future.result() for future in futures]

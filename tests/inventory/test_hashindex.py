@@ -44,18 +44,23 @@ def random_keys(n: int, rng: np.random.Generator) -> np.ndarray:
                     dtype=np.uint64)  # fmt: skip
 
 
-@pytest.mark.parametrize("radius", [6, CANDIDATE_RADIUS])
-def test_query_finds_what_brute_force_finds_on_random_keys(radius):
-    rng = np.random.default_rng(radius)
+def planted_queries(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return (query owners, queries, owners, keys): 20,000 random keys and 400 queries
+    planted at every distance from 0 to 12 from known keys (up to the radius and beyond)."""
+    rng = np.random.default_rng(seed)
     keys = random_keys(20_000, rng)
-    owners = np.arange(len(keys), dtype=np.int64)
-    # Queries planted at every distance up to the radius and beyond it, from known keys.
     picked = rng.choice(len(keys), size=400, replace=False)
     q_hashes = np.array(
         [flipped(int(keys[p]), int(d), rng) for p, d in zip(picked, itertools.cycle(range(13)))],
         dtype=np.uint64,
     )
     q_owners = -1 - np.arange(len(q_hashes), dtype=np.int64)
+    return q_owners, q_hashes, np.arange(len(keys), dtype=np.int64), keys
+
+
+@pytest.mark.parametrize("radius", [6, CANDIDATE_RADIUS])
+def test_query_finds_what_brute_force_finds_on_random_keys(radius):
+    q_owners, q_hashes, owners, keys = planted_queries(radius)
     expected = brute_force(q_owners, q_hashes, owners, keys, radius)
     assert len(expected) >= 400 * min(radius + 1, 13) / 13 * 0.9  # the planted ones are there
     assert rows(HashIndex(owners, keys).query(q_owners, q_hashes, radius)) == expected
@@ -146,18 +151,6 @@ def test_packed_hashes_round_trip():
     values = [0, 1, 2**63, 2**64 - 1, 0x0123456789ABCDEF]
     assert unpack_hashes(pack_hashes(values)).tolist() == values
     assert unpack_hashes(None).tolist() == []
-
-
-def planted_queries(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Return 20,000 random keys and 400 queries planted at distances 0 to 12 from them."""
-    rng = np.random.default_rng(seed)
-    keys = random_keys(20_000, rng)
-    picked = rng.choice(len(keys), size=400, replace=False)
-    q_hashes = np.array(
-        [flipped(int(keys[p]), int(d), rng) for p, d in zip(picked, itertools.cycle(range(13)))],
-        dtype=np.uint64,
-    )
-    return -1 - np.arange(len(q_hashes), dtype=np.int64), q_hashes, np.arange(20_000), keys
 
 
 def test_cross_join_finds_what_brute_force_finds_between_two_sets():
